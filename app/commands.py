@@ -1,0 +1,53 @@
+"""CLI: `flask seed [--demo]` writes roles, permissions, reference and demo data.
+
+Roles are seeded here rather than by FAB at startup (FAB_UPDATE_PERMS=False,
+notes/fab5.md §1): permissions are synced once per deploy, never raced by
+workers. The role table converges on `app.roles.ROLE_PERMISSIONS`.
+"""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from .extensions import db
+from .roles import ALL_ROLES, ROLE_PERMISSIONS
+
+COMMON_PERMISSIONS = {"ResetMyPasswordView": ["can_this_form_get", "can_this_form_post"]}
+
+
+def seed_roles() -> None:
+    appbuilder = current_app.appbuilder
+    sm = appbuilder.sm
+    for name in ALL_ROLES + [sm.auth_role_public]:
+        sm.add_role(name)
+    appbuilder.add_permissions(update_perms=True)
+    for role_name, views in ROLE_PERMISSIONS.items():
+        role = sm.find_role(role_name)
+        wanted = set()
+        for view, perms in {**views, **COMMON_PERMISSIONS}.items():
+            for perm in perms:
+                pv = sm.find_permission_view_menu(perm, view)
+                if pv is None:
+                    raise click.ClickException(f"{role_name}: unknown permission {perm} on {view}")
+                wanted.add(pv)
+        for pv in list(role.permissions):
+            if pv not in wanted:
+                sm.del_permission_role(role, pv)
+        for pv in wanted:
+            if pv not in role.permissions:
+                sm.add_permission_role(role, pv)
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("seed")
+    @click.option("--demo", is_flag=True, help="Also create the demo courts and accounts (README).")
+    def seed(demo: bool) -> None:
+        """Roles, permissions and the seven ministries; with --demo the demo data."""
+        from .demo import seed_demo, seed_reference
+
+        seed_roles()
+        seed_reference()
+        if demo:
+            seed_demo()
+        db.session.commit()
+        click.echo("seeded" + (" with demo data" if demo else ""))

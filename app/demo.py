@@ -1,0 +1,166 @@
+"""Reference data (the seven ministries) and the demo data of the README.
+
+Everything is get-or-create by its natural key (court code, phone, credit
+code), so running it again keeps what exists — including changed passwords.
+Demo passwords are `Demo@2026`; the README says to change them.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+
+from .enums import CertificationPath, CertificationStatus, CourtLevel, MediatorIdentity, OrganisationType
+from .extensions import db
+from .models import (
+    Court,
+    CourtStaff,
+    GrassrootsUnit,
+    Mediator,
+    MediatorCourt,
+    Ministry,
+    MinistryAccount,
+    Organisation,
+    OrganisationCourt,
+    Tribunal,
+)
+from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT
+from .workflows.accounts import ensure_account
+from .workflows.rosters import court_roles
+
+DEMO_PASSWORD = "Demo@2026"
+
+# SPEC §2 / [FAQ 6.7]: 工商联 and 人民银行 organisations apply to courts from the
+# ministry side; for the others the court adds the organisation first.
+MINISTRIES = [
+    ("acfic", "中华全国工商联", CertificationPath.MINISTRY_APPLIES),
+    ("pbc", "中国人民银行", CertificationPath.MINISTRY_APPLIES),
+    ("cbirc", "银保监会", CertificationPath.COURT_ADDS),
+    ("acftu", "全国总工会", CertificationPath.COURT_ADDS),
+    ("ndrc", "国家发改委", CertificationPath.COURT_ADDS),
+    ("cnipa", "国家知识产权局", CertificationPath.COURT_ADDS),
+    ("acfroc", "中国侨联", CertificationPath.COURT_ADDS),
+]
+
+
+def _get(model, **key):
+    return db.session.scalar(sa.select(model).filter_by(**key))
+
+
+def seed_reference() -> None:
+    for order, (code, name, path) in enumerate(MINISTRIES):
+        if _get(Ministry, code=code) is None:
+            db.session.add(Ministry(code=code, name=name, certification_path=path, sort_order=order))
+    db.session.flush()
+
+
+def _court(name, code, level, parent=None, province="北京市", city="北京市"):
+    court = _get(Court, code=code)
+    if court is None:
+        court = Court(name=name, code=code, level=level, parent=parent, province=province, city=city)
+        db.session.add(court)
+        db.session.flush()
+    return court
+
+
+def _staff(court, phone, name, is_admin, position):
+    staff = _get(CourtStaff, phone=phone)
+    if staff is None:
+        user, _ = ensure_account(phone, name, court_roles(is_admin), password=DEMO_PASSWORD)
+        staff = CourtStaff(court=court, user=user, name=name, phone=phone, is_admin=is_admin, position=position)
+        db.session.add(staff)
+        db.session.flush()
+    return staff
+
+
+def _org(name, code, org_type, ministry, court, contact, phone):
+    org = _get(Organisation, credit_code=code)
+    if org is None:
+        org = Organisation(name=name, credit_code=code, org_type=org_type, province="北京市", city="北京市",
+                           contact_name=contact, contact_phone=phone, ministry=ministry)
+        db.session.add(org)
+        db.session.add(OrganisationCourt(organisation=org, court=court, status=CertificationStatus.CERTIFIED,
+                                         note="演示数据"))
+        db.session.flush()
+    return org
+
+
+def _mediator(phone, name, identity, court, org=None, id_number=None, expertise=None):
+    mediator = _get(Mediator, phone=phone)
+    if mediator is None:
+        user, _ = ensure_account(phone, name, [MEDIATOR], password=DEMO_PASSWORD)
+        mediator = Mediator(user=user, name=name, phone=phone, identity=identity, organisation=org,
+                            id_number=id_number, expertise=expertise)
+        db.session.add(mediator)
+        db.session.add(MediatorCourt(mediator=mediator, court=court, status=CertificationStatus.CERTIFIED,
+                                     note="演示数据"))
+        db.session.flush()
+    return mediator
+
+
+def _ministry_account(phone, name, ministry_code):
+    ministry = _get(Ministry, code=ministry_code)
+    if _get(MinistryAccount, phone=phone) is None:
+        user, _ = ensure_account(phone, name, [MINISTRY_USER], password=DEMO_PASSWORD)
+        db.session.add(MinistryAccount(user=user, ministry=ministry, name=name, phone=phone, province="北京市",
+                                       city="北京市"))
+        db.session.flush()
+
+
+def _admin():
+    sm = current_app.appbuilder.sm
+    if sm.find_user(username="admin") is None:
+        user = sm.add_user("admin", "平台管理员", "", "admin@platform.invalid", sm.find_role(PLATFORM_ADMIN),
+                           password=DEMO_PASSWORD, commit=False)
+        db.session.add(user)
+
+
+def seed_demo() -> None:
+    seed_reference()
+    high = _court("北京市高级人民法院", "京", CourtLevel.HIGH)
+    third = _court("北京市第三中级人民法院", "京03", CourtLevel.INTERMEDIATE, high)
+    first = _court("北京市第一中级人民法院", "京01", CourtLevel.INTERMEDIATE, high)
+    chaoyang = _court("北京市朝阳区人民法院", "京0105", CourtLevel.BASIC, third, city="朝阳区")
+    haidian = _court("北京市海淀区人民法院", "京0108", CourtLevel.BASIC, first, city="海淀区")
+
+    _staff(chaoyang, "13800000001", "王立新", True, "立案庭庭长")
+    judge = _staff(chaoyang, "13800000002", "李明", False, "法官")
+    _staff(haidian, "13800000011", "周海", True, "立案庭副庭长")
+
+    acfic = _get(Ministry, code="acfic")
+    pbc = _get(Ministry, code="pbc")
+    commercial = _org("朝阳区商事调解中心", "52110105MJ0000018A", OrganisationType.COMMERCIAL, acfic, chaoyang,
+                      "孙敏", "13900000101")
+    _org("北京金融纠纷调解中心", "52110108MJ0000026G", OrganisationType.INDUSTRY, pbc, haidian,
+         "钱进", "13900000102")
+
+    _mediator("13900000001", "陈静", MediatorIdentity.INVITED, chaoyang, commercial, "110105198001010013",
+              "合同纠纷、商事纠纷")
+    _mediator("13900000002", "刘洋", MediatorIdentity.JUDGE, chaoyang, None, None, "婚姻家庭")
+    _mediator("13900000011", "杨帆", MediatorIdentity.INVITED, haidian, None, None, "金融借款")
+
+    _ministry_account("13700000001", "吴工商", "acfic")
+    _ministry_account("13700000002", "郑银保", "cbirc")
+
+    tribunal = _get(Tribunal, court_id=chaoyang.id, name="团结湖人民法庭")
+    if tribunal is None:
+        tribunal = Tribunal(court=chaoyang, name="团结湖人民法庭", admin=judge, address="北京市朝阳区团结湖路")
+        db.session.add(tribunal)
+        db.session.flush()
+    if _get(GrassrootsUnit, liaison_phone="13600000001") is None:
+        user, _ = ensure_account("13600000001", "赵联络", [LIAISON], password=DEMO_PASSWORD)
+        db.session.add(GrassrootsUnit(court=chaoyang, tribunal=tribunal, name="朝阳区团结湖街道",
+                                      address="北京市朝阳区团结湖街道办事处", liaison_name="赵联络",
+                                      liaison_phone="13600000001", liaison_user=user))
+
+    # Parties and agents: accounts only; their cases (and an agent's authority,
+    # 特别授权 for 13500000003, 一般 for 13500000004) come with the cases issue.
+    for phone, name, role in [
+        ("13500000001", "张三", PARTY),
+        ("13500000002", "李四", PARTY),
+        ("13500000003", "王律师", AGENT),
+        ("13500000004", "刘代理", AGENT),
+        ("13300000001", "陈客服", PLATFORM_SUPPORT),
+    ]:
+        ensure_account(phone, name, [role], password=DEMO_PASSWORD)
+    _admin()
+    db.session.flush()

@@ -1,0 +1,95 @@
+"""The left sidebar, with the FAQ's menu names [FAQ 2.1–2.4, 3.2, 7.1–7.3].
+
+FAB's own menu is two levels deep and sits in the top bar; the FAQ's menus
+are three levels deep on the left. The tree is data: a leaf names its endpoint
+and the permission that shows it, a group shows when any child shows. Hiding
+an item is not the protection (every view checks its own permission).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import request, url_for
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass
+class Leaf:
+    label: object
+    endpoint: str
+    permission: tuple[str, str]
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Group:
+    label: object
+    children: list
+    icon: str = "fa-folder"
+
+
+MENU = [
+    Group(_l("Court management"), [
+        Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
+    ], icon="fa-university"),
+    Group(_l("Roster management"), [
+        Group(_l("Invited mediator roster management"), [
+            Leaf(_l("Invited mediator roster"), "InvitedMediatorView.list", ("can_list", "InvitedMediatorView")),
+            Leaf(_l("Mediator certification"), "MediatorCertificationView.list",
+                 ("can_list", "MediatorCertificationView")),
+        ]),
+        Group(_l("Other mediator roster management"), [
+            Leaf(_l("Other mediator roster"), "OtherMediatorView.list", ("can_list", "OtherMediatorView")),
+        ]),
+        Group(_l("Invited organisation roster management"), [
+            Leaf(_l("Invited organisation roster"), "OrganisationRosterView.list",
+                 ("can_list", "OrganisationRosterView")),
+        ]),
+    ], icon="fa-address-book"),
+    Group(_l("Source governance"), [
+        Group(_l("People's court roster management"), [
+            Leaf(_l("People's court management"), "TribunalView.list", ("can_list", "TribunalView")),
+            Leaf(_l("Grassroots unit management"), "GrassrootsUnitView.list", ("can_list", "GrassrootsUnitView")),
+        ]),
+    ], icon="fa-sitemap"),
+    Group(_l("My settings"), [
+        Leaf(_l("Certified courts"), "MyCertificationView.list", ("can_list", "MyCertificationView")),
+    ], icon="fa-cog"),
+    Group(_l("Platform back office"), [
+        Leaf(_l("Courts"), "CourtView.list", ("can_list", "CourtView")),
+        Leaf(_l("Ministries"), "MinistryView.list", ("can_list", "MinistryView")),
+        Leaf(_l("SMS records"), "SmsOutboxView.list", ("can_list", "SmsOutboxView")),
+        Leaf(_l("Users"), "UserDBModelView.list", ("can_list", "UserDBModelView")),
+        Leaf(_l("Roles"), "RoleModelView.list", ("can_list", "RoleModelView")),
+    ], icon="fa-server"),
+    Group(_l("Operation log"), [
+        Leaf(_l("Audit trail"), "AuditLogView.list", ("can_list", "AuditLogView")),
+    ], icon="fa-history"),
+]
+
+
+@dataclass
+class Shown:
+    label: str
+    url: str | None = None
+    active: bool = False
+    icon: str = ""
+    children: list = field(default_factory=list)
+
+
+def visible_menu(has_access) -> list[Shown]:
+    """The tree the acting user may see, with the current page marked."""
+
+    def walk(node):
+        if isinstance(node, Leaf):
+            if not has_access(*node.permission):
+                return None
+            url = url_for(node.endpoint, **node.args)
+            active = request.endpoint is not None and request.endpoint.split(".")[0] == node.endpoint.split(".")[0]
+            return Shown(str(node.label), url, active)
+        kids = [k for k in (walk(c) for c in node.children) if k is not None]
+        if not kids:
+            return None
+        return Shown(str(node.label), None, any(k.active for k in kids), node.icon, kids)
+
+    return [s for s in (walk(n) for n in MENU) if s is not None]

@@ -1,0 +1,338 @@
+"""The relational core: courts, rosters, accounts, audit and SMS (SPEC §1, §2, §7).
+
+Accounts are FAB's `ab_user` rows whose username is the mobile number
+[FAQ 2.1]. What a person *is* lives in our tables and points at that account:
+`CourtStaff` (法院端), `Mediator` (调解员端), `MinistryAccount` (部委端),
+`GrassrootsUnit.liaison_user` (基层治理端). One phone may hold several
+identities (SPEC §1); the portal chosen at login decides which one acts.
+
+Models marked `__audited__` get an audit row per create/update/delete from the
+session hook in `app/audit.py`, whatever code path changed them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .enums import (
+    AuditAction,
+    CertificationPath,
+    CertificationStatus,
+    CourtLevel,
+    MediatorIdentity,
+    OrganisationType,
+    SmsKind,
+    SmsStatus,
+    db_enum,
+)
+from .extensions import db
+
+Model = db.Model
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class Court(Model):
+    """法院. `code` is the court code used in case numbers, e.g. 京0105 [FAQ 5.2]."""
+
+    __tablename__ = "court"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    level: Mapped[CourtLevel] = mapped_column(db_enum(CourtLevel, "court_level"))
+    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("court.id"))
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    parent: Mapped[Optional["Court"]] = relationship(remote_side=[id], lazy="joined")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CourtStaff(Model):
+    """本院用户: a court user's identity; `is_admin` makes a 法院管理员 [FAQ 2.1]."""
+
+    __tablename__ = "court_staff"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    position: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    court: Mapped[Court] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(User)
+
+    @property
+    def audit_court_id(self) -> int:
+        return self.court_id
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.phone}）"
+
+
+class Tribunal(Model):
+    """人民法庭 [FAQ 7.1]; its admin is one of the court's users."""
+
+    __tablename__ = "tribunal"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("court_id", "name", name="uq_tribunal_court_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    admin_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("court_staff.id"))
+    address: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    court: Mapped[Court] = relationship(lazy="joined")
+    admin: Mapped[Optional[CourtStaff]] = relationship(lazy="joined")
+
+    @property
+    def audit_court_id(self) -> int:
+        return self.court_id
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GrassrootsUnit(Model):
+    """基层治理单位 with its 司法联络员, who logs into 基层治理端 [FAQ 7.2]."""
+
+    __tablename__ = "grassroots_unit"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("court_id", "name", name="uq_grassroots_court_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    tribunal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tribunal.id"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    address: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    liaison_name: Mapped[str] = mapped_column(sa.String(64))
+    liaison_phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    liaison_user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+
+    court: Mapped[Court] = relationship(lazy="joined")
+    tribunal: Mapped[Optional[Tribunal]] = relationship(lazy="joined")
+    liaison_user: Mapped[User] = relationship(User)
+
+    @property
+    def audit_court_id(self) -> int:
+        return self.court_id
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ministry(Model):
+    """部委 of 总对总 [FAQ 6.7]; `certification_path` is data, not name checks."""
+
+    __tablename__ = "ministry"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    certification_path: Mapped[CertificationPath] = mapped_column(
+        db_enum(CertificationPath, "certification_path")
+    )
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MinistryAccount(Model):
+    """部委用户: one ministry, one province (and optionally city) [FAQ 6.x]."""
+
+    __tablename__ = "ministry_account"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    ministry: Mapped[Ministry] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.ministry} {self.province}{self.city or ''} {self.name}"
+
+
+class Organisation(Model):
+    """调解组织. Bound to at most one ministry: the FK column makes that structural."""
+
+    __tablename__ = "organisation"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    credit_code: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    org_type: Mapped[OrganisationType] = mapped_column(db_enum(OrganisationType, "organisation_type"))
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    address: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    contact_name: Mapped[str] = mapped_column(sa.String(64))
+    contact_phone: Mapped[str] = mapped_column(sa.String(16))
+    ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+
+    ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Mediator(Model):
+    """调解员, platform-wide: the phone is unique across all courts [FAQ 3.2]."""
+
+    __tablename__ = "mediator"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
+    identity: Mapped[MediatorIdentity] = mapped_column(db_enum(MediatorIdentity, "mediator_identity"))
+    organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    expertise: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    organisation: Mapped[Optional[Organisation]] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.phone}）"
+
+
+class _Certification:
+    status: Mapped[CertificationStatus]
+    note: Mapped[Optional[str]]
+    applied_at: Mapped[dt.datetime]
+    decided_at: Mapped[Optional[dt.datetime]]
+    decided_by_id: Mapped[Optional[int]]
+    reject_reason: Mapped[Optional[str]]
+
+    @property
+    def audit_court_id(self) -> int:
+        return self.court_id
+
+
+class MediatorCourt(_Certification, Model):
+    """A mediator's certification by a court (特邀调解员 of that court) [FAQ 3.2]."""
+
+    __tablename__ = "mediator_court"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("mediator_id", "court_id", name="uq_mediator_court"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("mediator.id", ondelete="CASCADE"), index=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    status: Mapped[CertificationStatus] = mapped_column(db_enum(CertificationStatus, "mediator_court_status"))
+    note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[Optional[dt.datetime]]
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    reject_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+
+    mediator: Mapped[Mediator] = relationship(lazy="joined")
+    court: Mapped[Court] = relationship(lazy="joined")
+
+
+class OrganisationCourt(_Certification, Model):
+    """An organisation's certification by a court (特邀调解组织) [FAQ 2.2, 6.7]."""
+
+    __tablename__ = "organisation_court"
+    __audited__ = True
+    __table_args__ = (
+        sa.UniqueConstraint("organisation_id", "court_id", name="uq_organisation_court"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    status: Mapped[CertificationStatus] = mapped_column(
+        db_enum(CertificationStatus, "organisation_court_status")
+    )
+    note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[Optional[dt.datetime]]
+    decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
+    reject_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    court: Mapped[Court] = relationship(lazy="joined")
+
+
+class AuditLog(Model):
+    """Append-only trail: who, when, from where, what, before/after (SPEC §3.1, §8).
+
+    Updates and deletes are refused by the ORM hook and, underneath, by
+    database triggers created in the migration.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]]
+    actor_name: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    action: Mapped[AuditAction] = mapped_column(db_enum(AuditAction, "audit_action"))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[Optional[int]]
+    court_id: Mapped[Optional[int]] = mapped_column(index=True)
+    summary: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+
+    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+
+class SmsOutbox(Model):
+    """Every SMS the platform sends; the local adapter stops here (SPEC §7)."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
+    kind: Mapped[SmsKind] = mapped_column(db_enum(SmsKind, "sms_kind"))
+    body: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[SmsStatus] = mapped_column(db_enum(SmsStatus, "sms_status"), default=SmsStatus.QUEUED)
+    sent_at: Mapped[Optional[dt.datetime]]
+
+
+class SmsCode(Model):
+    """A password-reset code: stored hashed, 5 minutes, 5 attempts, single use."""
+
+    __tablename__ = "sms_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
+    portal: Mapped[str] = mapped_column(sa.String(16))
+    code_hash: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[Optional[dt.datetime]]

@@ -1,0 +1,112 @@
+"""Roles and portals as data (SPEC §1). `flask seed-roles` writes them to the DB.
+
+A permission is named after the action (`can_list`, `can_add`, `can_approve`,
+...) on one view. `ROLE_PERMISSIONS` is the whole truth: seeding adds what is
+listed and removes what is not, so the database cannot drift from this file.
+The platform admin role gets every permission from FAB's own sync.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .enums import Choice, LabelledEnum
+
+PLATFORM_ADMIN = "平台管理员"
+PLATFORM_SUPPORT = "平台客服"
+COURT_ADMIN = "法院管理员"
+COURT_USER = "法院用户"
+MEDIATOR = "调解员"
+ORGANISATION = "调解组织"
+MINISTRY_USER = "部委用户"
+LIAISON = "司法联络员"
+PARTY = "当事人"
+AGENT = "代理人"
+
+ALL_ROLES = [
+    PLATFORM_ADMIN,
+    PLATFORM_SUPPORT,
+    COURT_ADMIN,
+    COURT_USER,
+    MEDIATOR,
+    ORGANISATION,
+    MINISTRY_USER,
+    LIAISON,
+    PARTY,
+    AGENT,
+]
+
+
+class Portal(LabelledEnum):
+    """登录入口. The portal chosen at login decides which identity acts."""
+
+    COURT = Choice("court", _l("Court portal"))
+    MEDIATOR = Choice("mediator", _l("Mediator portal"))
+    MINISTRY = Choice("ministry", _l("Ministry portal"))
+    ORGANISATION = Choice("organisation", _l("Organisation portal"))
+    GRASSROOTS = Choice("grassroots", _l("Grassroots portal"))
+    PARTY = Choice("party", _l("Party"))
+    AGENT = Choice("agent", _l("Agent"))
+    PLATFORM = Choice("platform", _l("Platform back office"))
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        return PORTAL_ROLES[self]
+
+
+PORTAL_ROLES = {
+    Portal.COURT: (COURT_ADMIN, COURT_USER),
+    Portal.MEDIATOR: (MEDIATOR,),
+    Portal.MINISTRY: (MINISTRY_USER,),
+    Portal.ORGANISATION: (ORGANISATION,),
+    Portal.GRASSROOTS: (LIAISON,),
+    Portal.PARTY: (PARTY,),
+    Portal.AGENT: (AGENT,),
+    Portal.PLATFORM: (PLATFORM_ADMIN, PLATFORM_SUPPORT),
+}
+
+
+def portals_for_roles(role_names) -> list[Portal]:
+    names = set(role_names)
+    return [p for p in Portal if names & set(p.roles)]
+
+
+READ = ["can_list", "can_show"]
+CRUD = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
+
+# view (class_permission_name) -> permissions, per role.
+ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
+    PLATFORM_SUPPORT: {
+        "SmsOutboxView": READ,
+        "AuditLogView": READ,
+        "CourtView": READ,
+        "HomeView": ["can_index"]
+    },
+    COURT_ADMIN: {
+        "CourtStaffView": CRUD + ["can_import"],
+        "InvitedMediatorView": ["can_list", "can_show", "can_add", "can_edit", "can_export"],
+        "OtherMediatorView": ["can_list", "can_show", "can_add", "can_edit", "can_export"],
+        "MediatorCertificationView": READ + ["can_approve", "can_reject"],
+        "OrganisationRosterView": ["can_list", "can_show", "can_add", "can_edit", "can_export"],
+        "TribunalView": CRUD,
+        "GrassrootsUnitView": CRUD,
+        "AuditLogView": READ,
+        "HomeView": ["can_index"]
+    },
+    COURT_USER: {
+        "InvitedMediatorView": READ,
+        "OtherMediatorView": READ,
+        "OrganisationRosterView": READ,
+        "TribunalView": READ,
+        "GrassrootsUnitView": READ,
+        "HomeView": ["can_index"]
+    },
+    MEDIATOR: {
+        "MyCertificationView": ["can_list", "can_apply"],
+        "HomeView": ["can_index"]
+    },
+    ORGANISATION: {"HomeView": ["can_index"]},
+    MINISTRY_USER: {"HomeView": ["can_index"]},
+    LIAISON: {"HomeView": ["can_index"]},
+    PARTY: {"HomeView": ["can_index"]},
+    AGENT: {"HomeView": ["can_index"]},
+}

@@ -1,0 +1,50 @@
+"""Registers every screen on one AppBuilder. Menus come from `app/menu.py`."""
+from __future__ import annotations
+
+from flask import current_app
+from flask_babel import get_locale
+
+from ..menu import visible_menu
+from ..security import current_scope
+from .account import HomeView, PasswordResetView, health
+from .court import CourtStaffView, GrassrootsUnitView, TribunalView
+from .mediator import MyCertificationView
+from .platform import AuditLogView, CourtView, MinistryView, SmsOutboxView
+from .roster import (
+    InvitedMediatorView,
+    MediatorCertificationView,
+    OrganisationRosterView,
+    OtherMediatorView,
+)
+
+VIEWS = [
+    CourtStaffView,
+    InvitedMediatorView,
+    OtherMediatorView,
+    MediatorCertificationView,
+    OrganisationRosterView,
+    TribunalView,
+    GrassrootsUnitView,
+    MyCertificationView,
+    CourtView,
+    MinistryView,
+    SmsOutboxView,
+    AuditLogView,
+    PasswordResetView,
+]
+
+__all__ = ["HomeView", "register", "VIEWS"]
+
+
+def register(appbuilder) -> None:
+    for view in VIEWS:
+        appbuilder.add_view_no_menu(view)
+    app = current_app._get_current_object()
+    app.add_url_rule("/health", "health", health)
+
+    @app.context_processor
+    def _court_context():
+        def sidebar_menu():
+            return visible_menu(current_app.appbuilder.sm.has_access)
+
+        return {"sidebar_menu": sidebar_menu, "court_scope": current_scope, "get_locale": get_locale}

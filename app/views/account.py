@@ -1,0 +1,111 @@
+"""Public pages: 忘记密码 on every portal [FAQ 1.2–1.4, 7.3(2)], the home page, /health.
+
+Forgot password is open to anyone (no login); the SMS code is the proof.
+The page says the same thing whether or not the phone has an account.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, IndexView, expose, has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo
+from flask_appbuilder.forms import DynamicForm
+
+from ..extensions import db
+from ..forms import Mobile, StrongPassword
+from ..roles import Portal
+from ..security import current_scope
+from ..workflows import DomainError
+from ..workflows.accounts import CodeRejected, request_reset_code, reset_password
+
+PORTAL_CHOICES = [(p.name, p.value) for p in Portal]
+
+
+class ForgotForm(DynamicForm):
+    portal = SelectField(_l("Login portal"), choices=PORTAL_CHOICES, validators=[DataRequired()])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Mobile()])
+
+
+class ResetForm(DynamicForm):
+    portal = SelectField(_l("Login portal"), choices=PORTAL_CHOICES, validators=[DataRequired()])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Mobile()])
+    code = StringField(_l("Verification code"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword()])
+    confirm = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))],
+    )
+
+
+class PasswordResetView(BaseView):
+    """No `@has_access`: these pages are for people who cannot log in."""
+
+    route_base = "/password"
+    default_view = "forgot"
+
+    @expose("/forgot", methods=["GET", "POST"])
+    def forgot(self):
+        form = ForgotForm()
+        if request.method == "GET" and request.args.get("portal") in Portal.__members__:
+            form.portal.data = request.args["portal"]
+        if form.validate_on_submit():
+            portal = Portal[form.portal.data]
+            g.audit_actor_name = form.phone.data
+            try:
+                request_reset_code(form.phone.data, portal)
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+            else:
+                db.session.commit()
+                flash(_("If %(phone)s has a %(portal)s account, a verification code was sent to it.",
+                        phone=form.phone.data, portal=portal.label), "info")
+                return redirect(url_for(".reset", portal=portal.name, phone=form.phone.data))
+        return self.render_template("court/forgot.html", title=_("Forgot password"), form=form)
+
+    @expose("/reset", methods=["GET", "POST"])
+    def reset(self):
+        form = ResetForm()
+        if request.method == "GET":
+            if request.args.get("portal") in Portal.__members__:
+                form.portal.data = request.args["portal"]
+            form.phone.data = request.args.get("phone", "")
+        if form.validate_on_submit():
+            portal = Portal[form.portal.data]
+            g.audit_actor_name = form.phone.data
+            try:
+                reset_password(form.phone.data, portal, form.code.data, form.password.data)
+            except CodeRejected as exc:
+                db.session.commit()  # the failed attempt counts
+                flash(exc.message, "danger")
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+            else:
+                db.session.commit()
+                flash(_("Password changed. Log in with the new password."), "success")
+                return redirect(url_for(self.appbuilder.sm.auth_view.endpoint + ".login", portal=portal.name))
+        return self.render_template("court/reset.html", title=_("Set a new password"), form=form)
+
+
+class HomeView(IndexView):
+    index_template = "court/index.html"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return self.render_template(self.index_template, appbuilder=self.appbuilder,
+                                    scope=current_scope())
+
+
+def health():
+    """For load balancers: 200 when the database answers, 503 otherwise."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable", error=type(exc).__name__), 503
+    return jsonify(status="ok", database="ok")

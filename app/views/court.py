@@ -1,0 +1,279 @@
+"""本院管理 and 诉源治理 screens: court users, tribunals, grassroots units.
+
+Court admin only, own court only [FAQ 2.1, 7.1–7.3]. The platform admin sees
+every court.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Response, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, PasswordField
+from wtforms.validators import DataRequired, Optional
+
+from ..extensions import db
+from ..forms import Mobile, StrongPassword, UniqueValue
+from ..models import Court, CourtStaff, GrassrootsUnit, Tribunal
+from ..security import current_scope
+from ..workflows import DomainError, ValidationFailed, bulk_import, rosters
+from .base import ScopedModelView, ScopeFilter, interface, scoped
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass
+class Button:
+    label: str
+    url: str
+    css: str = "btn-primary"
+    method: str = "get"
+
+
+def own_courts(query, scope):
+    return query.filter(Court.id == scope.court_id)
+
+
+def own_staff(query, scope):
+    return query.filter(CourtStaff.court_id == scope.court_id)
+
+
+def own_tribunals(query, scope):
+    return query.filter(Tribunal.court_id == scope.court_id)
+
+
+COURT_CHOICES = {"court": [["id", ScopeFilter, scoped(own_courts)]]}
+
+STAFF_PHONE_TAKEN = _l("This mobile number is already a court user.")
+
+
+def xlsx_response(data: bytes, filename: str) -> Response:
+    from urllib.parse import quote
+
+    resp = Response(data, mimetype=XLSX)
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
+    )
+    return resp
+
+
+class CourtStaffView(ScopedModelView):
+    route_base = "/court-users"
+    datamodel = interface(CourtStaff)
+    list_title = _l("Court users")
+    show_title = _l("Court user")
+    add_title = _l("Add a single user")
+    edit_title = _l("Edit court user")
+    list_columns = ["name", "phone", "position", "is_admin", "court", "created_at"]
+    show_columns = ["court", "name", "phone", "position", "is_admin", "created_at"]
+    add_columns = ["court", "name", "phone", "position", "is_admin"]
+    edit_columns = ["name", "position", "is_admin"]
+    search_columns = ["name", "phone", "position", "is_admin"]
+    order_columns = ["name", "phone", "created_at"]
+    base_order = ("id", "asc")
+    label_columns = {
+        "court": _l("Court"),
+        "name": _l("Name"),
+        "phone": _l("Mobile number (login)"),
+        "position": _l("Position"),
+        "is_admin": _l("Court administrator"),
+        "created_at": _l("Added on"),
+    }
+    description_columns = {
+        "phone": _l("The mobile number is the login; the initial password is sent to it by SMS."),
+    }
+    validators_columns = {"phone": [Mobile(), UniqueValue(CourtStaff.phone, STAFF_PHONE_TAKEN)]}
+    # FAB makes every NOT NULL column required; an unticked box must stay valid.
+    add_form_extra_fields = {"is_admin": BooleanField(_l("Court administrator"), default=False)}
+    edit_form_extra_fields = add_form_extra_fields
+    add_form_query_rel_fields = COURT_CHOICES
+
+    @staticmethod
+    def scope_query(query, scope):
+        return own_staff(query, scope)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+
+    def toolbar_buttons(self):
+        sm = self.appbuilder.sm
+        buttons = []
+        if request.endpoint == f"{self.endpoint}.list":
+            if sm.has_access("can_add", self.class_permission_name):
+                buttons.append(Button(_("Add a single user"), url_for(f"{self.endpoint}.add")))
+            if sm.has_access("can_import", self.class_permission_name):
+                buttons.append(Button(_("Bulk import"), url_for(f"{self.endpoint}.bulk_import"), "btn-default"))
+        return buttons
+
+    def pre_add(self, item):
+        rosters.add_court_staff(item, current_scope())
+
+    def pre_update(self, item):
+        rosters.sync_staff_roles(item, current_scope())
+
+    def pre_delete(self, item):
+        rosters.delete_court_staff(item, current_scope())
+
+    @expose("/import", methods=["GET", "POST"])
+    @has_access
+    @permission_name("import")
+    def bulk_import(self):
+        errors = []
+        if request.method == "POST":
+            upload = request.files.get("file")
+            data = upload.read() if upload else b""
+            try:
+                created = bulk_import.import_users(data, current_scope())
+            except ValidationFailed as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+                errors = exc.errors
+            except DomainError as exc:
+                db.session.rollback()
+                flash(exc.message, "danger")
+            else:
+                db.session.commit()
+                flash(_("%(n)d users imported; their initial passwords were sent by SMS.", n=len(created)),
+                      "success")
+                return redirect(url_for(f"{self.endpoint}.list"))
+        return self.render_template("court/import.html", title=_("Bulk import court users"), errors=errors,
+                                    template_url=url_for(f"{self.endpoint}.import_template"),
+                                    columns=[str(c) for c in bulk_import.COLUMNS])
+
+    @expose("/import/template")
+    @has_access
+    @permission_name("import")
+    def import_template(self):
+        return xlsx_response(bulk_import.template_bytes(), "本院用户导入模板.xlsx")
+
+
+class TribunalView(ScopedModelView):
+    route_base = "/tribunals"
+    datamodel = interface(Tribunal)
+    list_title = _l("People's court management")
+    show_title = _l("People's tribunal")
+    add_title = _l("Add people's tribunal")
+    edit_title = _l("Edit people's tribunal")
+    list_columns = ["name", "court", "admin", "address", "phone"]
+    show_columns = ["court", "name", "admin", "address", "phone"]
+    add_columns = ["court", "name", "admin", "address", "phone"]
+    edit_columns = ["name", "admin", "address", "phone"]
+    search_columns = ["name", "address"]
+    base_order = ("id", "asc")
+    label_columns = {
+        "court": _l("Court"),
+        "name": _l("Tribunal name"),
+        "admin": _l("Administrator"),
+        "address": _l("Address"),
+        "phone": _l("Telephone"),
+    }
+    description_columns = {
+        "admin": _l("Choose one of the court's users. If the person is missing, add them under "
+                    "Court management › Court users first."),
+    }
+    add_form_query_rel_fields = {
+        **COURT_CHOICES,
+        "admin": [["id", ScopeFilter, scoped(own_staff)]],
+    }
+    edit_form_query_rel_fields = {"admin": [["id", ScopeFilter, scoped(own_staff)]]}
+
+    @staticmethod
+    def scope_query(query, scope):
+        return own_tribunals(query, scope)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+
+    def toolbar_buttons(self):
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+            "can_add", self.class_permission_name
+        ):
+            return [Button(_("Add people's tribunal"), url_for(f"{self.endpoint}.add"))]
+        return []
+
+    def pre_add(self, item):
+        rosters.check_tribunal(item, current_scope())
+
+    def pre_update(self, item):
+        rosters.check_tribunal(item, current_scope())
+
+    def pre_delete(self, item):
+        rosters.check_tribunal_deletable(item)
+
+
+LIAISON_PHONE_TAKEN = _l("This mobile number is already the liaison of another grassroots unit.")
+
+
+class GrassrootsUnitView(ScopedModelView):
+    route_base = "/grassroots-units"
+    datamodel = interface(GrassrootsUnit)
+    list_title = _l("Grassroots unit management")
+    show_title = _l("Grassroots unit")
+    add_title = _l("Add grassroots unit")
+    edit_title = _l("Edit grassroots unit")
+    list_columns = ["name", "court", "tribunal", "liaison_name", "liaison_phone"]
+    show_columns = ["court", "tribunal", "name", "address", "liaison_name", "liaison_phone"]
+    add_columns = ["court", "tribunal", "name", "address", "liaison_name", "liaison_phone", "liaison_password"]
+    edit_columns = ["tribunal", "name", "address", "liaison_name", "new_password"]
+    search_columns = ["name", "liaison_name", "liaison_phone"]
+    base_order = ("id", "asc")
+    label_columns = {
+        "court": _l("Court"),
+        "tribunal": _l("People's tribunal"),
+        "name": _l("Unit name"),
+        "address": _l("Address"),
+        "liaison_name": _l("Judicial liaison"),
+        "liaison_phone": _l("Liaison mobile number (login)"),
+        "liaison_password": _l("Liaison password"),
+        "new_password": _l("New liaison password"),
+    }
+    description_columns = {
+        "liaison_phone": _l("The liaison logs in to the grassroots portal with this number and password."),
+        "new_password": _l("Leave empty to keep the current password."),
+    }
+    validators_columns = {
+        "liaison_phone": [Mobile(), UniqueValue(GrassrootsUnit.liaison_phone, LIAISON_PHONE_TAKEN)],
+    }
+    add_form_extra_fields = {
+        "liaison_password": PasswordField(_l("Liaison password"), validators=[DataRequired(), StrongPassword()]),
+    }
+    edit_form_extra_fields = {
+        "new_password": PasswordField(_l("New liaison password"), validators=[Optional(), StrongPassword()]),
+    }
+    add_form_query_rel_fields = {
+        **COURT_CHOICES,
+        "tribunal": [["id", ScopeFilter, scoped(own_tribunals)]],
+    }
+    edit_form_query_rel_fields = {"tribunal": [["id", ScopeFilter, scoped(own_tribunals)]]}
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(GrassrootsUnit.court_id == scope.court_id)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+
+    def toolbar_buttons(self):
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+            "can_add", self.class_permission_name
+        ):
+            return [Button(_("Add grassroots unit"), url_for(f"{self.endpoint}.add"))]
+        return []
+
+    def pre_add(self, item):
+        rosters.add_grassroots_unit(item, item.liaison_password, current_scope())
+
+    def pre_update(self, item):
+        if item.tribunal is not None and item.tribunal.court_id != item.court_id:
+            raise DomainError(_("The tribunal belongs to another court."))
+        if getattr(item, "new_password", None):
+            rosters.set_liaison_password(item, item.new_password)
+
+    def pre_delete(self, item):
+        rosters.delete_grassroots_unit(item)

@@ -1,0 +1,116 @@
+"""平台后台: courts, ministries, SMS records and the audit trail.
+
+Read-only where the data is evidence: SMS records and audit rows can be listed
+and shown, never edited or deleted (not even by the platform admin).
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..models import AuditLog, Court, Ministry, SmsOutbox
+from .base import ScopedModelView, interface
+
+READ_ONLY = ["can_list", "can_show"]
+
+
+class CourtView(ScopedModelView):
+    route_base = "/courts"
+    datamodel = interface(Court)
+    list_title = _l("Courts")
+    show_title = _l("Court")
+    add_title = _l("Add court")
+    edit_title = _l("Edit court")
+    list_columns = ["name", "code", "level", "parent", "province", "city"]
+    show_columns = list_columns
+    add_columns = list_columns
+    edit_columns = list_columns
+    search_columns = ["name", "code", "province", "city"]
+    base_order = ("code", "asc")
+    base_permissions = ["can_list", "can_show", "can_add", "can_edit"]
+    label_columns = {
+        "name": _l("Court name"),
+        "code": _l("Court code"),
+        "level": _l("Court level"),
+        "parent": _l("Parent court"),
+        "province": _l("Province"),
+        "city": _l("City"),
+    }
+    description_columns = {"code": _l("Used in case numbers, e.g. 京0105.")}
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(Court.id == scope.court_id)
+
+
+class MinistryView(ScopedModelView):
+    route_base = "/ministries"
+    datamodel = interface(Ministry)
+    list_title = _l("Ministries")
+    show_title = _l("Ministry")
+    list_columns = ["name", "code", "certification_path"]
+    show_columns = list_columns
+    base_order = ("sort_order", "asc")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "name": _l("Ministry"),
+        "code": _l("Code"),
+        "certification_path": _l("Court certification path"),
+    }
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query
+
+
+class SmsOutboxView(ScopedModelView):
+    route_base = "/sms"
+    datamodel = interface(SmsOutbox)
+    list_title = _l("SMS records")
+    show_title = _l("SMS record")
+    list_columns = ["created_at", "phone", "kind", "status", "body"]
+    show_columns = ["created_at", "phone", "kind", "status", "sent_at", "body"]
+    search_columns = ["phone", "created_at"]
+    base_order = ("id", "desc")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "created_at": _l("Time (UTC)"),
+        "phone": _l("Mobile number"),
+        "kind": _l("Type"),
+        "status": _l("Status"),
+        "sent_at": _l("Sent at (UTC)"),
+        "body": _l("Content"),
+    }
+
+    @staticmethod
+    def scope_query(query, scope):
+        # Platform staff only: a court sees no SMS records.
+        return query.filter(SmsOutbox.id.is_(None))
+
+
+class AuditLogView(ScopedModelView):
+    route_base = "/audit"
+    datamodel = interface(AuditLog)
+    list_title = _l("Audit trail")
+    show_title = _l("Audit record")
+    list_columns = ["at", "actor_name", "ip", "action", "entity", "entity_id", "summary"]
+    show_columns = ["at", "actor_name", "actor_id", "ip", "action", "entity", "entity_id", "summary",
+                    "before", "after"]
+    search_columns = ["actor_name", "entity", "at"]
+    base_order = ("id", "desc")
+    base_permissions = READ_ONLY
+    label_columns = {
+        "at": _l("Time (UTC)"),
+        "actor_name": _l("Operator"),
+        "actor_id": _l("Operator ID"),
+        "ip": _l("IP address"),
+        "action": _l("Operation"),
+        "entity": _l("Object"),
+        "entity_id": _l("Object ID"),
+        "summary": _l("Summary"),
+        "before": _l("Before"),
+        "after": _l("After"),
+    }
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(AuditLog.court_id == scope.court_id)

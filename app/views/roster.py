@@ -1,0 +1,305 @@
+"""名册管理: mediator and organisation rosters and mediator certification [FAQ 2.2–2.4, 3.2].
+
+A court's roster is the mediators (organisations) it has certified. Mediators
+are platform-wide: adding a phone that is already a mediator is refused with
+the FAQ's explanation, and the mediator applies to this court instead.
+"""
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+import xlsxwriter
+from flask import flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+
+from ..enums import CertificationStatus, MediatorIdentity
+from ..extensions import db
+from ..forms import MEDIATOR_EXISTS_MESSAGE, CreditCode, Mobile, ResidentId, UniqueValue
+from ..models import Mediator, MediatorCourt, Organisation, OrganisationCourt
+from ..security import current_scope
+from ..workflows import certification, rosters
+from .base import ScopedModelView, ScopeFilter, interface, scoped
+from .court import Button, xlsx_response
+
+
+def certified_mediators(query, scope):
+    return query.filter(
+        Mediator.id.in_(
+            sa.select(MediatorCourt.mediator_id).where(
+                MediatorCourt.court_id == scope.court_id,
+                MediatorCourt.status == CertificationStatus.CERTIFIED,
+            )
+        )
+    )
+
+
+def certified_organisations(query, scope):
+    return query.filter(
+        Organisation.id.in_(
+            sa.select(OrganisationCourt.organisation_id).where(
+                OrganisationCourt.court_id == scope.court_id,
+                OrganisationCourt.status == CertificationStatus.CERTIFIED,
+            )
+        )
+    )
+
+
+def roster_xlsx(title: str, headers: list[str], rows: list[list]) -> bytes:
+    """A roster sheet; strings are never turned into formulas (export injection)."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
+    ws = wb.add_worksheet(title[:31])
+    head = wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
+    for col, text in enumerate(headers):
+        ws.write_string(0, col, text, head)
+        ws.set_column(col, col, 18)
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, "" if value is None else str(value))
+    ws.freeze_panes(1, 0)
+    wb.close()
+    return buf.getvalue()
+
+
+MEDIATOR_LABELS = {
+    "name": _l("Name"),
+    "phone": _l("Mobile number"),
+    "id_number": _l("ID number"),
+    "identity": _l("Identity"),
+    "organisation": _l("Organisation"),
+    "expertise": _l("Expertise"),
+    "created_at": _l("Registered on"),
+}
+
+
+class _MediatorRosterView(ScopedModelView):
+    datamodel = interface(Mediator)
+    list_columns = ["name", "phone", "identity", "organisation", "expertise"]
+    show_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise", "created_at"]
+    add_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise"]
+    edit_columns = add_columns
+    search_columns = ["name", "phone", "expertise"]
+    order_columns = ["name", "phone"]
+    base_order = ("id", "asc")
+    label_columns = MEDIATOR_LABELS
+    validators_columns = {
+        "phone": [Mobile(), UniqueValue(Mediator.phone, MEDIATOR_EXISTS_MESSAGE)],
+        "id_number": [ResidentId()],
+    }
+    add_form_query_rel_fields = {"organisation": [["id", ScopeFilter, scoped(certified_organisations)]]}
+    edit_form_query_rel_fields = add_form_query_rel_fields
+    method_permission_name = {"export_excel": "export"}
+    identities: list[MediatorIdentity] = []
+    add_label = _l("Add mediator")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+        choices = [(i.name, i.value) for i in self.identities]
+        identity = SelectField(_l("Identity"), choices=choices, coerce=str)
+        self.add_form.identity = identity
+        self.edit_form.identity = identity
+
+    def toolbar_buttons(self):
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+            "can_add", self.class_permission_name
+        ):
+            return [Button(str(self.add_label), url_for(f"{self.endpoint}.add"))]
+        return []
+
+    def process_form(self, form, is_created):
+        form.identity.data = MediatorIdentity[form.identity.data]
+
+    def prefill_form(self, form, pk):
+        form.identity.data = self.get_scoped(pk).identity.name
+
+    def pre_add(self, item):
+        rosters.add_mediator(item, current_scope())
+
+    def pre_update(self, item):
+        history = sa.inspect(item).attrs.phone.history
+        old_phone = history.deleted[0] if history.deleted else item.phone
+        rosters.update_mediator(item, old_phone)
+
+    @action("export_excel", _l("Export to Excel"), None, "fa-file-excel-o", single=False)
+    def export_excel(self, items):
+        if not isinstance(items, list):
+            items = [items]
+        headers = [str(MEDIATOR_LABELS[c]) for c in ["name", "phone", "identity", "organisation", "expertise"]]
+        rows = [[m.name, m.phone, m.identity.label, m.organisation, m.expertise] for m in items]
+        data = roster_xlsx(str(self.list_title), headers, rows)
+        return xlsx_response(data, f"{self.list_title}.xlsx")
+
+
+class InvitedMediatorView(_MediatorRosterView):
+    route_base = "/mediators/invited"
+    list_title = _l("Invited mediator roster")
+    show_title = _l("Invited mediator")
+    add_title = _l("Add mediator")
+    edit_title = _l("Edit mediator")
+    identities = [MediatorIdentity.INVITED]
+
+    @staticmethod
+    def scope_query(query, scope):
+        return certified_mediators(query, scope).filter(Mediator.identity == MediatorIdentity.INVITED)
+
+
+class OtherMediatorView(_MediatorRosterView):
+    """Judges and other mediators form the 其他调解员 roster [FAQ 2.2 注]."""
+
+    route_base = "/mediators/other"
+    list_title = _l("Other mediator roster")
+    show_title = _l("Other mediator")
+    add_title = _l("Add mediator")
+    edit_title = _l("Edit mediator")
+    identities = [MediatorIdentity.JUDGE, MediatorIdentity.OTHER]
+
+    @staticmethod
+    def scope_query(query, scope):
+        return certified_mediators(query, scope).filter(Mediator.identity != MediatorIdentity.INVITED)
+
+
+ORG_LABELS = {
+    "name": _l("Organisation name"),
+    "credit_code": _l("Unified social credit code"),
+    "org_type": _l("Organisation type"),
+    "province": _l("Province"),
+    "city": _l("City"),
+    "address": _l("Address"),
+    "contact_name": _l("Contact person"),
+    "contact_phone": _l("Contact mobile number"),
+    "ministry": _l("Bound ministry"),
+}
+
+ORG_EXISTS_MESSAGE = _l(
+    "An organisation with this unified social credit code is already registered on the platform. "
+    "It joins this court's roster through certification."
+)
+
+
+class OrganisationRosterView(ScopedModelView):
+    route_base = "/organisations"
+    datamodel = interface(Organisation)
+    list_title = _l("Invited organisation roster")
+    show_title = _l("Invited organisation")
+    add_title = _l("Add organisation")
+    edit_title = _l("Edit organisation")
+    list_columns = ["name", "credit_code", "org_type", "city", "contact_name", "contact_phone", "ministry"]
+    show_columns = ["name", "credit_code", "org_type", "province", "city", "address", "contact_name",
+                    "contact_phone", "ministry"]
+    add_columns = ["name", "credit_code", "org_type", "province", "city", "address", "contact_name",
+                   "contact_phone"]
+    edit_columns = add_columns
+    search_columns = ["name", "credit_code", "contact_name"]
+    base_order = ("id", "asc")
+    label_columns = ORG_LABELS
+    validators_columns = {
+        "credit_code": [CreditCode(), UniqueValue(Organisation.credit_code, ORG_EXISTS_MESSAGE)],
+        "contact_phone": [Mobile()],
+    }
+    method_permission_name = {"export_excel": "export"}
+
+    @staticmethod
+    def scope_query(query, scope):
+        return certified_organisations(query, scope)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+
+    def toolbar_buttons(self):
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+            "can_add", self.class_permission_name
+        ):
+            return [Button(_("Add organisation"), url_for(f"{self.endpoint}.add"))]
+        return []
+
+    def pre_add(self, item):
+        rosters.add_organisation(item, current_scope())
+
+    @action("export_excel", _l("Export to Excel"), None, "fa-file-excel-o", single=False)
+    def export_excel(self, items):
+        if not isinstance(items, list):
+            items = [items]
+        cols = ["name", "credit_code", "org_type", "city", "contact_name", "contact_phone", "ministry"]
+        rows = [[getattr(o, c) for c in cols] for o in items]
+        rows = [[r[0], r[1], r[2].label, r[3], r[4], r[5], r[6]] for r in rows]
+        data = roster_xlsx(str(self.list_title), [str(ORG_LABELS[c]) for c in cols], rows)
+        return xlsx_response(data, f"{self.list_title}.xlsx")
+
+
+class MediatorCertificationView(ScopedModelView):
+    """特邀调解员认证: the court admin decides applications made to this court [FAQ 3.2]."""
+
+    route_base = "/mediator-certifications"
+    datamodel = interface(MediatorCourt)
+    list_title = _l("Mediator certification")
+    show_title = _l("Certification application")
+    list_columns = ["mediator", "mediator.phone", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    show_columns = ["court", "mediator", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    search_columns = ["status"]
+    base_order = ("applied_at", "desc")
+    label_columns = {
+        "court": _l("Court"),
+        "mediator": _l("Mediator"),
+        "mediator.phone": _l("Mobile number"),
+        "status": _l("Status"),
+        "note": _l("Note"),
+        "applied_at": _l("Applied on"),
+        "decided_at": _l("Decided on"),
+        "reject_reason": _l("Reason for rejection"),
+    }
+    base_permissions = ["can_list", "can_show", "can_approve", "can_reject"]
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(MediatorCourt.court_id == scope.court_id)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+
+    def toolbar_buttons(self):
+        if request.endpoint != f"{self.endpoint}.show":
+            return []
+        pk = request.view_args.get("pk")
+        link = self.datamodel.get(pk, self._base_filters)
+        if link is None or link.status is not CertificationStatus.PENDING:
+            return []
+        sm = self.appbuilder.sm
+        buttons = []
+        if sm.has_access("can_approve", self.class_permission_name):
+            buttons.append(Button(_("Approve"), url_for(f"{self.endpoint}.approve", pk=pk), "btn-success", "post"))
+        if sm.has_access("can_reject", self.class_permission_name):
+            buttons.append(Button(_("Reject"), url_for(f"{self.endpoint}.reject", pk=pk), "btn-danger"))
+        return buttons
+
+    @expose("/approve/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("approve")
+    def approve(self, pk):
+        link = self.get_scoped(pk)
+        if self.run_workflow(certification.approve, link, current_scope(), g.user.id):
+            flash(_("Certification approved."), "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    @expose("/reject/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("reject")
+    def reject(self, pk):
+        link = self.get_scoped(pk)
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            if self.run_workflow(certification.reject, link, current_scope(), g.user.id, reason):
+                flash(_("Certification rejected."), "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+            db.session.expire_all()
+            link = self.get_scoped(pk)
+        return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
+                                    reason=request.form.get("reason", ""))

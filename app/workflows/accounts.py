@@ -1,0 +1,218 @@
+"""Accounts: the phone is the login [FAQ 2.1, 1.x, 7.2].
+
+- `ensure_account` gives a phone a platform account with a role, reusing the
+  account when the person already holds another identity (SPEC §1: one phone,
+  several identities). A new account gets a generated initial password by SMS
+  [FAQ 2.1]; an existing one keeps its password.
+- Forgotten password [FAQ 1.2–1.4, 7.3(2)]: `request_reset_code` sends a
+  6-digit SMS code, stored as an HMAC, valid 5 minutes, at most 5 attempts,
+  at most one code a minute and 5 an hour per phone; `reset_password` checks
+  it and sets the new password.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+import string
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.security import generate_password_hash
+
+from ..audit import record
+from ..enums import AuditAction, SmsKind
+from ..extensions import db
+from ..forms import password_problem
+from ..models import SmsCode, utcnow
+from ..roles import Portal
+from ..sms import send_sms
+from . import DomainError
+
+
+class CodeRejected(DomainError):
+    """A wrong reset code: the failed attempt must be kept (commit, then show)."""
+
+
+def _sm():
+    return current_app.appbuilder.sm
+
+
+def find_user(phone: str):
+    return _sm().find_user(username=phone)
+
+
+def generate_password() -> str:
+    """10 characters with letters and digits (meets `password_problem`)."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(10))
+        if not password_problem(pw):
+            return pw
+
+
+def set_password(user, password: str) -> None:
+    user.password = generate_password_hash(
+        password, method=current_app.config.get("FAB_PASSWORD_HASH_METHOD", "scrypt")
+    )
+
+
+def ensure_account(phone: str, name: str, role_names: list[str], password: str | None = None,
+                   notify: bool = True):
+    """The account for `phone` with `role_names` added; created if missing.
+
+    Returns `(user, created)`. A created account gets `password`, or a
+    generated one sent by SMS.
+    """
+    sm = _sm()
+    roles = [sm.find_role(n) for n in role_names]
+    if any(r is None for r in roles):
+        raise RuntimeError(f"roles not seeded: {role_names}")
+    user = find_user(phone)
+    if user is not None:
+        for role in roles:
+            if role not in user.roles:
+                user.roles.append(role)
+        user.active = True
+        return user, False
+    initial = password or generate_password()
+    user = sm.user_model(
+        username=phone,
+        first_name=name[:64],
+        last_name="",
+        email=f"{phone}@phone.invalid",
+        active=True,
+    )
+    user.roles = roles
+    set_password(user, initial)
+    db.session.add(user)
+    if notify and password is None:
+        send_sms(
+            phone,
+            SmsKind.INITIAL_PASSWORD,
+            _(
+                "[Court Mediation Platform] %(name)s, your account is %(phone)s and your initial "
+                "password is %(password)s. Please change it after logging in.",
+                name=name,
+                phone=phone,
+                password=initial,
+            ),
+        )
+    return user, True
+
+
+def remove_roles(user, role_names: list[str]) -> None:
+    """Drop roles; an account left without any role is deactivated."""
+    user.roles = [r for r in user.roles if r.name not in role_names]
+    if not user.roles:
+        user.active = False
+
+
+def _code_hash(phone: str, portal: Portal, code: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"{portal.name}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def account_for_portal(phone: str, portal: Portal):
+    user = find_user(phone)
+    if user is None or not user.active:
+        return None
+    if not {r.name for r in user.roles} & set(portal.roles):
+        return None
+    return user
+
+
+def request_reset_code(phone: str, portal: Portal, now: dt.datetime | None = None) -> str | None:
+    """Send a reset code to `phone` if it has an account on `portal`.
+
+    Returns the code (for the SMS adapter and tests) or None when there is no
+    such account; the caller shows the same message either way so the page
+    does not reveal who is registered. Rate limits apply to every phone.
+    """
+    now = now or utcnow()
+    cfg = current_app.config
+    recent = db.session.scalars(
+        sa.select(SmsCode.created_at)
+        .where(SmsCode.phone == phone, SmsCode.created_at > now - dt.timedelta(hours=1))
+        .order_by(SmsCode.created_at.desc())
+    ).all()
+    if recent:
+        wait = cfg["SMS_CODE_MIN_INTERVAL_SECONDS"] - (now - recent[0]).total_seconds()
+        if wait > 0:
+            raise DomainError(_("Codes are sent at most once a minute. Try again in %(s)d seconds.",
+                                s=int(wait) + 1))
+        if len(recent) >= cfg["SMS_CODE_MAX_PER_HOUR"]:
+            raise DomainError(_("Too many codes for this phone in the last hour. Try again later."))
+    user = account_for_portal(phone, portal)
+    code = f"{secrets.randbelow(10**6):06d}"
+    db.session.add(
+        SmsCode(
+            phone=phone,
+            portal=portal.name,
+            code_hash=_code_hash(phone, portal, code) if user else "-",
+            created_at=now,
+            expires_at=now + dt.timedelta(seconds=cfg["SMS_CODE_TTL_SECONDS"]),
+        )
+    )
+    if user is None:
+        return None
+    send_sms(
+        phone,
+        SmsKind.RESET_CODE,
+        _("[Court Mediation Platform] Your verification code is %(code)s, valid for 5 minutes. "
+          "Do not tell anyone.", code=code),
+    )
+    return code
+
+
+def reset_password(phone: str, portal: Portal, code: str, new_password: str,
+                   now: dt.datetime | None = None):
+    """Check the latest code for (phone, portal) and set the new password."""
+    now = now or utcnow()
+    problem = password_problem(new_password)
+    if problem:
+        raise DomainError(problem)
+    sms_code = db.session.scalar(
+        sa.select(SmsCode)
+        .where(SmsCode.phone == phone, SmsCode.portal == portal.name, SmsCode.used_at.is_(None))
+        .order_by(SmsCode.created_at.desc(), SmsCode.id.desc())
+        .limit(1)
+    )
+    user = account_for_portal(phone, portal)
+    if sms_code is None or user is None or sms_code.code_hash == "-":
+        raise DomainError(_("Get a verification code first."))
+    max_attempts = current_app.config["SMS_CODE_MAX_ATTEMPTS"]
+    if sms_code.attempts >= max_attempts:
+        raise DomainError(_("Too many wrong codes. Get a new verification code."))
+    if now > sms_code.expires_at:
+        raise DomainError(_("The verification code has expired. Get a new one."))
+    if not hmac.compare_digest(sms_code.code_hash, _code_hash(phone, portal, code.strip())):
+        sms_code.attempts += 1
+        left = max_attempts - sms_code.attempts
+        if left <= 0:
+            raise CodeRejected(_("Too many wrong codes. Get a new verification code."))
+        raise CodeRejected(_("Wrong verification code. %(n)d attempts left.", n=left))
+    sms_code.used_at = now
+    set_password(user, new_password)
+    user.fail_login_count = 0
+    record(db.session, _UserRef(user), AuditAction.PASSWORD, _("Password reset by SMS code"),
+           {"portal": portal.name})
+    send_sms(phone, SmsKind.PASSWORD_CHANGED,
+             _("[Court Mediation Platform] Your password was changed. If this was not you, "
+               "contact your court."))
+    return user
+
+
+class _UserRef:
+    """Lets `audit.record` describe an ab_user row without copying secrets."""
+
+    __tablename__ = "ab_user"
+
+    def __init__(self, user):
+        self.id = user.id
+        self._name = user.username
+
+    def __str__(self):
+        return self._name

@@ -1,0 +1,183 @@
+"""Court users and rosters: what happens around a FAB add/edit/delete [FAQ 2.1–2.3, 7.1–7.3].
+
+Input has already passed the form validators (format, check digits,
+uniqueness); these functions create the accounts that go with the rows, keep
+roles in step with flags, and refuse deletions that would break links. Each
+guard raises `DomainError` before anything changes.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..audit import record
+from ..enums import AuditAction, CertificationStatus, MediatorIdentity, SmsKind
+from ..extensions import db
+from ..models import (
+    CourtStaff,
+    GrassrootsUnit,
+    Mediator,
+    MediatorCourt,
+    Organisation,
+    OrganisationCourt,
+    Tribunal,
+    utcnow,
+)
+from ..roles import COURT_ADMIN, COURT_USER, LIAISON, MEDIATOR
+from ..security import Scope
+from ..sms import send_sms
+from . import DomainError
+from .accounts import ensure_account, remove_roles, set_password
+
+
+def court_roles(is_admin: bool) -> list[str]:
+    return [COURT_USER, COURT_ADMIN] if is_admin else [COURT_USER]
+
+
+def court_id_of(obj) -> int | None:
+    """The court of a row being added: the form sets the relationship, not the column."""
+    court = getattr(obj, "court", None)
+    return court.id if court is not None else obj.court_id
+
+
+def check_court_in_scope(court_id: int | None, scope: Scope) -> None:
+    if court_id is None:
+        raise DomainError(_("Choose a court."))
+    if not scope.is_platform and court_id != scope.court_id:
+        raise DomainError(_("You can only manage your own court."))
+
+
+def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
+    """单个新增: the phone becomes the login; a new account gets its password by SMS."""
+    check_court_in_scope(court_id_of(staff), scope)
+    existing = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == staff.phone))
+    if existing is not None:
+        raise DomainError(
+            _("%(phone)s is already a user of %(court)s.", phone=staff.phone, court=existing.court.name)
+        )
+    user, _created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
+    staff.user = user
+    return staff
+
+
+def sync_staff_roles(staff: CourtStaff, scope: Scope) -> None:
+    """After an edit: roles follow the admin flag; nobody demotes themself."""
+    if scope.staff_id == staff.id and not staff.is_admin:
+        raise DomainError(_("You cannot remove your own administrator right."))
+    user = staff.user
+    remove_roles(user, [COURT_ADMIN, COURT_USER])
+    ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
+
+
+def check_staff_deletable(staff: CourtStaff, scope: Scope) -> None:
+    if scope.staff_id == staff.id:
+        raise DomainError(_("You cannot delete your own account."))
+    tribunal = db.session.scalar(sa.select(Tribunal).where(Tribunal.admin_id == staff.id).limit(1))
+    if tribunal is not None:
+        raise DomainError(
+            _("%(name)s is the administrator of %(tribunal)s; choose another administrator first.",
+              name=staff.name, tribunal=tribunal.name)
+        )
+
+
+def delete_court_staff(staff: CourtStaff, scope: Scope) -> None:
+    check_staff_deletable(staff, scope)
+    remove_roles(staff.user, [COURT_ADMIN, COURT_USER])
+
+
+def add_mediator(mediator: Mediator, scope: Scope) -> Mediator:
+    """新增调解员: a platform-wide mediator certified by the adding court [FAQ 2.2, 3.2]."""
+    court_id = scope.court_id
+    if court_id is None:
+        raise DomainError(_("Only a court can add mediators to its roster."))
+    user, _created = ensure_account(mediator.phone, mediator.name, [MEDIATOR])
+    mediator.user = user
+    db.session.add(mediator)
+    db.session.add(
+        MediatorCourt(
+            mediator=mediator,
+            court_id=court_id,
+            status=CertificationStatus.CERTIFIED,
+            note=_("Added by the court"),
+            decided_at=utcnow(),
+            decided_by_id=_actor_id(),
+        )
+    )
+    return mediator
+
+
+def update_mediator(mediator: Mediator, old_phone: str) -> None:
+    """A court may change a mediator's phone [FAQ 2.3]: the login follows it."""
+    if mediator.phone != old_phone:
+        user = mediator.user
+        user.username = mediator.phone
+        user.email = f"{mediator.phone}@phone.invalid"
+        send_sms(
+            mediator.phone,
+            SmsKind.NOTICE,
+            _("[Court Mediation Platform] Your login phone was changed to %(phone)s by the court.",
+              phone=mediator.phone),
+        )
+
+
+def add_organisation(org: Organisation, scope: Scope) -> Organisation:
+    """新增调解组织: registered on the platform and certified by this court."""
+    if scope.court_id is None:
+        raise DomainError(_("Only a court can add organisations to its roster."))
+    db.session.add(org)
+    db.session.add(
+        OrganisationCourt(
+            organisation=org,
+            court_id=scope.court_id,
+            status=CertificationStatus.CERTIFIED,
+            note=_("Added by the court"),
+            decided_at=utcnow(),
+            decided_by_id=_actor_id(),
+        )
+    )
+    return org
+
+
+def add_grassroots_unit(unit: GrassrootsUnit, password: str, scope: Scope) -> GrassrootsUnit:
+    """新增基层治理单位: the liaison's phone and password log into 基层治理端 [FAQ 7.2]."""
+    check_court_in_scope(court_id_of(unit), scope)
+    if unit.tribunal is not None and unit.tribunal.court_id != court_id_of(unit):
+        raise DomainError(_("The tribunal belongs to another court."))
+    user, created = ensure_account(unit.liaison_phone, unit.liaison_name, [LIAISON], password=password)
+    if not created:
+        set_password(user, password)
+    unit.liaison_user = user
+    return unit
+
+
+def set_liaison_password(unit: GrassrootsUnit, password: str) -> None:
+    """The court admin sets a new liaison password when editing the unit [FAQ 7.3(1)]."""
+    set_password(unit.liaison_user, password)
+    record(db.session, unit, AuditAction.PASSWORD, _("Liaison password set by the court"),
+           {"liaison_phone": unit.liaison_phone})
+
+
+def check_tribunal(tribunal: Tribunal, scope: Scope) -> None:
+    check_court_in_scope(court_id_of(tribunal), scope)
+    if tribunal.admin is not None and tribunal.admin.court_id != court_id_of(tribunal):
+        raise DomainError(_("The administrator must be a user of the tribunal's court."))
+
+
+def check_tribunal_deletable(tribunal: Tribunal) -> None:
+    unit = db.session.scalar(sa.select(GrassrootsUnit).where(GrassrootsUnit.tribunal_id == tribunal.id).limit(1))
+    if unit is not None:
+        raise DomainError(_("%(unit)s belongs to this tribunal; move or delete it first.", unit=unit.name))
+
+
+def delete_grassroots_unit(unit: GrassrootsUnit) -> None:
+    remove_roles(unit.liaison_user, [LIAISON])
+
+
+def other_identities() -> list[MediatorIdentity]:
+    return [MediatorIdentity.JUDGE, MediatorIdentity.OTHER]
+
+
+def _actor_id():
+    from ..audit import current_actor
+
+    return current_actor()[0]

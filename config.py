@@ -1,0 +1,75 @@
+"""Configuration, read from the environment. Nothing here has side effects.
+
+`create_app(overrides)` loads this module and then applies `overrides`
+(tests pass their own database URL and switch CSRF off).
+"""
+import os
+import secrets
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
+
+
+def _secret_key() -> str:
+    """The environment's key; in development a generated one kept in instance/."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    path = os.path.join(INSTANCE_DIR, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+    with open(path, encoding="ascii") as fh:
+        return fh.read().strip()
+
+
+SECRET_KEY = _secret_key()
+
+SQLALCHEMY_DATABASE_URI = os.environ.get(
+    "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "court.db")
+)
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+APP_NAME = "人民法院调解平台"
+APP_THEME = ""
+
+# Schema belongs to Alembic; roles and permissions to `flask seed-roles`
+# (notes/fab5.md §1: FAB's implicit create_all collides with migrations and its
+# permission sync races between workers).
+FAB_CREATE_DB = False
+FAB_UPDATE_PERMS = False
+FAB_ADD_SECURITY_VIEWS = True
+FAB_SECURITY_MANAGER_CLASS = "app.security.CourtSecurityManager"
+AUTH_TYPE = 1  # AUTH_DB
+AUTH_ROLE_ADMIN = "平台管理员"
+AUTH_ROLE_PUBLIC = "Public"
+AUTH_USER_REGISTRATION = False
+AUTH_RATE_LIMITED = False
+FAB_PASSWORD_HASH_METHOD = "scrypt"
+
+# i18n: English msgids, Chinese default. Absolute path (notes/fab5.md §2).
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_FOLDER = os.path.join(BASE_DIR, "translations")
+BABEL_TRANSLATION_DIRECTORIES = os.path.join(BASE_DIR, "translations")
+LANGUAGES = {
+    "zh": {"flag": "cn", "name": "中文"},
+    "en": {"flag": "gb", "name": "English"},
+}
+
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None
+
+UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
+MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+BULK_IMPORT_MAX_ROWS = 2000
+
+# SMS adapter: "outbox" writes to the sms_outbox table that platform staff read.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "outbox")
+SMS_CODE_TTL_SECONDS = 300
+SMS_CODE_MAX_ATTEMPTS = 5
+SMS_CODE_MIN_INTERVAL_SECONDS = 60
+SMS_CODE_MAX_PER_HOUR = 5
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,76 @@
+"""Small factories and look-ups shared by the tests."""
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from openpyxl import Workbook
+
+from app.extensions import db
+from app.models import (
+    AuditLog,
+    Court,
+    CourtStaff,
+    GrassrootsUnit,
+    Mediator,
+    MediatorCourt,
+    Organisation,
+    SmsOutbox,
+    Tribunal,
+)
+
+from .conftest import app_ctx
+
+
+def demo_ids(app) -> dict:
+    """Primary keys of the demo rows, by what the README calls them."""
+    with app_ctx(app):
+        one = lambda q: db.session.scalar(q)  # noqa: E731
+        return {
+            "chaoyang": one(sa.select(Court.id).where(Court.code == "京0105")),
+            "haidian": one(sa.select(Court.id).where(Court.code == "京0108")),
+            "cy_admin": one(sa.select(CourtStaff.id).where(CourtStaff.phone == "13800000001")),
+            "cy_judge": one(sa.select(CourtStaff.id).where(CourtStaff.phone == "13800000002")),
+            "hd_admin": one(sa.select(CourtStaff.id).where(CourtStaff.phone == "13800000011")),
+            "cy_invited": one(sa.select(Mediator.id).where(Mediator.phone == "13900000001")),
+            "cy_judge_mediator": one(sa.select(Mediator.id).where(Mediator.phone == "13900000002")),
+            "hd_invited": one(sa.select(Mediator.id).where(Mediator.phone == "13900000011")),
+            "cy_org": one(sa.select(Organisation.id).where(Organisation.name == "朝阳区商事调解中心")),
+            "hd_org": one(sa.select(Organisation.id).where(Organisation.name == "北京金融纠纷调解中心")),
+            "cy_tribunal": one(sa.select(Tribunal.id).where(Tribunal.name == "团结湖人民法庭")),
+            "cy_unit": one(sa.select(GrassrootsUnit.id).where(GrassrootsUnit.liaison_phone == "13600000001")),
+            "cy_cert": one(sa.select(MediatorCourt.id).join(Mediator).where(Mediator.phone == "13900000001")),
+        }
+
+
+def count(app, model, *where) -> int:
+    with app_ctx(app):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def last_sms(app, phone: str) -> str | None:
+    with app_ctx(app):
+        return db.session.scalar(
+            sa.select(SmsOutbox.body).where(SmsOutbox.phone == phone).order_by(SmsOutbox.id.desc()).limit(1)
+        )
+
+
+def audit_rows(app, entity: str, **where) -> list[AuditLog]:
+    with app_ctx(app):
+        q = sa.select(AuditLog).where(AuditLog.entity == entity).order_by(AuditLog.id)
+        for k, v in where.items():
+            q = q.where(getattr(AuditLog, k) == v)
+        rows = db.session.scalars(q).all()
+        db.session.expunge_all()
+        return rows
+
+
+def xlsx(rows: list[list]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "手机号", "职务", "是否管理员（是/否）"])
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

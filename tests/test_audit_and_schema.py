@@ -1,0 +1,100 @@
+"""The audit trail is append-only; the schema is the migrations' (issue 2 items 2, 8)."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from app.audit import AuditTamperError
+from app.enums import AuditAction
+from app.extensions import db
+from app.models import AuditLog, Tribunal
+
+from .conftest import PG_URL, app_ctx, make_app
+from .helpers import audit_rows, demo_ids
+
+
+def test_create_update_delete_each_write_an_audit_row_with_before_and_after(app, login_as):
+    ids = demo_ids(app)
+    admin = login_as("13800000001")
+    admin.post("/tribunals/add", data={"court": ids["chaoyang"], "name": "将台人民法庭"})
+    with app_ctx(app):
+        tid = db.session.scalar(sa.select(Tribunal.id).where(Tribunal.name == "将台人民法庭"))
+    admin.post(f"/tribunals/edit/{tid}", data={"name": "将台法庭", "address": "将台路"})
+    admin.post(f"/tribunals/delete/{tid}")
+    rows = audit_rows(app, "tribunal", entity_id=tid)
+    assert [r.action for r in rows] == [AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE]
+    create, update, delete = rows
+    assert create.after["name"] == "将台人民法庭" and create.before is None
+    assert update.before == {"name": "将台人民法庭", "address": None}
+    assert update.after == {"name": "将台法庭", "address": "将台路"}
+    assert delete.before["name"] == "将台法庭" and delete.after is None
+    assert {r.actor_name for r in rows} == {"13800000001"}
+    assert {r.court_id for r in rows} == {ids["chaoyang"]}
+
+
+def test_court_admin_reads_only_the_own_courts_audit_rows(app, login_as):
+    ids = demo_ids(app)
+    login_as("13800000011").post("/tribunals/add", data={"court": ids["haidian"], "name": "海淀上地法庭"})
+    assert "海淀上地法庭" in login_as("13800000011").get("/audit/list/").get_data(as_text=True)
+    assert "海淀上地法庭" not in login_as("13800000001").get("/audit/list/").get_data(as_text=True)
+    with app_ctx(app):
+        row_id = db.session.scalar(sa.select(AuditLog.id).where(AuditLog.summary == "海淀上地法庭"))
+    assert login_as("13800000001").get(f"/audit/show/{row_id}").status_code == 404
+
+
+def test_nobody_edits_or_deletes_audit_rows_through_the_ui(app, login_as):
+    with app_ctx(app):
+        row_id = db.session.scalar(sa.select(sa.func.min(AuditLog.id)))
+    admin = login_as("admin", "PLATFORM")
+    assert admin.get(f"/audit/edit/{row_id}").status_code in (403, 404)
+    assert admin.post(f"/audit/delete/{row_id}").status_code in (403, 404)
+
+
+def test_audit_rows_refuse_update_and_delete_in_the_orm(app):
+    with app_ctx(app):
+        row = db.session.scalar(sa.select(AuditLog).limit(1))
+        row.summary = "tampered"
+        with pytest.raises(AuditTamperError):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(db.session.scalar(sa.select(AuditLog).limit(1)))
+        with pytest.raises(AuditTamperError):
+            db.session.flush()
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_log SET summary = 'x'", "DELETE FROM audit_log"])
+def test_audit_rows_refuse_update_and_delete_in_the_database(app, statement):
+    with app_ctx(app):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            db.session.execute(sa.text(statement))
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog)) > 0
+
+
+@pytest.fixture()
+def empty_db_url(databases):
+    """An empty database (no schema)."""
+    if PG_URL:
+        return databases._pg_create(f"{databases.base}_empty")
+    return f"sqlite:///{databases.tmp / 'empty.db'}"
+
+
+def test_migrations_upgrade_from_empty_match_the_models_and_downgrade(empty_db_url):
+    app = make_app(empty_db_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], diff
+        downgrade(revision="-1")
+        with db.engine.connect() as conn:
+            assert "court" not in sa.inspect(conn).get_table_names()
+        upgrade()
+        with db.engine.connect() as conn:
+            assert "audit_log" in sa.inspect(conn).get_table_names()
+        db.session.remove()
+        db.engine.dispose()
