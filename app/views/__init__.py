@@ -47,4 +47,9 @@ def register(appbuilder) -> None:
         def sidebar_menu():
             return visible_menu(current_app.appbuilder.sm.has_access)
 
-        return {"sidebar_menu": sidebar_menu, "court_scope": current_scope, "get_locale": get_locale}
+        return {
+            "sidebar_menu": sidebar_menu,
+            "court_scope": current_scope,
+            "get_locale": get_locale,
+            "can": current_app.appbuilder.sm.has_access,
+        }

@@ -12,6 +12,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 from flask import abort, flash, request
+from flask_babel import gettext as _
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -19,6 +20,14 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from ..extensions import db
 from ..security import Scope, current_scope
 from ..workflows import DomainError
+
+
+def yes_no(value) -> str:
+    return _("Yes") if value else _("No")
+
+
+def minutes(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 class ScopeFilter(BaseFilter):
@@ -57,6 +66,16 @@ class ScopedModelView(ModelView):
     def __init__(self, **kwargs):
         self.base_filters = [["id", ScopeFilter, scoped(type(self).scope_query)]]
         super().__init__(**kwargs)
+        # Chinese yes/no and minute-precision times unless a view says otherwise.
+        auto = {}
+        for name in set(self.list_columns) | set(self.show_columns):
+            if "." in name or name not in self.datamodel.list_columns:
+                continue
+            if self.datamodel.is_boolean(name):
+                auto[name] = yes_no
+            elif self.datamodel.is_datetime(name):
+                auto[name] = minutes
+        self.formatters_columns = {**auto, **self.formatters_columns}
 
     @staticmethod
     def scope_query(query, scope: Scope):

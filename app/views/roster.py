@@ -13,6 +13,7 @@ import xlsxwriter
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -102,7 +103,7 @@ class _MediatorRosterView(ScopedModelView):
         super().__init__(**kwargs)
         self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
         choices = [(i.name, i.value) for i in self.identities]
-        identity = SelectField(_l("Identity"), choices=choices, coerce=str)
+        identity = SelectField(_l("Identity"), choices=choices, coerce=str, widget=Select2Widget())
         self.add_form.identity = identity
         self.edit_form.identity = identity
 
