@@ -13,6 +13,9 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import abort, flash, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_appbuilder.fields import QuerySelectField
+from wtforms.fields.core import UnboundField
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -28,6 +31,10 @@ def yes_no(value) -> str:
 
 def minutes(value) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def blank(value):
+    return "" if value is None else value
 
 
 class ScopeFilter(BaseFilter):
@@ -66,16 +73,24 @@ class ScopedModelView(ModelView):
     def __init__(self, **kwargs):
         self.base_filters = [["id", ScopeFilter, scoped(type(self).scope_query)]]
         super().__init__(**kwargs)
-        # Chinese yes/no and minute-precision times unless a view says otherwise.
+        # Chinese yes/no, minute-precision times and empty cells (not "None")
+        # unless a view says otherwise.
         auto = {}
         for name in set(self.list_columns) | set(self.show_columns):
-            if "." in name or name not in self.datamodel.list_columns:
+            if "." in name:
                 continue
-            if self.datamodel.is_boolean(name):
+            if name in self.datamodel.list_columns and self.datamodel.is_boolean(name):
                 auto[name] = yes_no
-            elif self.datamodel.is_datetime(name):
+            elif name in self.datamodel.list_columns and self.datamodel.is_datetime(name):
                 auto[name] = minutes
+            else:
+                auto[name] = blank
         self.formatters_columns = {**auto, **self.formatters_columns}
+        # FAB's optional relation selects show their raw "__None" value.
+        for form in (self.add_form, self.edit_form):
+            for field in vars(form).values():
+                if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
+                    field.kwargs["blank_text"] = _l("(none)")
 
     @staticmethod
     def scope_query(query, scope: Scope):
