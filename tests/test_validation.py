@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 

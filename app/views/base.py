@@ -8,10 +8,11 @@ to anyone with `can_download`, so it is shut.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, request
+from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_appbuilder.fields import QuerySelectField
@@ -35,6 +36,16 @@ def minutes(value) -> str:
 
 def blank(value):
     return "" if value is None else value
+
+
+@dataclass
+class Button:
+    """A toolbar button, top right of the page, named as the FAQ names it."""
+
+    label: str
+    url: str
+    css: str = "btn-primary"
+    method: str = "get"
 
 
 class ScopeFilter(BaseFilter):
@@ -67,7 +78,7 @@ class ScopedModelView(ModelView):
     page_size = 20
     list_template = "court/list.html"
     show_template = "court/show.html"
-    #: Chinese name of the add button, as the FAQ calls it (e.g. 新增调解员).
+    #: The add button's name as the FAQ calls it (e.g. 新增调解员); None: no button.
     add_button_label = None
 
     def __init__(self, **kwargs):
@@ -86,6 +97,7 @@ class ScopedModelView(ModelView):
             else:
                 auto[name] = blank
         self.formatters_columns = {**auto, **self.formatters_columns}
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
         # FAB's optional relation selects show their raw "__None" value.
         for form in (self.add_form, self.edit_form):
             for field in vars(form).values():
@@ -95,6 +107,16 @@ class ScopedModelView(ModelView):
     @staticmethod
     def scope_query(query, scope: Scope):
         raise AbstractScopeError
+
+    def toolbar_buttons(self) -> list[Button]:
+        """The list page's add button, for those who may add."""
+        if (
+            self.add_button_label
+            and request.endpoint == f"{self.endpoint}.list"
+            and self.appbuilder.sm.has_access("can_add", self.class_permission_name)
+        ):
+            return [Button(str(self.add_button_label), url_for(f"{self.endpoint}.add"))]
+        return []
 
     def get_scoped(self, pk):
         """The row `pk` if the acting user may see it, else 404."""

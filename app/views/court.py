@@ -5,8 +5,6 @@ every court.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Response, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
@@ -20,17 +18,9 @@ from ..forms import Mobile, StrongPassword, UniqueValue
 from ..models import Court, CourtStaff, GrassrootsUnit, Tribunal
 from ..security import current_scope
 from ..workflows import DomainError, ValidationFailed, bulk_import, rosters
-from .base import ScopedModelView, ScopeFilter, interface, scoped
+from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass
-class Button:
-    label: str
-    url: str
-    css: str = "btn-primary"
-    method: str = "get"
 
 
 def own_courts(query, scope):
@@ -66,6 +56,7 @@ class CourtStaffView(ScopedModelView):
     list_title = _l("Court users")
     show_title = _l("Court user")
     add_title = _l("Add a single user")
+    add_button_label = add_title
     edit_title = _l("Edit court user")
     list_columns = ["name", "phone", "position", "is_admin", "court", "created_at"]
     show_columns = ["court", "name", "phone", "position", "is_admin", "created_at"]
@@ -95,18 +86,12 @@ class CourtStaffView(ScopedModelView):
     def scope_query(query, scope):
         return own_staff(query, scope)
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
-
     def toolbar_buttons(self):
-        sm = self.appbuilder.sm
-        buttons = []
-        if request.endpoint == f"{self.endpoint}.list":
-            if sm.has_access("can_add", self.class_permission_name):
-                buttons.append(Button(_("Add a single user"), url_for(f"{self.endpoint}.add")))
-            if sm.has_access("can_import", self.class_permission_name):
-                buttons.append(Button(_("Bulk import"), url_for(f"{self.endpoint}.bulk_import"), "btn-default"))
+        buttons = super().toolbar_buttons()
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+            "can_import", self.class_permission_name
+        ):
+            buttons.append(Button(_("Bulk import"), url_for(f"{self.endpoint}.bulk_import"), "btn-default"))
         return buttons
 
     def pre_add(self, item):
@@ -157,6 +142,7 @@ class TribunalView(ScopedModelView):
     list_title = _l("People's court management")
     show_title = _l("People's tribunal")
     add_title = _l("Add people's tribunal")
+    add_button_label = add_title
     edit_title = _l("Edit people's tribunal")
     list_columns = ["name", "court", "admin", "address", "phone"]
     show_columns = ["court", "name", "admin", "address", "phone"]
@@ -185,17 +171,6 @@ class TribunalView(ScopedModelView):
     def scope_query(query, scope):
         return own_tribunals(query, scope)
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
-
-    def toolbar_buttons(self):
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-            "can_add", self.class_permission_name
-        ):
-            return [Button(_("Add people's tribunal"), url_for(f"{self.endpoint}.add"))]
-        return []
-
     def pre_add(self, item):
         rosters.check_tribunal(item, current_scope())
 
@@ -215,6 +190,7 @@ class GrassrootsUnitView(ScopedModelView):
     list_title = _l("Grassroots unit management")
     show_title = _l("Grassroots unit")
     add_title = _l("Add grassroots unit")
+    add_button_label = add_title
     edit_title = _l("Edit grassroots unit")
     list_columns = ["name", "court", "tribunal", "liaison_name", "liaison_phone"]
     show_columns = ["court", "tribunal", "name", "address", "liaison_name", "liaison_phone"]
@@ -254,17 +230,6 @@ class GrassrootsUnitView(ScopedModelView):
     @staticmethod
     def scope_query(query, scope):
         return query.filter(GrassrootsUnit.court_id == scope.court_id)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
-
-    def toolbar_buttons(self):
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-            "can_add", self.class_permission_name
-        ):
-            return [Button(_("Add grassroots unit"), url_for(f"{self.endpoint}.add"))]
-        return []
 
     def pre_add(self, item):
         rosters.add_grassroots_unit(item, item.liaison_password, current_scope())

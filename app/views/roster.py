@@ -25,8 +25,8 @@ from ..forms import MEDIATOR_EXISTS_MESSAGE, CreditCode, Mobile, ResidentId, Uni
 from ..models import Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..security import current_scope
 from ..workflows import certification, rosters
-from .base import ScopedModelView, ScopeFilter, interface, scoped
-from .court import Button, xlsx_response
+from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
+from .court import xlsx_response
 
 
 def certified_mediators(query, scope):
@@ -97,22 +97,14 @@ class _MediatorRosterView(ScopedModelView):
     edit_form_query_rel_fields = add_form_query_rel_fields
     method_permission_name = {"export_excel": "export"}
     identities: list[MediatorIdentity] = []
-    add_label = _l("Add mediator")
+    add_button_label = _l("Add mediator")
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
         choices = [(i.name, i.value) for i in self.identities]
         identity = SelectField(_l("Identity"), choices=choices, coerce=str, widget=Select2Widget())
         self.add_form.identity = identity
         self.edit_form.identity = identity
-
-    def toolbar_buttons(self):
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-            "can_add", self.class_permission_name
-        ):
-            return [Button(str(self.add_label), url_for(f"{self.endpoint}.add"))]
-        return []
 
     def process_form(self, form, is_created):
         form.identity.data = MediatorIdentity[form.identity.data]
@@ -190,6 +182,7 @@ class OrganisationRosterView(ScopedModelView):
     list_title = _l("Invited organisation roster")
     show_title = _l("Invited organisation")
     add_title = _l("Add organisation")
+    add_button_label = add_title
     edit_title = _l("Edit organisation")
     list_columns = ["name", "credit_code", "org_type", "city", "contact_name", "contact_phone", "ministry"]
     show_columns = ["name", "credit_code", "org_type", "province", "city", "address", "contact_name",
@@ -209,17 +202,6 @@ class OrganisationRosterView(ScopedModelView):
     @staticmethod
     def scope_query(query, scope):
         return certified_organisations(query, scope)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
-
-    def toolbar_buttons(self):
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-            "can_add", self.class_permission_name
-        ):
-            return [Button(_("Add organisation"), url_for(f"{self.endpoint}.add"))]
-        return []
 
     def pre_add(self, item):
         rosters.add_organisation(item, current_scope())
@@ -261,10 +243,6 @@ class MediatorCertificationView(ScopedModelView):
     @staticmethod
     def scope_query(query, scope):
         return query.filter(MediatorCourt.court_id == scope.court_id)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
 
     def toolbar_buttons(self):
         if request.endpoint != f"{self.endpoint}.show":
