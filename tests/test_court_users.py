@@ -159,3 +159,13 @@ def test_bulk_import_refuses_a_file_that_is_not_excel(app, login_as):
     assert resp.status_code == 200
     assert "请上传" in text(resp)
     assert count(app, CourtStaff) == before
+
+
+def test_adding_a_person_who_already_has_an_account_keeps_their_password(app, login_as):
+    """One phone, several identities (SPEC §1): a mediator becomes a court user too."""
+    ids = demo_ids(app)
+    resp = add_user(login_as("13800000001"), _ids=ids, phone="13900000002", name="刘洋")
+    assert resp.status_code == 302
+    assert "原密码" in last_sms(app, "13900000002")
+    assert login(app.test_client(), "13900000002", "COURT").status_code == 302
+    assert login(app.test_client(), "13900000002", "MEDIATOR").status_code == 302

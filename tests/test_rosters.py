@@ -7,7 +7,7 @@ from app.enums import CertificationStatus, MediatorIdentity
 from app.extensions import db
 from app.models import Mediator, MediatorCourt, Organisation, OrganisationCourt
 
-from .conftest import app_ctx, login, text
+from .conftest import app_ctx, flashes, login, text
 from .helpers import count, demo_ids, last_sms
 
 VALID_ID = "11010519491231002X"  # GB 11643-1999 annex example
@@ -145,3 +145,13 @@ def test_unknown_action_is_404_not_500(login_as, app):
     resp = login_as("13800000001").post("/mediators/invited/action_post",
                                         data={"action": "nope", "rowid": [str(ids["cy_invited"])]})
     assert resp.status_code == 404
+
+
+def test_mediator_phone_cannot_move_onto_another_account(app, login_as):
+    ids = demo_ids(app)
+    admin = login_as("13800000001")
+    admin.post(f"/mediators/invited/edit/{ids['cy_invited']}",
+               data={"name": "陈静", "phone": "13800000002", "identity": "INVITED"})
+    assert "其他平台账号" in " ".join(flashes(admin))
+    assert count(app, Mediator, Mediator.phone == "13900000001") == 1
+    assert login(app.test_client(), "13900000001", "MEDIATOR").status_code == 302

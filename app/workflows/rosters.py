@@ -27,7 +27,7 @@ from ..roles import COURT_ADMIN, COURT_USER, LIAISON, MEDIATOR
 from ..security import Scope
 from ..sms import send_sms
 from . import DomainError
-from .accounts import ensure_account, remove_roles, set_password
+from .accounts import ensure_account, find_user, remove_roles, set_password
 
 
 def court_roles(is_admin: bool) -> list[str]:
@@ -55,9 +55,22 @@ def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
         raise DomainError(
             _("%(phone)s is already a user of %(court)s.", phone=staff.phone, court=existing.court.name)
         )
-    user, _created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
+    user, created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
     staff.user = user
+    if not created:
+        # One phone, several identities (SPEC §1): the existing password stays.
+        send_sms(
+            staff.phone,
+            SmsKind.NOTICE,
+            _("[Court Mediation Platform] You were added as a user of %(court)s. Log in through the "
+              "court portal with your existing password.", court=_court_name(staff)),
+        )
     return staff
+
+
+def _court_name(obj) -> str:
+    court = getattr(obj, "court", None)
+    return court.name if court is not None else ""
 
 
 def sync_staff_roles(staff: CourtStaff, scope: Scope) -> None:
@@ -109,6 +122,12 @@ def add_mediator(mediator: Mediator, scope: Scope) -> Mediator:
 def update_mediator(mediator: Mediator, old_phone: str) -> None:
     """A court may change a mediator's phone [FAQ 2.3]: the login follows it."""
     if mediator.phone != old_phone:
+        holder = find_user(mediator.phone)
+        if holder is not None and holder.id != mediator.user_id:
+            raise DomainError(
+                _("%(phone)s is already the login of another platform account; choose another number.",
+                  phone=mediator.phone)
+            )
         user = mediator.user
         user.username = mediator.phone
         user.email = f"{mediator.phone}@phone.invalid"
