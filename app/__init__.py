@@ -32,7 +32,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         views.register(appbuilder)
 
     commands.register(app)
-    _enable_sqlite_foreign_keys(app)
+    _configure_sqlite(app)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
     return app
 
@@ -43,8 +43,14 @@ def _migrations_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
-def _enable_sqlite_foreign_keys(app: Flask) -> None:
-    """SQLite ignores foreign keys unless asked, per connection."""
+def _configure_sqlite(app: Flask) -> None:
+    """SQLite: enforce foreign keys, and begin every transaction IMMEDIATE.
+
+    Immediate transactions take the write lock up front, so two requests that
+    both read then write (case numbering, transitions) queue on the busy
+    timeout instead of failing with "database is locked" or interleaving.
+    This is the SQLAlchemy recipe for pysqlite's transaction handling.
+    """
     from sqlalchemy import event
 
     from .extensions import db
@@ -55,7 +61,12 @@ def _enable_sqlite_foreign_keys(app: Flask) -> None:
         engine = db.engine
 
     @event.listens_for(engine, "connect")
-    def _fk_pragma(dbapi_conn, _record):
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

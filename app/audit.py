@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context, request
@@ -27,18 +28,20 @@ class AuditTamperError(RuntimeError):
     """Raised when code tries to change or delete an audit row."""
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.name
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
     return value
 
 
 def _snapshot(obj) -> dict:
     state = inspect(obj)
     return {
-        attr.key: ("***" if attr.key in SECRET_COLUMNS else _plain(attr.value))
+        attr.key: ("***" if attr.key in SECRET_COLUMNS else plain(attr.value))
         for attr in state.attrs
         if attr.key in state.mapper.columns
     }
@@ -55,11 +58,11 @@ def _changes(obj) -> tuple[dict, dict]:
             continue
         old = hist.deleted[0] if hist.deleted else None
         new = hist.added[0] if hist.added else None
-        if _plain(old) == _plain(new):
+        if plain(old) == plain(new):
             continue
         if attr.key in SECRET_COLUMNS:
             old, new = "***", "***(new)"
-        before[attr.key], after[attr.key] = _plain(old), _plain(new)
+        before[attr.key], after[attr.key] = plain(old), plain(new)
     return before, after
 
 
@@ -91,6 +94,7 @@ def _row(obj, action: AuditAction, before, after, summary=None) -> AuditLog:
         entity=type(obj).__tablename__,
         entity_id=getattr(obj, "id", None),
         court_id=court_id,
+        case_id=getattr(obj, "audit_case_id", None),
         summary=summary or str(obj)[:200],
         before=before,
         after=after,
@@ -102,13 +106,38 @@ def record(session: Session, obj, action: AuditAction, summary: str, data: dict 
     session.add(_row(obj, action, None, data or {}, summary=summary))
 
 
+def transition_row(obj, event: str, from_status, to_status, reason: str | None,
+                   before: dict | None = None, after: dict | None = None) -> None:
+    """The audit row of a workflow transition: from → to, reason, changed fields."""
+    from .extensions import db
+
+    label = f"{event}: {from_status.label} → {to_status.label if to_status else '—'}"
+    db.session.add(_row(
+        obj, AuditAction.TRANSITION,
+        {**(before or {}), "status": plain(from_status)},
+        {**(after or {}), "status": plain(to_status) if to_status else None, "event": event,
+         "reason": (reason or "").strip() or None},
+        summary=label[:200],
+    ))
+
+
+def skip_generic_audit(obj) -> None:
+    """This flush's changes to `obj` are already described by a transition row."""
+    from .extensions import db
+
+    db.session.info.setdefault("audit_skip", set()).add(id(obj))
+
+
 def _before_flush(session: Session, flush_context, instances) -> None:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditLog):
             raise AuditTamperError("audit rows are append-only")
     pending_new = [o for o in session.new if getattr(o, "__audited__", False)]
     session.info.setdefault("audit_new", []).extend(pending_new)
+    skip = session.info.pop("audit_skip", set())
     for obj in session.dirty:
+        if id(obj) in skip:
+            continue
         if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=False):
             before, after = _changes(obj)
             if after:

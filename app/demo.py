@@ -6,6 +6,8 @@ Demo passwords are `Demo@2026`; the README says to change them.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from flask import current_app
 
@@ -25,6 +27,7 @@ from .models import (
 )
 from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT
 from .workflows.accounts import ensure_account
+from .models import utcnow
 from .workflows.rosters import court_roles
 
 DEMO_PASSWORD = "Demo@2026"
@@ -163,4 +166,128 @@ def seed_demo() -> None:
     ]:
         ensure_account(phone, name, [role], password=DEMO_PASSWORD)
     _admin()
+    db.session.flush()
+    seed_demo_cases()
+
+
+def _demo_case(court, cause, parties, case_type=None, days_ago=0, source=None, intranet_number=None,
+               summary=None, plan=None, ministry=None):
+    from .enums import CaseSource, CaseType, PartyKind, PartyRole
+    from .models import Case, CaseAgent, CaseParty
+    from .security import Scope
+    from .workflows import case_intake
+
+    case_type = case_type or CaseType.PRE_LITIGATION
+    case = Case(court=court, cause=cause, claim_amount=None, intranet_number=intranet_number, summary=summary,
+                plan=plan, has_ministry=ministry is not None, ministry=ministry,
+                received_on=dt.date.today() - dt.timedelta(days=days_ago))
+    case_intake.prepare_new_case(case, Scope(portal=None, is_platform=True), case_type,
+                                 source or CaseSource.COURT)
+    db.session.add(case)
+    for role, name, phone, id_number, agents in parties:
+        party = CaseParty(case=case, role=PartyRole[role], kind=PartyKind.PERSON, name=name, phone=phone,
+                          id_number=id_number, address="北京市朝阳区")
+        for agent_type, agent_name, agent_phone in agents:
+            party.agents.append(CaseAgent(agent_type=agent_type, name=agent_name, phone=agent_phone))
+        db.session.add(party)
+    case_intake.refresh_party_names(case)
+    db.session.flush()
+    return case
+
+
+def _act(case, event, actor, days_ago=None, **data):
+    from .workflows import case_lifecycle
+
+    case_lifecycle.apply(case, event, actor, **data)
+    if days_ago is not None and case.clock_started_on:
+        # Backdate the clock so the demo has cases near and past their deadline.
+        case.clock_started_on = dt.date.today() - dt.timedelta(days=days_ago)
+        case_lifecycle.refresh_deadline(case)
+    db.session.flush()
+
+
+def seed_demo_cases() -> None:
+    """A dozen 朝阳 cases in every state and a few for 海淀 (issue 3 item 8).
+
+    States after 申请结案 need a signed agreement (agreements issue); the demo
+    sets those few directly, the way the agreements workflow will.
+    """
+    from .enums import AgentType, CaseSource, CaseStatus, CaseType, TerminationReason
+    from .models import Case
+    from .security import Scope
+    from .workflows.case_lifecycle import Actor
+
+    chaoyang = _get(Court, code="京0105")
+    haidian = _get(Court, code="京0108")
+    if db.session.scalar(sa.select(Case.id).where(Case.court_id == chaoyang.id).limit(1)) is not None:
+        return
+    cy_admin = _get(CourtStaff, phone="13800000001")
+    hd_admin = _get(CourtStaff, phone="13800000011")
+    chen = _get(Mediator, phone="13900000001")
+    liu = _get(Mediator, phone="13900000002")
+    yang = _get(Mediator, phone="13900000011")
+    commercial = _get(Organisation, name="朝阳区商事调解中心")
+    acfic = _get(Ministry, code="acfic")
+
+    def court_actor(staff):
+        return Actor(staff.user_id, Scope(portal=None, court_id=staff.court_id, is_court_admin=True,
+                                          staff_id=staff.id))
+
+    def mediator_actor(m):
+        return Actor(m.user_id, Scope(portal=None, mediator_id=m.id), m.organisation_id)
+
+    cy, hd = court_actor(cy_admin), court_actor(hd_admin)
+    a, b = "APPLICANT", "RESPONDENT"
+    zhang = (a, "张三", "13500000001", "11010519800101001" + "3", [
+        (AgentType.SPECIAL, "王律师", "13500000003")])
+    li = (b, "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")])
+    summary, plan = "双方因货款支付发生争议。", "分期付款，三个月内付清。"
+
+    _demo_case(chaoyang, "买卖合同纠纷", [(a, "张三", "13500000001", None, []), (b, "李四", None, None, [])])
+    _demo_case(chaoyang, "民间借贷纠纷", [zhang, li], days_ago=5)
+    c = _demo_case(chaoyang, "物业服务合同纠纷", [zhang, li], summary=summary, plan=plan)
+    _act(c, "assign", cy, mediator_id=chen.id)
+    c = _demo_case(chaoyang, "服务合同纠纷", [zhang, li])
+    _act(c, "assign", cy, organisation_id=commercial.id)
+    c = _demo_case(chaoyang, "离婚后财产纠纷", [zhang, li])
+    _act(c, "assign", cy, days_ago=29, mediator_id=liu.id)
+    c = _demo_case(chaoyang, "租赁合同纠纷", [zhang, li])
+    _act(c, "assign", cy, days_ago=40, mediator_id=chen.id)
+    for status in (CaseStatus.CLOSE_REQUESTED, CaseStatus.ENDED):
+        c = _demo_case(chaoyang, "劳务合同纠纷", [zhang, li], summary=summary, plan=plan)
+        _act(c, "assign", cy, mediator_id=chen.id)
+        c.status = status
+        c.deadline = None
+        c.closed_at = utcnow() if status is CaseStatus.ENDED else None
+    c = _demo_case(chaoyang, "装饰装修合同纠纷", [zhang, li])
+    _act(c, "assign", cy, mediator_id=chen.id)
+    _act(c, "terminate", mediator_actor(chen), termination_reason=TerminationReason.TOO_FAR_APART,
+         reason="双方对赔偿金额分歧过大")
+    c = _demo_case(chaoyang, "机动车交通事故责任纠纷", [zhang, li], case_type=CaseType.IN_LITIGATION,
+                   intranet_number="（2026）京0105民初1234号")
+    _act(c, "assign", cy, mediator_id=chen.id)
+    _demo_case(chaoyang, "信用卡纠纷", [zhang, li], case_type=CaseType.IN_LITIGATION,
+               intranet_number="（2026）京0105民初1288号")
+    internet = _demo_case(chaoyang, "网络购物合同纠纷", [zhang, li], case_type=CaseType.INTERNET,
+                          source=CaseSource.INTERNET)
+    _act(internet, "assign", cy, mediator_id=chen.id)
+    _act(internet, "decline", mediator_actor(chen), reason="演示：退回后由当事人在线申请")
+    # An internet application names the mediator and no court until accepted [FAQ 5.1].
+    pending = Case(case_type=CaseType.INTERNET, source=CaseSource.INTERNET, cause="网络服务合同纠纷",
+                   status=CaseStatus.TO_ACCEPT, mediator=chen, party_names="张三、李四",
+                   received_on=dt.date.today(), clock_started_on=dt.date.today())
+    from .workflows.case_lifecycle import refresh_deadline
+    from .models import CaseParty
+    from .enums import PartyKind, PartyRole
+
+    refresh_deadline(pending)
+    db.session.add(pending)
+    for role, name, phone, id_number, _agents in (zhang, li):
+        db.session.add(CaseParty(case=pending, role=PartyRole[role], kind=PartyKind.PERSON, name=name,
+                                 phone=phone, id_number=id_number))
+    _demo_case(chaoyang, "股权转让纠纷", [zhang, li], source=CaseSource.HISTORICAL, ministry=acfic, days_ago=200)
+
+    _demo_case(haidian, "金融借款合同纠纷", [zhang, li])
+    c = _demo_case(haidian, "保险合同纠纷", [zhang, li])
+    _act(c, "assign", hd, mediator_id=yang.id)
     db.session.flush()

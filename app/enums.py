@@ -108,3 +108,69 @@ class SmsKind(LabelledEnum):
     RESET_CODE = Choice("reset_code", _l("Password reset code"))
     PASSWORD_CHANGED = Choice("password_changed", _l("Password changed"))
     NOTICE = Choice("notice", _l("Notice"))
+
+
+class CaseType(LabelledEnum):
+    """Case types [FAQ 5.1]; `number_code` is the type code of the platform number [FAQ 5.2]."""
+
+    PRE_LITIGATION = Choice("pre_litigation", _l("Pre-litigation delegated mediation"))
+    IN_LITIGATION = Choice("in_litigation", _l("In-litigation mediation"))
+    INTERNET = Choice("internet", _l("Internet mediation"))
+
+    @property
+    def number_code(self) -> str:
+        return "民诉前调"
+
+
+class CaseSource(LabelledEnum):
+    COURT = Choice("court", _l("Entered by the court"))
+    INTRANET = Choice("intranet", _l("Pushed from the intranet"))
+    INTERNET = Choice("internet", _l("Internet application"))
+    GRASSROOTS = Choice("grassroots", _l("Grassroots handoff"))
+    HISTORICAL = Choice("historical", _l("Historical backfill"))
+
+
+class CaseStatus(LabelledEnum):
+    """SPEC §3.1."""
+
+    TO_ASSIGN = Choice("to_assign", _l("To assign"))
+    TO_ACCEPT = Choice("to_accept", _l("To accept"))
+    MEDIATING = Choice("mediating", _l("Mediating"))
+    CLOSE_REQUESTED = Choice("close_requested", _l("Close requested"))
+    ENDED = Choice("ended", _l("Mediation ended"))
+    TERMINATED = Choice("terminated", _l("Mediation terminated"))
+
+
+class TerminationReason(LabelledEnum):
+    """Rules art 25."""
+
+    WITHDRAWN = Choice("withdrawn", _l("The applicant withdrew"))
+    UNREACHABLE = Choice("unreachable", _l("A party could not be reached within the period"))
+    REFUSES_MEDIATION = Choice("refuses_mediation", _l("A party refuses mediation"))
+    TOO_FAR_APART = Choice("too_far_apart", _l("The positions are too far apart"))
+    EXPIRED = Choice("expired", _l("The period expired without extension"))
+    REFUSES_SIGN = Choice("refuses_sign", _l("A party refuses to sign the agreement"))
+    OTHER = Choice("other", _l("Other"))
+
+
+class PartyRole(LabelledEnum):
+    APPLICANT = Choice("applicant", _l("Applicant"))
+    RESPONDENT = Choice("respondent", _l("Respondent"))
+
+    def label_for(self, case_type: "CaseType") -> str:
+        """原告/被告 once the case is filed (立案调解), 申请人/被申请人 before."""
+        if case_type is CaseType.IN_LITIGATION:
+            return str(_l("Plaintiff") if self is PartyRole.APPLICANT else _l("Defendant"))
+        return self.label
+
+
+class PartyKind(LabelledEnum):
+    PERSON = Choice("person", _l("Natural person"))
+    ORGANISATION = Choice("organisation", _l("Legal person or organisation"))
+
+
+class AgentType(LabelledEnum):
+    """CPL art 62: only a special authorisation lets an agent settle and sign [FAQ 3.14(3)]."""
+
+    GENERAL = Choice("general", _l("General agent"))
+    SPECIAL = Choice("special", _l("Specially authorised agent"))

@@ -29,6 +29,18 @@ class Group:
 
 
 MENU = [
+    Group(_l("Mediation case management"), [
+        Group(_l("Pre-litigation delegated mediation"), [
+            Leaf(_l("Case management"), "PreLitigationCaseView.list", ("can_list", "PreLitigationCaseView")),
+        ]),
+        Leaf(_l("In-litigation mediation"), "InLitigationCaseView.list", ("can_list", "InLitigationCaseView")),
+        Leaf(_l("Internet mediation"), "InternetCaseView.list", ("can_list", "InternetCaseView")),
+        Leaf(_l("Add historical case"), "HistoricalCaseView.add", ("can_add", "HistoricalCaseView")),
+        Leaf(_l("Cases due or overdue"), "DeadlineView.list", ("can_list", "DeadlineView")),
+    ], icon="fa-balance-scale"),
+    Group(_l("My cases"), [
+        Leaf(_l("My cases"), "MyCaseView.list", ("can_list", "MyCaseView")),
+    ], icon="fa-briefcase"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
     ], icon="fa-university"),
@@ -58,6 +70,7 @@ MENU = [
     Group(_l("Platform back office"), [
         Leaf(_l("Courts"), "CourtView.list", ("can_list", "CourtView")),
         Leaf(_l("Ministries"), "MinistryView.list", ("can_list", "MinistryView")),
+        Leaf(_l("Holidays and workdays"), "HolidayView.list", ("can_list", "HolidayView")),
         Leaf(_l("SMS records"), "SmsOutboxView.list", ("can_list", "SmsOutboxView")),
         Leaf(_l("Users"), "UserDBModelView.list", ("can_list", "UserDBModelView")),
         Leaf(_l("Roles"), "RoleModelView.list", ("can_list", "RoleModelView")),

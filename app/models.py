@@ -19,14 +19,21 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .enums import (
+    AgentType,
     AuditAction,
+    CaseSource,
+    CaseStatus,
+    CaseType,
     CertificationPath,
     CertificationStatus,
     CourtLevel,
     MediatorIdentity,
     OrganisationType,
+    PartyKind,
+    PartyRole,
     SmsKind,
     SmsStatus,
+    TerminationReason,
     db_enum,
 )
 from .extensions import db
@@ -302,6 +309,7 @@ class AuditLog(Model):
     entity: Mapped[str] = mapped_column(sa.String(64))
     entity_id: Mapped[Optional[int]]
     court_id: Mapped[Optional[int]] = mapped_column(index=True)
+    case_id: Mapped[Optional[int]] = mapped_column(index=True)
     summary: Mapped[Optional[str]] = mapped_column(sa.String(200))
     before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
@@ -336,3 +344,160 @@ class SmsCode(Model):
     expires_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[Optional[dt.datetime]]
+
+
+class Holiday(Model):
+    """A public holiday, or (is_workday) a weekend day worked in lieu (调休).
+
+    Working-day clocks (SPEC §8) skip weekends and these days; the platform
+    admin keeps the table current each year.
+    """
+
+    __tablename__ = "holiday"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    is_workday: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
+
+
+class CaseSequence(Model):
+    """The last number issued per court, type code and year [FAQ 5.2]."""
+
+    __tablename__ = "case_sequence"
+
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), primary_key=True)
+    type_code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    year: Mapped[int] = mapped_column(primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)
+
+
+class Case(Model):
+    """A mediation case (SPEC §3). `status` changes only in app/workflows/case_lifecycle.py."""
+
+    __tablename__ = "mediation_case"
+    __audited__ = True
+    __table_args__ = (
+        sa.Index("ix_case_court_type_status", "court_id", "case_type", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_type: Mapped[CaseType] = mapped_column(db_enum(CaseType, "case_type"))
+    number: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    intranet_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    court_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    tribunal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tribunal.id"))
+    cause: Mapped[str] = mapped_column(sa.String(100))
+    claim_amount: Mapped[Optional[float]] = mapped_column(sa.Numeric(14, 2))
+    source: Mapped[CaseSource] = mapped_column(db_enum(CaseSource, "case_source"))
+    has_ministry: Mapped[bool] = mapped_column(default=False)
+    ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"))
+    simple_procedure: Mapped[bool] = mapped_column(default=False)
+    summary: Mapped[Optional[str]] = mapped_column(sa.Text)
+    plan: Mapped[Optional[str]] = mapped_column(sa.Text)
+    party_names: Mapped[str] = mapped_column(sa.String(500), default="")
+    mediator_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("mediator.id"), index=True)
+    organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
+    status: Mapped[CaseStatus] = mapped_column(db_enum(CaseStatus, "case_status"), index=True)
+    termination_reason: Mapped[Optional[TerminationReason]] = mapped_column(
+        db_enum(TerminationReason, "termination_reason")
+    )
+    termination_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_on: Mapped[dt.date] = mapped_column(default=lambda: utcnow().date())
+    assigned_at: Mapped[Optional[dt.datetime]]
+    # The day the current clock (designation, acceptance or mediation) started.
+    clock_started_on: Mapped[Optional[dt.date]]
+    deadline: Mapped[Optional[dt.date]] = mapped_column(index=True)
+    extended_days: Mapped[int] = mapped_column(default=0)
+    closed_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    court: Mapped[Optional[Court]] = relationship(lazy="joined")
+    tribunal: Mapped[Optional[Tribunal]] = relationship(lazy="joined")
+    ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
+    mediator: Mapped[Optional[Mediator]] = relationship(lazy="joined")
+    organisation: Mapped[Optional[Organisation]] = relationship(lazy="joined")
+    parties: Mapped[list["CaseParty"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseParty.id", lazy="selectin"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.court_id
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.id
+
+    def __str__(self) -> str:
+        return self.number or f"{self.case_type.label}#{self.id}"
+
+
+class CaseParty(Model):
+    """申请人/被申请人 (原告/被告): a natural person or an organisation [FAQ 3.1, 3.8]."""
+
+    __tablename__ = "case_party"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
+    role: Mapped[PartyRole] = mapped_column(db_enum(PartyRole, "party_role"))
+    kind: Mapped[PartyKind] = mapped_column(db_enum(PartyKind, "party_kind"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(16), index=True)
+    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
+    credit_code: Mapped[Optional[str]] = mapped_column(sa.String(18))
+    legal_representative: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    address: Mapped[Optional[str]] = mapped_column(sa.String(200))
+
+    case: Mapped[Case] = relationship(back_populates="parties")
+    agents: Mapped[list["CaseAgent"]] = relationship(
+        back_populates="party", cascade="all, delete-orphan", order_by="CaseAgent.id", lazy="selectin"
+    )
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.case.court_id if self.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseAgent(Model):
+    """代理人 of a party: at most two (CPL art 61); 一般 or 特别授权 (CPL art 62)."""
+
+    __tablename__ = "case_agent"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    party_id: Mapped[int] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE"), index=True)
+    agent_type: Mapped[AgentType] = mapped_column(db_enum(AgentType, "agent_type"))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
+    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
+    law_firm: Mapped[Optional[str]] = mapped_column(sa.String(100))
+
+    party: Mapped[CaseParty] = relationship(back_populates="agents")
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        party = self.party
+        return party.case.court_id if party is not None and party.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.party.case_id if self.party is not None else None
+
+    def __str__(self) -> str:
+        return self.name

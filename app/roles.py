@@ -73,13 +73,34 @@ def portals_for_roles(role_names) -> list[Portal]:
 READ = ["can_list", "can_show"]
 CRUD = ["can_list", "can_show", "can_add", "can_edit", "can_delete"]
 
-# view (class_permission_name) -> permissions, per role.
+CASE_WORK = {
+    "PreLitigationCaseView": ["can_list", "can_show", "can_add", "can_edit", "can_export"],
+    "InLitigationCaseView": ["can_list", "can_show", "can_add", "can_edit", "can_export"],
+    "InternetCaseView": ["can_list", "can_show", "can_edit", "can_export"],
+    "HistoricalCaseView": ["can_list", "can_add"],
+    "DeadlineView": ["can_list", "can_show"],
+    "CaseDetailView": ["can_detail", "can_transition", "can_edit_info"],
+    "CasePartyView": ["can_add", "can_edit", "can_delete"],
+    "CaseAgentView": ["can_add", "can_edit", "can_delete"],
+    "CaseApi": ["can_get", "can_info"],
+}
+MEDIATOR_CASE_WORK = {
+    "MyCaseView": ["can_list", "can_show", "can_export"],
+    "DeadlineView": ["can_list", "can_show"],
+    "CaseDetailView": ["can_detail", "can_transition", "can_edit_info"],
+    "CasePartyView": ["can_add", "can_edit", "can_delete"],
+    "CaseAgentView": ["can_add", "can_edit", "can_delete"],
+    "CaseApi": ["can_get", "can_info"],
+}
+
+# view (class_permission_name) -> permissions, per role. Which case a user may
+# act on, and which transition, is decided per case by app/workflows.
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     PLATFORM_SUPPORT: {
         "SmsOutboxView": READ,
         "AuditLogView": READ,
         "CourtView": READ,
-        "HomeView": ["can_index"]
+        "HomeView": ["can_index"],
     },
     COURT_ADMIN: {
         "CourtStaffView": CRUD + ["can_import"],
@@ -90,7 +111,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "TribunalView": CRUD,
         "GrassrootsUnitView": CRUD,
         "AuditLogView": READ,
-        "HomeView": ["can_index"]
+        "HomeView": ["can_index"],
+        **CASE_WORK,
     },
     COURT_USER: {
         "InvitedMediatorView": READ,
@@ -98,11 +120,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "OrganisationRosterView": READ,
         "TribunalView": READ,
         "GrassrootsUnitView": READ,
-        "HomeView": ["can_index"]
+        "HomeView": ["can_index"],
+        **CASE_WORK,
     },
     MEDIATOR: {
         "MyCertificationView": ["can_list", "can_apply"],
-        "HomeView": ["can_index"]
+        "HomeView": ["can_index"],
+        **MEDIATOR_CASE_WORK,
     },
     ORGANISATION: {"HomeView": ["can_index"]},
     MINISTRY_USER: {"HomeView": ["can_index"]},

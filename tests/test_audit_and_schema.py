@@ -92,7 +92,16 @@ def test_migrations_upgrade_from_empty_match_the_models_and_downgrade(empty_db_u
         assert diff == [], diff
         downgrade(revision="-1")
         with db.engine.connect() as conn:
-            assert "court" not in sa.inspect(conn).get_table_names()
+            tables = sa.inspect(conn).get_table_names()
+            assert "mediation_case" not in tables and "court" in tables
+            assert "case_id" not in {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
+        # the append-only guard survives the step down
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO audit_log (at, action, entity) VALUES (CURRENT_TIMESTAMP, "
+                                 "'CREATE', 'court')"))
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM audit_log"))
         upgrade()
         with db.engine.connect() as conn:
             assert "audit_log" in sa.inspect(conn).get_table_names()

@@ -7,9 +7,21 @@ from flask_babel import get_locale
 from ..menu import visible_menu
 from ..security import current_scope
 from .account import HomeView, PasswordResetView, health
+from .api import CaseApi
+from .case_detail import CaseDetailView
+from .cases import (
+    CaseAgentView,
+    CasePartyView,
+    DeadlineView,
+    HistoricalCaseView,
+    InLitigationCaseView,
+    InternetCaseView,
+    MyCaseView,
+    PreLitigationCaseView,
+)
 from .court import CourtStaffView, GrassrootsUnitView, TribunalView
 from .mediator import MyCertificationView
-from .platform import AuditLogView, CourtView, MinistryView, SmsOutboxView
+from .platform import AuditLogView, CourtView, HolidayView, MinistryView, SmsOutboxView
 from .roster import (
     InvitedMediatorView,
     MediatorCertificationView,
@@ -30,7 +42,17 @@ VIEWS = [
     MinistryView,
     SmsOutboxView,
     AuditLogView,
+    HolidayView,
     PasswordResetView,
+    PreLitigationCaseView,
+    InLitigationCaseView,
+    InternetCaseView,
+    HistoricalCaseView,
+    MyCaseView,
+    DeadlineView,
+    CasePartyView,
+    CaseAgentView,
+    CaseDetailView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
@@ -39,6 +61,7 @@ __all__ = ["HomeView", "register", "VIEWS"]
 def register(appbuilder) -> None:
     for view in VIEWS:
         appbuilder.add_view_no_menu(view)
+    appbuilder.add_api(CaseApi)
     app = current_app._get_current_object()
     app.add_url_rule("/health", "health", health)
 

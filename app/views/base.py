@@ -81,8 +81,11 @@ class ScopedModelView(ModelView):
     #: The add button's name as the FAQ calls it (e.g. 新增调解员); None: no button.
     add_button_label = None
 
+    #: how the scope reaches `scope_query`: court views admit only courts and the platform
+    scope_wrapper = staticmethod(scoped)
+
     def __init__(self, **kwargs):
-        self.base_filters = [["id", ScopeFilter, scoped(type(self).scope_query)]]
+        self.base_filters = [["id", ScopeFilter, self.scope_wrapper(type(self).scope_query)]]
         super().__init__(**kwargs)
         # Chinese yes/no, minute-precision times and empty cells (not "None")
         # unless a view says otherwise.

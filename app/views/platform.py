@@ -6,8 +6,9 @@ and shown, never edited or deleted (not even by the platform admin).
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField
 
-from ..models import AuditLog, Court, Ministry, SmsOutbox
+from ..models import AuditLog, Court, Holiday, Ministry, SmsOutbox
 from .base import ScopedModelView, interface
 
 READ_ONLY = ["can_list", "can_show"]
@@ -114,3 +115,32 @@ class AuditLogView(ScopedModelView):
     @staticmethod
     def scope_query(query, scope):
         return query.filter(AuditLog.court_id == scope.court_id)
+
+
+class HolidayView(ScopedModelView):
+    """节假日: the official holidays and 调休 workdays the working-day clocks use."""
+
+    route_base = "/holidays"
+    datamodel = interface(Holiday)
+    list_title = _l("Holidays and workdays")
+    show_title = _l("Calendar day")
+    add_title = _l("Add calendar day")
+    edit_title = _l("Edit calendar day")
+    list_columns = ["day", "name", "is_workday"]
+    show_columns = list_columns
+    add_columns = list_columns
+    edit_columns = list_columns
+    search_columns = ["day", "name"]
+    base_order = ("day", "desc")
+    add_button_label = add_title
+    label_columns = {
+        "day": _l("Date"),
+        "name": _l("Name"),
+        "is_workday": _l("Worked in lieu (调休上班)"),
+    }
+    add_form_extra_fields = {"is_workday": BooleanField(_l("Worked in lieu (调休上班)"), default=False)}
+    edit_form_extra_fields = add_form_extra_fields
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query

@@ -1,0 +1,25 @@
+"""REST API, read-only for now: `/api/v1/case/` lists the cases the caller may see.
+
+Same scope as the screens (base filter `visible_cases`), so a court's API
+client never reads another court's cases. Browser sessions are accepted so
+the pages can call it; other clients use FAB's JWT login.
+"""
+from __future__ import annotations
+
+from flask_appbuilder import ModelRestApi
+
+from ..models import Case
+from .base import ScopeFilter, interface
+from .cases import case_scoped, visible_cases
+
+
+class CaseApi(ModelRestApi):
+    resource_name = "case"
+    datamodel = interface(Case)
+    allow_browser_login = True
+    base_permissions = ["can_get", "can_info"]
+    base_filters = [["id", ScopeFilter, case_scoped(visible_cases)]]
+    list_columns = ["id", "number", "intranet_number", "case_type", "court.name", "cause", "party_names",
+                    "status", "mediator.name", "organisation.name", "received_on", "deadline"]
+    show_columns = list_columns + ["summary", "plan", "claim_amount", "termination_reason", "termination_note"]
+    order_columns = ["id", "received_on", "deadline"]

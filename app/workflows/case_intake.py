@@ -1,0 +1,68 @@
+"""Case intake and editing: numbers, parties, agents, and the lock [SPEC §3, FAQ 3.1, 3.7, 3.8].
+
+A new case gets its platform number as soon as it has a court (an internet
+case gets it when the mediator accepts and picks the court). From 申请结案 on,
+a case's data is read-only everywhere [FAQ 3.8]: every edit path calls
+`check_editable` first.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+from ..enums import CaseSource, CaseStatus, CaseType
+from ..models import Case, CaseAgent, CaseParty, utcnow
+from ..security import Scope
+from . import DomainError
+from .case_lifecycle import LOCKED, refresh_deadline
+from .numbering import next_number
+
+MAX_AGENTS_PER_PARTY = 2  # CPL art 61
+
+
+def check_editable(case: Case) -> None:
+    if case.status in LOCKED:
+        raise DomainError(
+            _("A case that is %(status)s cannot be edited. To change it, the court administrator "
+              "deletes it and enters it again.", status=case.status.label)
+        )
+
+
+def check_case_in_scope(case: Case, scope: Scope) -> None:
+    if not scope.is_platform and (case.court_id is None or case.court_id != scope.court_id):
+        raise DomainError(_("You can only manage your own court's cases."))
+
+
+def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: CaseSource) -> Case:
+    """Fill what the system decides for a case entered on a court screen."""
+    court = case.court
+    if court is None:
+        raise DomainError(_("Choose a court."))
+    if not scope.is_platform and court.id != scope.court_id:
+        raise DomainError(_("You can only manage your own court's cases."))
+    if case.tribunal is not None and case.tribunal.court_id != court.id:
+        raise DomainError(_("The tribunal belongs to another court."))
+    if case.has_ministry and case.ministry is None:
+        raise DomainError(_("Choose the ministry when the case has ministry information."))
+    if not case.has_ministry:
+        case.ministry = None
+    case.case_type = case_type
+    case.source = source
+    case.received_on = case.received_on or utcnow().date()
+    case.status = CaseStatus.TO_ASSIGN
+    case.clock_started_on = case.received_on
+    case.party_names = ""
+    case.number = next_number(court, case_type, case.received_on.year)
+    refresh_deadline(case)
+    return case
+
+
+def refresh_party_names(case: Case) -> None:
+    """The searchable 当事人 column of the case lists."""
+    case.party_names = "、".join(p.name for p in case.parties)[:500]
+
+
+def check_can_add_agent(party: CaseParty, new_agent: CaseAgent | None = None) -> None:
+    """At most two agents per party (CPL art 61); none once the case is locked."""
+    check_editable(party.case)
+    if len([a for a in party.agents if a is not new_agent]) >= MAX_AGENTS_PER_PARTY:
+        raise DomainError(_("A party can have at most two agents."))
