@@ -1,0 +1,270 @@
+"""The case state machine (SPEC §3.1, §8): every (state, transition) pair, guards, locks, conflicts."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from app.enums import CaseStatus, TerminationReason
+from app.extensions import db
+from app.models import AuditLog, Case, CaseParty, Court, Mediator
+from app.workflows import DomainError
+from app.workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed, apply, available_events
+
+from .case_factory import court_actor, get_case, make_case, mediator_actor
+from .conftest import app_ctx, make_app
+
+
+def valid_data(event):
+    liu = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000002"))
+    chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
+    return {
+        "assign": {"mediator_id": liu},
+        "accept": {"court_id": chaoyang},
+        "decline": {"reason": "与当事人存在利害关系"},
+        "change_mediator": {"mediator_id": liu, "reason": "当事人申请更换"},
+        "extend": {"days": 10, "reason": "双方同意延长"},
+        "apply_close": {},
+        "cancel_close": {},
+        "close": {},
+        "terminate": {"termination_reason": TerminationReason.TOO_FAR_APART},
+        "resume": {},
+        "delete": {"confirm": True},
+    }[event]
+
+
+def actor_for_event(event):
+    t = TRANSITIONS[event]
+    return mediator_actor() if "mediator" in t.who else court_actor()
+
+
+def expected_to_succeed(status, event) -> bool:
+    t = TRANSITIONS[event]
+    if status not in t.sources:
+        return False
+    if event == "apply_close":
+        return False  # no agreement can exist before the agreements issue: the guard says so
+    if event == "delete" and status is CaseStatus.TO_ACCEPT:
+        return False  # an internet application has no court yet, so no court admin owns it
+    return True
+
+
+def audit_count(case_id):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(AuditLog.case_id == case_id))
+
+
+@pytest.mark.parametrize("event", list(TRANSITIONS))
+@pytest.mark.parametrize("status", list(CaseStatus), ids=lambda s: s.name)
+def test_every_state_and_transition(app, status, event):
+    case_id = make_case(app, status=status)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        before = (case.status, case.version, audit_count(case_id))
+        if expected_to_succeed(status, event):
+            apply(case, event, actor_for_event(event), **valid_data(event))
+            db.session.commit()
+            after = db.session.get(Case, case_id)
+            if TRANSITIONS[event].target is None:
+                assert after is None
+            else:
+                assert after.status is TRANSITIONS[event].target
+            row = db.session.scalar(sa.select(AuditLog).where(
+                AuditLog.case_id == case_id, AuditLog.action == "TRANSITION").order_by(AuditLog.id.desc()))
+            assert row.after["event"] == event and row.before["status"] == status.name
+            assert row.actor_name is not None
+        else:
+            with pytest.raises(DomainError) as refused:
+                apply(case, event, actor_for_event(event), **valid_data(event))
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in refused.value.message), refused.value.message
+            db.session.rollback()
+            case = db.session.get(Case, case_id)
+            assert (case.status, case.version, audit_count(case_id)) == before
+
+
+def test_assign_refuses_a_party_without_phone_and_names_them(app):
+    case_id = make_case(app, parties=[("APPLICANT", "赵一", "13511110001", None), ("RESPONDENT", "钱二", None, None)])
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(DomainError, match="被申请人钱二") as exc:
+            apply(case, "assign", court_actor(), **valid_data("assign"))
+        assert "手机号" in exc.value.message
+
+
+def test_assign_needs_a_mediator_certified_by_this_court(app):
+    case_id = make_case(app)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        yang = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000011"))  # 海淀's
+        with pytest.raises(DomainError, match="未经本院认证|不是本院"):
+            apply(case, "assign", court_actor(), mediator_id=yang)
+        with pytest.raises(DomainError, match="调解员或调解组织"):
+            apply(case, "assign", court_actor())
+
+
+def test_assign_needs_an_applicant_and_a_respondent(app):
+    case_id = make_case(app, parties=[("APPLICANT", "赵一", "13511110001", None)])
+    with app_ctx(app):
+        with pytest.raises(DomainError, match="被申请人"):
+            apply(db.session.get(Case, case_id), "assign", court_actor(), **valid_data("assign"))
+
+
+def test_other_courts_staff_cannot_act(app):
+    case_id = make_case(app)
+    with app_ctx(app):
+        with pytest.raises(NotAllowed):
+            apply(db.session.get(Case, case_id), "assign", court_actor("13800000011"), **valid_data("assign"))
+
+
+def test_only_a_court_admin_deletes(app):
+    case_id = make_case(app)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(NotAllowed):
+            apply(case, "delete", court_actor("13800000002"), confirm=True)  # a court user
+        with pytest.raises(DomainError, match="确认"):
+            apply(case, "delete", court_actor(), confirm=False)
+        assert "delete" not in [t.event for t in available_events(case, court_actor("13800000002"))]
+        apply(case, "delete", court_actor(), confirm=True)
+        db.session.commit()
+        assert db.session.get(Case, case_id) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseParty)
+                                 .where(CaseParty.case_id == case_id)) == 0
+        actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.case_id == case_id)).all()
+        assert "TRANSITION" in [a.name for a in actions] and "DELETE" in [a.name for a in actions]
+
+
+def test_terminate_needs_a_reason_and_other_needs_text(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(DomainError, match="终止"):
+            apply(case, "terminate", mediator_actor())
+        with pytest.raises(DomainError, match="其他"):
+            apply(case, "terminate", mediator_actor(), termination_reason=TerminationReason.OTHER, reason=" ")
+        apply(case, "terminate", mediator_actor(), termination_reason=TerminationReason.OTHER, reason="当事人出国")
+        db.session.commit()
+        assert case.termination_note == "当事人出国" and case.deadline is None
+
+
+def test_apply_close_lists_every_missing_item(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING, summary=None,
+                        parties=[("APPLICANT", "赵一", "13511110001", None), ("RESPONDENT", "钱二", "13511110002",
+                                                                           "11010519850505002X")])
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        case.summary = None
+        with pytest.raises(DomainError) as exc:
+            apply(case, "apply_close", mediator_actor())
+        message = exc.value.message
+        assert "纠纷概况" in message and "申请人赵一" in message and "身份证号" in message
+        assert "调解协议" in message
+
+
+def test_decline_returns_the_case_for_reassignment(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(DomainError, match="理由"):
+            apply(case, "decline", mediator_actor(), reason="")
+        apply(case, "decline", mediator_actor(), reason="利害关系回避")
+        db.session.commit()
+        assert case.status is CaseStatus.TO_ASSIGN and case.mediator_id is None
+
+
+def test_accept_lets_the_mediator_pick_only_a_certifying_court_and_numbers_the_case(app):
+    case_id = make_case(app, status=CaseStatus.TO_ACCEPT)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        haidian = db.session.scalar(sa.select(Court.id).where(Court.code == "京0108"))
+        with pytest.raises(DomainError, match="认证"):
+            apply(case, "accept", mediator_actor(), court_id=haidian)
+        apply(case, "accept", mediator_actor(), **valid_data("accept"))
+        db.session.commit()
+        assert case.court.code == "京0105" and case.number.startswith("（")
+        assert case.status is CaseStatus.MEDIATING
+
+
+def test_extend_moves_the_deadline_and_records_the_reason(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        old = case.deadline
+        with pytest.raises(DomainError):
+            apply(case, "extend", mediator_actor(), days=45, reason="x")
+        apply(case, "extend", mediator_actor(), days=10, reason="双方同意延长")
+        db.session.commit()
+        assert (case.deadline - old).days == 10
+        row = db.session.scalar(sa.select(AuditLog).where(AuditLog.case_id == case_id,
+                                                          AuditLog.action == "TRANSITION"))
+        assert row.after["reason"] == "双方同意延长" and row.after["extended_days"] == 10
+
+
+def test_change_mediator_needs_a_different_one(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(DomainError, match="不同|其他"):
+            apply(case, "change_mediator", court_actor(), mediator_id=case.mediator_id, reason="x")
+
+
+def test_mediators_of_the_assigned_organisation_act_on_it(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING, organisation="朝阳区商事调解中心")
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        assert "terminate" in [t.event for t in available_events(case, mediator_actor("13900000001"))]
+        assert available_events(case, mediator_actor("13900000002")) == []  # not of that organisation
+
+
+def test_stale_version_is_a_conflict(app):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        with pytest.raises(CaseConflict, match="他人修改"):
+            apply(case, "terminate", mediator_actor(), expected_version=case.version + 1,
+                  termination_reason=TerminationReason.WITHDRAWN)
+
+
+def test_two_simultaneous_transitions_one_wins(db_url, app):
+    """Two clerks act on the same case at once: exactly one transition happens."""
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker(event, data, actor_fn):
+        worker_app = make_app(db_url)
+        with worker_app.app_context():
+            case = db.session.get(Case, case_id)
+            version = case.version
+            actor = actor_fn()
+            db.session.rollback()  # release the read; the race is between the writes
+            barrier.wait()
+            try:
+                case = db.session.get(Case, case_id)
+                apply(case, event, actor, expected_version=version, **data)
+                db.session.commit()
+                results.append("ok")
+            except (DomainError, sa.orm.exc.StaleDataError) as exc:
+                db.session.rollback()
+                results.append(type(exc).__name__)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    threads = [
+        threading.Thread(target=worker, args=("terminate", {"termination_reason": TerminationReason.WITHDRAWN},
+                                              mediator_actor)),
+        threading.Thread(target=worker, args=("decline", {"reason": "回避"}, mediator_actor)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results)[0] != "ok" or results.count("ok") == 1, results
+    assert results.count("ok") == 1, results
+    case = get_case(app, case_id)
+    assert case.status in (CaseStatus.TERMINATED, CaseStatus.TO_ASSIGN)
+    with app_ctx(app):
+        transitions = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
+            AuditLog.case_id == case_id, AuditLog.action == "TRANSITION"))
+        assert transitions == 1

@@ -1,0 +1,190 @@
+"""Case screens: who sees which case, the walkthrough of issue 3, locks and conflicts on the pages."""
+from __future__ import annotations
+
+import io
+
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app.enums import CaseStatus
+from app.extensions import db
+from app.models import Case, CaseAgent, CaseParty, Court, Mediator
+
+from .case_factory import get_case, make_case
+from .conftest import app_ctx, flashes, text
+
+
+def case_id_by_cause(app, cause, court_code="京0105"):
+    with app_ctx(app):
+        return db.session.scalar(sa.select(Case.id).join(Court).where(Case.cause == cause, Court.code == court_code))
+
+
+def test_walkthrough_create_refuse_fill_assign_terminate_and_read_the_record(app, login_as):
+    admin = login_as("13800000001")
+    with app_ctx(app):
+        chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
+        chen = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000001"))
+    resp = admin.post("/cases/pre-litigation/add", data={"court": chaoyang, "cause": "房屋买卖合同纠纷",
+                                                         "claim_amount": "120000"})
+    assert resp.status_code == 302
+    case_id = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert get_case(app, case_id).number.startswith("（20") and "京0105民诉前调" in get_case(app, case_id).number
+
+    for role, name, phone in [("APPLICANT", "孙甲", "13522220001"), ("RESPONDENT", "周乙", "")]:
+        resp = admin.post(f"/case-parties/add?_flt_0_case={case_id}",
+                          data={"role": role, "kind": "PERSON", "name": name, "phone": phone})
+        if not phone:
+            assert resp.status_code == 200 and "必填" in text(resp) or "手机号" in text(resp)
+            with app_ctx(app):  # saved without phone through the data layer, as an imported case would be
+                db.session.add(CaseParty(case_id=case_id, role="RESPONDENT", kind="PERSON", name=name))
+                db.session.commit()
+    page = text(admin.get(f"/case/{case_id}"))
+    assert 'data-event="assign"' in page and 'data-event="terminate"' not in page
+
+    resp = admin.post(f"/case/{case_id}/do/assign", data={"mediator_id": chen, "version": get_case(app, case_id).version})
+    assert resp.status_code == 200
+    assert "被申请人周乙的手机号为空" in text(resp)
+    assert get_case(app, case_id).status is CaseStatus.TO_ASSIGN
+
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.name == "周乙"))
+    resp = admin.post(f"/case-parties/edit/{party_id}", data={"role": "RESPONDENT", "kind": "PERSON",
+                                                              "name": "周乙", "phone": "10000000000"})
+    assert resp.status_code == 302
+    resp = admin.post(f"/case/{case_id}/do/assign", data={"mediator_id": chen, "version": get_case(app, case_id).version})
+    assert resp.status_code == 302 and get_case(app, case_id).status is CaseStatus.MEDIATING
+
+    mediator = login_as("13900000001", "MEDIATOR")
+    assert "房屋买卖合同纠纷" in text(mediator.get("/my/cases/list/"))
+    resp = mediator.post(f"/case/{case_id}/do/terminate",
+                         data={"termination_reason": "TOO_FAR_APART", "reason": "差距过大",
+                               "version": get_case(app, case_id).version})
+    assert resp.status_code == 302
+    assert get_case(app, case_id).status is CaseStatus.TERMINATED
+
+    record = text(admin.get(f"/case/{case_id}?tab=log"))
+    for word in ("指派", "终止调解", "13900000001", "13800000001", "差距过大", "调解中", "调解终止"):
+        assert word in record, word
+
+
+def test_mediator_sees_only_own_and_organisation_cases(app, login_as):
+    html = text(login_as("13900000001", "MEDIATOR").get("/my/cases/list/"))
+    assert "物业服务合同纠纷" in html  # assigned to 陈静
+    assert "服务合同纠纷" in html  # assigned to 陈静's organisation
+    assert "离婚后财产纠纷" not in html  # 刘洋's
+    assert "金融借款合同纠纷" not in html  # 海淀, not assigned
+    other = case_id_by_cause(app, "离婚后财产纠纷")
+    mediator = login_as("13900000001", "MEDIATOR")
+    assert mediator.get(f"/case/{other}").status_code == 404
+    assert mediator.post(f"/case/{other}/do/terminate", data={"termination_reason": "WITHDRAWN"}).status_code == 404
+
+
+def test_haidian_never_sees_chaoyang_cases(app, login_as):
+    cy_case = case_id_by_cause(app, "物业服务合同纠纷")
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == cy_case))
+        agent_id = db.session.scalar(sa.select(CaseAgent.id).where(CaseAgent.party_id == party_id))
+    haidian = login_as("13800000011")
+    assert "物业服务合同纠纷" not in text(haidian.get("/cases/pre-litigation/list/"))
+    for method, url, data in [
+        ("GET", f"/case/{cy_case}", None),
+        ("GET", f"/cases/pre-litigation/show/{cy_case}", None),
+        ("GET", f"/cases/pre-litigation/edit/{cy_case}", None),
+        ("POST", f"/case/{cy_case}/do/delete", {"confirm": "y"}),
+        ("POST", f"/case/{cy_case}/do/extend", {"days": "5", "reason": "x"}),
+        ("POST", f"/case/{cy_case}/mediation-info", {"summary": "x"}),
+        ("GET", f"/case-parties/edit/{party_id}", None),
+        ("POST", f"/case-parties/delete/{party_id}", {}),
+        ("GET", f"/case-parties/add?_flt_0_case={cy_case}", None),
+        ("GET", f"/case-agents/edit/{agent_id}", None),
+        ("GET", f"/case-agents/add?_flt_0_party={party_id}", None),
+        ("POST", "/cases/pre-litigation/action_post", {"action": "export_excel", "rowid": [str(cy_case)]}),
+        ("GET", f"/api/v1/case/{cy_case}", None),
+    ]:
+        assert haidian.open(url, method=method, data=data).status_code in (403, 404), url
+    api = haidian.get("/api/v1/case/?q=(page_size:100)").json
+    assert api["count"] == 2 and all("京0108" in (r["number"] or "") for r in api["result"])
+    assert get_case(app, cy_case) is not None
+
+
+def test_export_is_scoped_excel(app, login_as):
+    cy_case = case_id_by_cause(app, "物业服务合同纠纷")
+    resp = login_as("13800000001").post("/cases/pre-litigation/action_post",
+                                        data={"action": "export_excel", "rowid": [str(cy_case)]})
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    assert ws["D2"].value == "物业服务合同纠纷" and ws["F2"].value == "调解中"
+
+
+def test_court_user_has_no_delete_button_and_admin_deletes_with_confirmation(app, login_as):
+    case_id = case_id_by_cause(app, "买卖合同纠纷")
+    judge = login_as("13800000002")
+    assert 'data-event="delete"' not in text(judge.get(f"/case/{case_id}"))
+    judge.post(f"/case/{case_id}/do/delete", data={"confirm": "y"})
+    assert get_case(app, case_id) is not None
+    admin = login_as("13800000001")
+    assert 'data-event="delete"' in text(admin.get(f"/case/{case_id}"))
+    resp = admin.post(f"/case/{case_id}/do/delete", data={})
+    assert resp.status_code == 200 and get_case(app, case_id) is not None
+    resp = admin.post(f"/case/{case_id}/do/delete", data={"confirm": "y"})
+    assert resp.status_code == 302 and get_case(app, case_id) is None
+
+
+def test_locked_case_refuses_every_edit_path(app, login_as):
+    case_id = make_case(app, status=CaseStatus.CLOSE_REQUESTED)
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == case_id))
+    admin = login_as("13800000001")
+    page = text(admin.get(f"/case/{case_id}"))
+    assert "/case-parties/edit/" not in page
+    assert admin.get(f"/cases/pre-litigation/edit/{case_id}").status_code == 302
+    admin.post(f"/case-parties/edit/{party_id}", data={"role": "APPLICANT", "kind": "PERSON", "name": "改名",
+                                                       "phone": "13511110001"})
+    admin.get(f"/case-parties/add?_flt_0_case={case_id}")
+    admin.post(f"/case/{case_id}/mediation-info", data={"summary": "改", "plan": "改",
+                                                         "version": get_case(app, case_id).version})
+    assert "不能修改" in " ".join(flashes(admin))
+    with app_ctx(app):
+        assert db.session.get(CaseParty, party_id).name == "赵一"
+        assert db.session.get(Case, case_id).summary == "纠纷概况"
+
+
+def test_a_stale_form_gets_the_conflict_message(app, login_as):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    mediator = login_as("13900000001", "MEDIATOR")
+    stale = get_case(app, case_id).version
+    mediator.post(f"/case/{case_id}/do/extend", data={"days": "3", "reason": "同意", "version": stale})
+    mediator.post(f"/case/{case_id}/do/decline", data={"reason": "回避", "version": stale})
+    assert "他人修改" in " ".join(flashes(mediator))
+    assert get_case(app, case_id).status is CaseStatus.MEDIATING
+
+
+def test_at_most_two_agents_per_party(app, login_as):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == case_id))
+    mediator = login_as("13900000001", "MEDIATOR")
+    for i in range(3):
+        resp = mediator.post(f"/case-agents/add?_flt_0_party={party_id}",
+                             data={"agent_type": "SPECIAL", "name": f"律师{i}", "phone": f"1350000010{i}"})
+    assert "最多" in " ".join(flashes(mediator)) or "最多" in text(resp)
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseAgent)
+                                 .where(CaseAgent.party_id == party_id)) == 2
+
+
+def test_party_form_validates_phone_and_id(app, login_as):
+    case_id = make_case(app)
+    admin = login_as("13800000001")
+    resp = admin.post(f"/case-parties/add?_flt_0_case={case_id}",
+                      data={"role": "APPLICANT", "kind": "PERSON", "name": "吴丙", "phone": "123",
+                            "id_number": "110105198001010014"})
+    html = text(resp)
+    assert resp.status_code == 200 and "11位手机号" in html and "身份证" in html
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(CaseParty.id).where(CaseParty.name == "吴丙")) is None
+
+
+def test_case_lists_filter_and_label_in_chinese(login_as):
+    html = text(login_as("13800000001").get("/cases/pre-litigation/list/"))
+    for word in ("诉前委派调解", "诉前调解案号", "案由", "当事人", "调解中", "待指派", "调解案件管理"):
+        assert word in html, word
