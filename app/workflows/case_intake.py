@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask_babel import gettext as _
 
 from ..enums import CaseSource, CaseStatus, CaseType
-from ..models import Case, CaseAgent, CaseParty, utcnow
+from ..extensions import db
+from ..models import Case, CaseAgent, CaseParty, Court, utcnow
 from ..security import Scope
 from . import DomainError
 from .case_lifecycle import LOCKED, refresh_deadline
@@ -34,6 +35,8 @@ def check_case_in_scope(case: Case, scope: Scope) -> None:
 
 def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: CaseSource) -> Case:
     """Fill what the system decides for a case entered on a court screen."""
+    if case.court is None and scope.court_id is not None:
+        case.court = db.session.get(Court, scope.court_id)  # a court enters its own cases
     court = case.court
     if court is None:
         raise DomainError(_("Choose a court."))
