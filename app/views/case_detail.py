@@ -21,7 +21,7 @@ from ..extensions import db
 from ..models import AuditLog, Court, Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..workflows import DomainError, case_intake, case_lifecycle
 from ..workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed
-from .cases import CASE_LABELS, current_actor, load_visible_case
+from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
 
 
 
@@ -104,6 +104,7 @@ class CaseDetailView(BaseView):
             deadline_note=_deadline_note(case),
             overdue=case.deadline is not None and case.deadline < dt.date.today(),
             entity_labels={"mediation_case": _("Case"), "case_party": _("Party"), "case_agent": _("Agent")},
+            field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
             PartyRole=PartyRole,
         )

@@ -354,13 +354,14 @@ class CasePartyView(_CaseChildView):
         "address": _l("Address"),
     }
     description_columns = {
-        "phone": _l("Required. If unknown, enter an 11-digit placeholder starting with 1; the mediator "
-                    "corrects it later."),
+        "phone": _l("Required before the case can be assigned [FAQ 3.1]. If unknown, enter an 11-digit "
+                    "placeholder starting with 1; the mediator corrects it later."),
         "id_number": _l("Natural persons: required before the case can be closed."),
         "credit_code": _l("Organisations: required before the case can be closed."),
     }
+    # The phone may be saved empty: assignment refuses, naming the party [FAQ 3.1].
     validators_columns = {
-        "phone": [InputRequired(), Mobile()],
+        "phone": [Mobile()],
         "id_number": [ResidentId()],
         "credit_code": [CreditCode()],
     }
