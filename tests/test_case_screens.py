@@ -185,3 +185,28 @@ def test_case_lists_filter_and_label_in_chinese(login_as):
     html = text(login_as("13800000001").get("/cases/pre-litigation/list/"))
     for word in ("诉前委派调解", "诉前调解案号", "案由", "当事人", "调解中", "待指派", "调解案件管理"):
         assert word in html, word
+
+
+def test_historical_case_needs_the_ministry_when_ministry_info_is_yes(app, login_as):
+    admin = login_as("13800000001")
+    with app_ctx(app):
+        from app.models import Ministry
+
+        acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+    admin.post("/cases/historical/add", data={"cause": "历史纠纷", "has_ministry": "y", "received_on": "2025-03-01"})
+    assert "部委" in " ".join(flashes(admin))
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == before
+    resp = admin.post("/cases/historical/add", data={"cause": "历史纠纷", "has_ministry": "y", "ministry": acfic,
+                                                     "received_on": "2025-03-01"})
+    case = get_case(app, int(resp.headers["Location"].rstrip("/").split("/")[-1]))
+    assert case.source.name == "HISTORICAL" and case.has_ministry and case.number.startswith("（2025）")
+
+
+def test_in_litigation_case_needs_its_intranet_number(app, login_as):
+    admin = login_as("13800000001")
+    resp = admin.post("/cases/in-litigation/add", data={"cause": "借款纠纷"})
+    assert resp.status_code == 200 and "必填" in text(resp)
+    resp = admin.post("/cases/in-litigation/add", data={"cause": "借款纠纷", "intranet_number": "（2026）京0105民初9号"})
+    assert resp.status_code == 302
