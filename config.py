@@ -61,7 +61,11 @@ WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None
 
 UPLOAD_FOLDER = os.path.join(INSTANCE_DIR, "uploads")
-MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+# A request may carry a little more than one document, so that an oversize
+# document gets the explained refusal rather than a bare 413.
+MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+AGREEMENT_TEMPLATE = os.environ.get("AGREEMENT_TEMPLATE") or None
 BULK_IMPORT_MAX_ROWS = 2000
 
 # SMS adapter: "outbox" writes to the sms_outbox table that platform staff read.

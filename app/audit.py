@@ -35,6 +35,8 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
     return value
 
 
@@ -43,7 +45,8 @@ def _snapshot(obj) -> dict:
     return {
         attr.key: ("***" if attr.key in SECRET_COLUMNS else plain(attr.value))
         for attr in state.attrs
-        if attr.key in state.mapper.columns
+        # deferred blobs (document bytes, signature images) are not loaded for the trail
+        if attr.key in state.mapper.columns and attr.key not in state.unloaded
     }
 
 

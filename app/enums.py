@@ -174,3 +174,14 @@ class AgentType(LabelledEnum):
 
     GENERAL = Choice("general", _l("General agent"))
     SPECIAL = Choice("special", _l("Specially authorised agent"))
+
+
+class SignerRole(LabelledEnum):
+    MEDIATOR = Choice("mediator", _l("Mediator"))
+    PARTY = Choice("party", _l("Party"))
+    AGENT = Choice("agent", _l("Specially authorised agent"))
+
+
+class DocumentKind(LabelledEnum):
+    AGREEMENT = Choice("agreement", _l("Mediation agreement"))
+    TRANSCRIPT = Choice("transcript", _l("Mediation transcript"))

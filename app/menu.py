@@ -41,6 +41,9 @@ MENU = [
     Group(_l("My cases"), [
         Leaf(_l("My cases"), "MyCaseView.list", ("can_list", "MyCaseView")),
     ], icon="fa-briefcase"),
+    Group(_l("My cases"), [
+        Leaf(_l("Documents to sign"), "PartyPortalView.index", ("can_index", "PartyPortalView")),
+    ], icon="fa-pencil"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
     ], icon="fa-university"),

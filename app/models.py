@@ -31,6 +31,8 @@ from .enums import (
     OrganisationType,
     PartyKind,
     PartyRole,
+    SignerRole,
+    DocumentKind,
     SmsKind,
     SmsStatus,
     TerminationReason,
@@ -501,3 +503,141 @@ class CaseAgent(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Agreement(Model):
+    """调解协议, one row per version: generated from the case or uploaded [FAQ 3.9, 3.11].
+
+    The bytes are stored with the row, so a version and its signatures go
+    (and are deleted, 继续调解 [FAQ 3.9(4)]) together; `sha256` is what a
+    signature is bound to.
+    """
+
+    __tablename__ = "agreement"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("case_id", "version", name="uq_agreement_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    generated: Mapped[bool] = mapped_column(default=True)
+    content: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    file_name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]]
+    pushed_at: Mapped[Optional[dt.datetime]]
+    for_signature_at: Mapped[Optional[dt.datetime]]
+
+    case: Mapped[Case] = relationship()
+    signatures: Mapped[list["Signature"]] = relationship(
+        back_populates="agreement", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.case.court_id if self.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
+    def __str__(self) -> str:
+        return f"{self.file_name} v{self.version}"
+
+
+class Transcript(Model):
+    """调解笔录, uploaded while 调解中 [FAQ 3.10]."""
+
+    __tablename__ = "transcript"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
+    file_name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    confirmation_started_at: Mapped[Optional[dt.datetime]]
+
+    case: Mapped[Case] = relationship()
+    signatures: Mapped[list["Signature"]] = relationship(
+        back_populates="transcript", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
+    )
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.case.court_id if self.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class Signature(Model):
+    """Who signed which exact bytes, when, from where [FAQ 3.9(3), 3.14; SPEC §8 evidence]."""
+
+    __tablename__ = "signature"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("agreement.id", ondelete="CASCADE"), index=True)
+    transcript_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("transcript.id", ondelete="CASCADE"), index=True)
+    role: Mapped[SignerRole] = mapped_column(db_enum(SignerRole, "signer_role"))
+    mediator_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("mediator.id"))
+    party_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE"))
+    agent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_agent.id", ondelete="CASCADE"))
+    signer_name: Mapped[str] = mapped_column(sa.String(100))
+    image: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    document_sha256: Mapped[str] = mapped_column(sa.String(64))
+
+    agreement: Mapped[Optional[Agreement]] = relationship(back_populates="signatures")
+    transcript: Mapped[Optional[Transcript]] = relationship(back_populates="signatures")
+    party: Mapped[Optional[CaseParty]] = relationship()
+
+    @property
+    def document(self):
+        return self.agreement or self.transcript
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        doc = self.document
+        return doc.case.court_id if doc is not None and doc.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        doc = self.document
+        return doc.case_id if doc is not None else None
+
+    def __str__(self) -> str:
+        return f"{self.role.label} {self.signer_name}"
+
+
+class SigningToken(Model):
+    """The mediator's QR code: single use, 10 minutes, bound to one document version."""
+
+    __tablename__ = "signing_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
+    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("mediator.id"))
+    kind: Mapped[DocumentKind] = mapped_column(db_enum(DocumentKind, "document_kind"))
+    document_id: Mapped[int]
+    document_sha256: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[Optional[dt.datetime]]

@@ -83,6 +83,7 @@ CASE_WORK = {
     "CasePartyView": ["can_add", "can_edit", "can_delete"],
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
+    "DocumentView": ["can_read_documents"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -91,7 +92,9 @@ MEDIATOR_CASE_WORK = {
     "CasePartyView": ["can_add", "can_edit", "can_delete"],
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
+    "DocumentView": ["can_read_documents", "can_write_documents"],
 }
+PORTAL = {"PartyPortalView": ["can_index", "can_read", "can_sign"]}
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
 # act on, and which transition, is decided per case by app/workflows.
@@ -131,6 +134,6 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     ORGANISATION: {"HomeView": ["can_index"]},
     MINISTRY_USER: {"HomeView": ["can_index"]},
     LIAISON: {"HomeView": ["can_index"]},
-    PARTY: {"HomeView": ["can_index"]},
-    AGENT: {"HomeView": ["can_index"]},
+    PARTY: {"HomeView": ["can_index"], **PORTAL},
+    AGENT: {"HomeView": ["can_index"], **PORTAL},
 }

@@ -47,9 +47,9 @@ def make_case(app, status=CaseStatus.TO_ASSIGN, court_code="京0105", mediator_p
         return case.id
 
 
-def add_agent(app, party_id, agent_type=AgentType.SPECIAL, phone="13500000003"):
+def add_agent(app, party_id, agent_type=AgentType.SPECIAL, phone="13500000003", name="王律师"):
     with app_ctx(app):
-        db.session.add(CaseAgent(party_id=party_id, agent_type=agent_type, name="代理人", phone=phone))
+        db.session.add(CaseAgent(party_id=party_id, agent_type=agent_type, name=name, phone=phone))
         db.session.commit()
 
 

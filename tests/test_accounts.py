@@ -23,7 +23,7 @@ from .helpers import last_sms
     ("13300000001", "PLATFORM"), ("admin", "PLATFORM"),
 ])
 def test_every_demo_account_logs_in_through_its_portal(login_as, user, portal):
-    assert login_as(user, portal).get("/").status_code == 200
+    assert login_as(user, portal).get("/", follow_redirects=True).status_code == 200
 
 
 def test_wrong_portal_is_refused_naming_the_right_one(client):

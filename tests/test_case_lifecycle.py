@@ -10,7 +10,7 @@ from app.enums import CaseStatus, TerminationReason
 from app.extensions import db
 from app.models import AuditLog, Case, CaseParty, Court, Mediator
 from app.workflows import DomainError
-from app.workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed, apply, available_events
+from app.workflows.case_lifecycle import SYSTEM, TRANSITIONS, CaseConflict, NotAllowed, apply, available_events
 
 from .case_factory import court_actor, get_case, make_case, mediator_actor
 from .conftest import app_ctx, make_app
@@ -30,12 +30,15 @@ def valid_data(event):
         "close": {},
         "terminate": {"termination_reason": TerminationReason.TOO_FAR_APART},
         "resume": {},
+        "all_signed": {},
         "delete": {"confirm": True},
     }[event]
 
 
 def actor_for_event(event):
     t = TRANSITIONS[event]
+    if "system" in t.who:
+        return SYSTEM
     return mediator_actor() if "mediator" in t.who else court_actor()
 
 

@@ -9,6 +9,7 @@ from ..security import current_scope
 from .account import HomeView, PasswordResetView, health
 from .api import CaseApi
 from .case_detail import CaseDetailView
+from .documents import DocumentView, PartyPortalView, SigningView
 from .cases import (
     CaseAgentView,
     CasePartyView,
@@ -53,9 +54,19 @@ VIEWS = [
     CasePartyView,
     CaseAgentView,
     CaseDetailView,
+    DocumentView,
+    SigningView,
+    PartyPortalView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
+
+
+def _too_large(_error):
+    from flask_babel import gettext as _
+
+    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+    return _("The upload is larger than %(mb)d MB.", mb=limit), 413
 
 
 def register(appbuilder) -> None:
@@ -64,6 +75,7 @@ def register(appbuilder) -> None:
     appbuilder.add_api(CaseApi)
     app = current_app._get_current_object()
     app.add_url_rule("/health", "health", health)
+    app.register_error_handler(413, _too_large)
 
     @app.context_processor
     def _court_context():

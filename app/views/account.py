@@ -97,8 +97,10 @@ class HomeView(IndexView):
     @expose("/")
     @has_access
     def index(self):
-        return self.render_template(self.index_template, appbuilder=self.appbuilder,
-                                    scope=current_scope())
+        scope = current_scope()
+        if scope.portal in (Portal.PARTY, Portal.AGENT):
+            return redirect(url_for("PartyPortalView.index"))
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope)
 
 
 def health():

@@ -16,10 +16,19 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..enums import CertificationStatus, PartyRole, TerminationReason
+from ..enums import CertificationStatus, DocumentKind, PartyRole, TerminationReason
 from ..extensions import db
-from ..models import AuditLog, Court, Mediator, MediatorCourt, Organisation, OrganisationCourt
-from ..workflows import DomainError, case_intake, case_lifecycle
+from ..models import (
+    Agreement,
+    AuditLog,
+    Court,
+    Mediator,
+    MediatorCourt,
+    Organisation,
+    OrganisationCourt,
+    Transcript,
+)
+from ..workflows import DomainError, agreements, case_intake, case_lifecycle
 from ..workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
 
@@ -89,6 +98,13 @@ class CaseDetailView(BaseView):
             sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
         ).all()
         editable = case.status not in case_lifecycle.LOCKED
+        documents = [
+            (DocumentKind.AGREEMENT, d) for d in db.session.scalars(
+                sa.select(Agreement).where(Agreement.case_id == case.id).order_by(Agreement.version.desc()))
+        ] + [
+            (DocumentKind.TRANSCRIPT, d) for d in db.session.scalars(
+                sa.select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id.desc()))
+        ]
         return self.render_template(
             "court/case_detail.html",
             title=str(case),
@@ -103,9 +119,16 @@ class CaseDetailView(BaseView):
             missing=case_lifecycle.missing_party_fields(case),
             deadline_note=_deadline_note(case),
             overdue=case.deadline is not None and case.deadline < dt.date.today(),
-            entity_labels={"mediation_case": _("Case"), "case_party": _("Party"), "case_agent": _("Agent")},
+            entity_labels={"mediation_case": _("Case"), "case_party": _("Party"), "case_agent": _("Agent"),
+                           "agreement": _("Mediation agreement"), "transcript": _("Mediation transcript"),
+                           "signature": _("Signature")},
             field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
+            documents=documents,
+            latest_agreement=agreements.latest_agreement(case),
+            is_mediator=actor.is_mediator_of(case),
+            mediator_signed=agreements.mediator_signed,
+            party_signed=agreements.party_signed,
             PartyRole=PartyRole,
         )
 

@@ -64,6 +64,7 @@ class Actor:
     user_id: Optional[int]
     scope: Scope
     mediator_organisation_id: Optional[int] = None
+    system: bool = False
 
     def is_court_staff_of(self, case: Case) -> bool:
         return self.scope.court_id is not None and self.scope.court_id == case.court_id
@@ -90,6 +91,7 @@ def actor_for(user_id: Optional[int], scope: Scope) -> Actor:
 COURT = "court"  # any user of the case's court
 COURT_ADMIN = "court_admin"
 MEDIATOR = "mediator"
+SYSTEM_ROLE = "system"
 
 Guard = Callable[[Case, Actor, dict], Optional[str]]
 
@@ -113,6 +115,7 @@ class Transition:
             (COURT in self.who and actor.is_court_staff_of(case))
             or (COURT_ADMIN in self.who and actor.is_court_admin_of(case))
             or (MEDIATOR in self.who and actor.is_mediator_of(case))
+            or (SYSTEM_ROLE in self.who and actor.system)
         )
 
 
@@ -207,12 +210,10 @@ def _parties_complete(case, actor, data) -> Optional[str]:
 
 
 def _agreement_signed(case, actor, data) -> Optional[str]:
-    """[FAQ 3.9, 3.11]: an agreement exists and the mediator has signed it.
+    """[FAQ 3.9, 3.11]: an agreement exists and the mediator has signed its latest version."""
+    from .agreements import agreement_signed_problem
 
-    Agreements arrive with the agreements issue; until then no case has one,
-    and this guard says so instead of letting a case close without it.
-    """
-    return _("No mediation agreement has been generated or uploaded and signed by the mediator yet.")
+    return agreement_signed_problem(case)
 
 
 def _reason_required(case, actor, data) -> Optional[str]:
@@ -319,9 +320,22 @@ def _close(case, actor, data):
     case.closed_at = utcnow()
 
 
+def _apply_close(case, actor, data):
+    from .agreements import send_for_signature
+
+    send_for_signature(case)
+
+
+def _cancel_close(case, actor, data):
+    from .agreements import void_party_signatures
+
+    void_party_signatures(case)
+
+
 def _resume(case, actor, data):
-    # [FAQ 3.9(4)]: agreements and transcripts of the case are deleted; they
-    # are added by the agreements issue, whose models hook in here.
+    from .agreements import delete_documents
+
+    delete_documents(case)  # [FAQ 3.9(4)]
     case.termination_reason = None
     case.termination_note = None
     case.closed_at = None
@@ -342,9 +356,11 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in [
                frozenset({COURT, MEDIATOR}), (_extension_days, _reason_required), _extend, ("days", "reason")),
     Transition("apply_close", _l("Apply to close"), frozenset({S.MEDIATING}), S.CLOSE_REQUESTED,
                frozenset({MEDIATOR}), (_summary_and_plan, _parties_complete, _agreement_signed),
-               None, (), "btn-primary"),
+               _apply_close, (), "btn-primary"),
     Transition("cancel_close", _l("Cancel close request"), frozenset({S.CLOSE_REQUESTED}), S.MEDIATING,
-               frozenset({MEDIATOR})),
+               frozenset({MEDIATOR}), (), _cancel_close),
+    Transition("all_signed", _l("Everyone signed"), frozenset({S.CLOSE_REQUESTED}), S.ENDED,
+               frozenset({SYSTEM_ROLE}), (), _close),
     Transition("close", _l("Close the case"), frozenset({S.CLOSE_REQUESTED}), S.ENDED, frozenset({MEDIATOR}),
                (), _close, (), "btn-primary"),
     Transition("terminate", _l("Terminate mediation"), frozenset({S.MEDIATING}), S.TERMINATED,
@@ -358,6 +374,9 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in [
                _l("Deleting removes the case with its documents, recordings and signatures and cannot be "
                   "undone. Delete?")),
 ]}
+
+
+SYSTEM = Actor(None, Scope(portal=None), system=True)
 
 
 def available_events(case: Case, actor: Actor) -> list[Transition]:

@@ -1,0 +1,304 @@
+"""Agreements, transcripts and signatures [FAQ 3.9–3.11, 3.14] — the whole path and its refusals."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import re
+import struct
+import zlib
+
+import pytest
+import sqlalchemy as sa
+from docx import Document
+
+from app.enums import AgentType, CaseStatus, DocumentKind
+from app.extensions import db
+from app.models import Agreement, Case, CaseParty, Signature, SigningToken, Transcript
+from app.workflows import DomainError, agreements
+
+from .case_factory import add_agent, get_case, make_case
+from .conftest import app_ctx, flashes, text
+from .helpers import last_sms
+
+DEMO_PARTIES = [
+    ("APPLICANT", "张三", "13500000001", "110105198001010013"),
+    ("RESPONDENT", "李四", "13500000002", "11010519850505002X"),
+]
+TERMS = {"terms": "被申请人于2026年12月31日前支付货款50000元\n申请人放弃其余诉讼请求",
+         "performance_manner": "银行转账", "performance_place": "北京市朝阳区", "performance_deadline": "2026年12月31日前",
+         "disputed_items": "货款金额及支付期限", "liability": "被申请人逾期付款应承担主要责任"}
+
+
+def png() -> bytes:
+    """A real 1×1 PNG, as a signature pad would post."""
+    def chunk(tag, data):
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    raw = b"\x00\x00\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def data_url() -> str:
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png()).decode()
+
+
+@pytest.fixture()
+def case_id(app):
+    cid = make_case(app, status=CaseStatus.MEDIATING, parties=DEMO_PARTIES)
+    with app_ctx(app):
+        applicant, respondent = db.session.scalars(
+            sa.select(CaseParty.id).where(CaseParty.case_id == cid).order_by(CaseParty.id)).all()
+    add_agent(app, applicant, AgentType.SPECIAL, "13500000003")
+    add_agent(app, respondent, AgentType.GENERAL, "13500000004", "刘代理")
+    return cid
+
+
+def generate(client, case_id, **content):
+    return client.post(f"/case/{case_id}/agreement/new", data={**TERMS, **content})
+
+
+def latest(app, case_id) -> Agreement:
+    with app_ctx(app):
+        a = db.session.scalar(sa.select(Agreement).where(Agreement.case_id == case_id)
+                              .order_by(Agreement.version.desc()))
+        if a is not None:
+            a.data  # load the deferred bytes
+            db.session.expunge(a)
+        return a
+
+
+def mediator_signs(app, client, case_id, kind="AGREEMENT", doc_id=None):
+    doc_id = doc_id or latest(app, case_id).id
+    html = text(client.get(f"/case/{case_id}/sign-qr/{kind}/{doc_id}"))
+    assert "<svg" in html
+    url = re.search(r"http://localhost(/sign/[A-Za-z0-9_\-]+)", html).group(1)
+    phone = app.test_client()  # any phone, no login
+    assert "签名" in text(phone.get(url)) or "签字" in text(phone.get(url))
+    resp = phone.post(url, data={"signature": data_url()}, headers={"User-Agent": "PhoneBrowser/1.0"})
+    assert "已完成签字" in text(resp)
+    return url
+
+
+def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    assert generate(mediator, case_id).status_code == 302
+    agreement = latest(app, case_id)
+    case = get_case(app, case_id)
+    body = "\n".join(p.text for p in Document(io.BytesIO(agreement.data)).paragraphs)
+    assert body.splitlines()[0] == "调解协议书"
+    assert case.number is None or case.number in body
+    for expected in ("申请人：张三", "公民身份号码110105198001010013", "被申请人：李四", "委托代理人：王律师",
+                     "特别授权代理", "一般代理", "案由：合同纠纷", "北京市朝阳区人民法院", "1. 被申请人于2026年12月31日前支付货款50000元",
+                     "2. 申请人放弃其余诉讼请求", "履行方式：银行转账", "三十日内", "司法确认", "申请人（签字）",
+                     "被申请人（签字）", "调解员（签字）：陈静", "争议事项：货款金额及支付期限"):
+        assert expected in body, expected
+    assert agreement.sha256 == hashlib.sha256(agreement.data).hexdigest()
+    run = Document(io.BytesIO(agreement.data)).paragraphs[0].runs[0]
+    assert run.font.name == "宋体" and run.font.bold
+
+
+def test_generation_refuses_listing_missing_party_fields(app, login_as):
+    cid = make_case(app, status=CaseStatus.MEDIATING,
+                    parties=[("APPLICANT", "张三", "13500000001", None), ("RESPONDENT", "李四", None, None)])
+    mediator = login_as("13900000001", "MEDIATOR")
+    resp = generate(mediator, cid)
+    html = text(resp)
+    assert resp.status_code == 200
+    assert "申请人张三：身份证号" in html and "被申请人李四：手机号、身份证号" in html
+    assert latest(app, cid) is None
+
+
+def test_the_whole_signing_path_ends_the_case_automatically(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    agreement = latest(app, case_id)
+    mediator.post(f"/case/{case_id}/agreement/{agreement.id}/push")
+    assert "调解协议" in last_sms(app, "13500000001")
+
+    # A preview is for reading: the party cannot sign it.
+    party = login_as("13500000001", "PARTY")
+    portal = text(party.get("/portal/"))
+    assert agreement.file_name in portal and "仅供阅读" in portal
+    assert party.get(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}").data == agreement.data
+    resp = party.post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign", data={"signature": data_url()})
+    assert "仅供阅读" in text(resp) or "可签署" in text(resp)
+
+    # 申请结案 needs the mediator's signature first.
+    resp = mediator.post(f"/case/{case_id}/do/apply_close", data={"version": get_case(app, case_id).version})
+    assert "调解员尚未签署" in text(resp)
+    mediator_signs(app, mediator, case_id)
+    resp = mediator.post(f"/case/{case_id}/do/apply_close", data={"version": get_case(app, case_id).version})
+    assert resp.status_code == 302 and get_case(app, case_id).status is CaseStatus.CLOSE_REQUESTED
+    assert "签署" in last_sms(app, "13500000002")
+
+    # The general agent is refused and told who can sign; the special agent signs for the applicant.
+    general = login_as("13500000004", "AGENT")
+    resp = general.post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign", data={"signature": data_url()})
+    assert "一般代理人" in text(resp) and "特别授权代理人" in text(resp)
+    special = login_as("13500000003", "AGENT")
+    resp = special.post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign", data={"signature": data_url()})
+    assert "已完成签字" in text(resp)
+    assert get_case(app, case_id).status is CaseStatus.CLOSE_REQUESTED
+
+    respondent = login_as("13500000002", "PARTY")
+    respondent.post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign", data={"signature": data_url()})
+    assert get_case(app, case_id).status is CaseStatus.ENDED
+
+    with app_ctx(app):
+        signatures = db.session.scalars(sa.select(Signature).where(Signature.agreement_id == agreement.id)).all()
+        assert sorted(s.role.name for s in signatures) == ["AGENT", "MEDIATOR", "PARTY"]
+        assert {s.document_sha256 for s in signatures} == {hashlib.sha256(agreement.data).hexdigest()}
+        mediator_sig = next(s for s in signatures if s.role.name == "MEDIATOR")
+        assert mediator_sig.user_agent == "PhoneBrowser/1.0" and mediator_sig.ip == "127.0.0.1"
+        assert mediator_sig.image == png()
+
+    signed = login_as("13800000001").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}/signed")
+    body = "\n".join(p.text for p in Document(io.BytesIO(signed.data)).paragraphs)
+    assert "签署记录" in body and agreement.sha256 in body and "调解协议书" in body and "陈静" in body
+
+
+def test_mediator_closes_on_their_own_when_a_party_has_not_signed(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    mediator_signs(app, mediator, case_id)
+    mediator.post(f"/case/{case_id}/do/apply_close", data={"version": get_case(app, case_id).version})
+    agreement = latest(app, case_id)
+    login_as("13500000001", "PARTY").post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign",
+                                         data={"signature": data_url()})
+    assert get_case(app, case_id).status is CaseStatus.CLOSE_REQUESTED
+    mediator.post(f"/case/{case_id}/do/close", data={"version": get_case(app, case_id).version})
+    assert get_case(app, case_id).status is CaseStatus.ENDED
+
+
+def test_cancel_close_voids_party_signatures_and_continue_deletes_documents(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    mediator_signs(app, mediator, case_id)
+    mediator.post(f"/case/{case_id}/do/apply_close", data={"version": get_case(app, case_id).version})
+    agreement = latest(app, case_id)
+    login_as("13500000001", "PARTY").post(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign",
+                                         data={"signature": data_url()})
+    mediator.post(f"/case/{case_id}/do/cancel_close", data={"version": get_case(app, case_id).version})
+    with app_ctx(app):
+        roles = db.session.scalars(sa.select(Signature.role).where(Signature.agreement_id == agreement.id)).all()
+        assert [r.name for r in roles] == ["MEDIATOR"]
+    mediator.post(f"/case/{case_id}/transcript/upload", data={"file": (io.BytesIO(png()), "笔录.png")},
+                  content_type="multipart/form-data")
+    mediator.post(f"/case/{case_id}/do/apply_close", data={"version": get_case(app, case_id).version})
+    mediator.post(f"/case/{case_id}/do/close", data={"version": get_case(app, case_id).version})
+    mediator.post(f"/case/{case_id}/do/resume", data={"version": get_case(app, case_id).version})
+    assert get_case(app, case_id).status is CaseStatus.MEDIATING
+    with app_ctx(app):
+        for model in (Agreement, Transcript, Signature):
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0, model
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("合同.docx", b"MZ\x90\x00" + b"\x00" * 200, "DOCX"),  # an .exe renamed .docx
+    ("合同.docx", b"", "空"),
+    ("合同.pdf", b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024), "MB"),
+])
+def test_bad_uploads_are_refused_and_nothing_is_stored(app, login_as, case_id, name, data, message):
+    mediator = login_as("13900000001", "MEDIATOR")
+    mediator.post(f"/case/{case_id}/agreement/upload", data={"file": (io.BytesIO(data), name)},
+                  content_type="multipart/form-data")
+    assert message in " ".join(flashes(mediator))
+    assert latest(app, case_id) is None
+
+
+def test_uploaded_pdf_keeps_its_chinese_file_name(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"
+    mediator.post(f"/case/{case_id}/agreement/upload", data={"file": (io.BytesIO(pdf), "人民调解协议书.pdf")},
+                  content_type="multipart/form-data")
+    agreement = latest(app, case_id)
+    assert agreement.content_type == "application/pdf" and not agreement.generated
+    resp = login_as("13800000001").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}")
+    assert resp.data == pdf
+    assert "filename*=UTF-8''%E4%BA%BA%E6%B0%91" in resp.headers["Content-Disposition"]
+
+
+def test_each_generation_is_a_new_version(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    generate(mediator, case_id, terms="新的条款")
+    assert latest(app, case_id).version == 2
+
+
+def test_tokens_are_single_use_expire_and_belong_to_one_case(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    url = mediator_signs(app, mediator, case_id)
+    assert "已使用" in text(app.test_client().post(url, data={"signature": data_url()}))
+    other = make_case(app, status=CaseStatus.MEDIATING, parties=DEMO_PARTIES)
+    generate(mediator, other)
+    with app.test_request_context():
+        case_a, case_b = db.session.get(Case, case_id), db.session.get(Case, other)
+        doc_a = agreements.latest_agreement(case_a)
+        with pytest.raises(DomainError):
+            agreements.issue_mediator_token(case_b, case_b.mediator_id, DocumentKind.AGREEMENT, doc_a)
+        raw = agreements.issue_mediator_token(case_b, case_b.mediator_id, DocumentKind.AGREEMENT,
+                                              agreements.latest_agreement(case_b))
+        db.session.commit()
+        later = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) + dt.timedelta(minutes=11)
+        with pytest.raises(DomainError, match="过期"):
+            agreements.sign_with_token(raw, png(), None, None, now=later)
+        token = db.session.scalar(sa.select(SigningToken).where(SigningToken.case_id == other))
+        assert token.used_at is None and len(token.token_hash) == 64 and raw not in token.token_hash
+
+
+def test_a_new_version_invalidates_an_open_qr(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    html = text(mediator.get(f"/case/{case_id}/sign-qr/AGREEMENT/{latest(app, case_id).id}"))
+    url = re.search(r"http://localhost(/sign/[A-Za-z0-9_\-]+)", html).group(1)
+    generate(mediator, case_id, terms="改过的条款")
+    resp = app.test_client().post(url, data={"signature": data_url()})
+    assert "已完成签字" not in text(resp)
+
+
+def test_transcript_mediator_signs_first_then_parties(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    mediator.post(f"/case/{case_id}/transcript/upload", data={"file": (io.BytesIO(b"GIF89a...."), "笔录.gif")},
+                  content_type="multipart/form-data")
+    assert "PNG" in " ".join(flashes(mediator))
+    mediator.post(f"/case/{case_id}/transcript/upload", data={"file": (io.BytesIO(png()), "第一次笔录.png")},
+                  content_type="multipart/form-data")
+    with app_ctx(app):
+        tid = db.session.scalar(sa.select(Transcript.id).where(Transcript.case_id == case_id))
+    mediator.post(f"/case/{case_id}/transcript/{tid}/confirm")
+    assert "先扫码签署" in " ".join(flashes(mediator))
+    mediator_signs(app, mediator, case_id, "TRANSCRIPT", tid)
+    mediator.post(f"/case/{case_id}/transcript/{tid}/confirm")
+    party = login_as("13500000001", "PARTY")
+    resp = party.post(f"/portal/case/{case_id}/TRANSCRIPT/{tid}/sign", data={"signature": data_url()})
+    assert "已完成签字" in text(resp)
+    page = text(mediator.get(f"/case/{case_id}?tab=documents"))
+    assert page.count("已签署") >= 2 and "未签署" in page  # 李四 has not signed
+
+
+def test_transcripts_are_refused_after_apply_to_close(app, login_as):
+    cid = make_case(app, status=CaseStatus.CLOSE_REQUESTED, parties=DEMO_PARTIES)
+    mediator = login_as("13900000001", "MEDIATOR")
+    mediator.post(f"/case/{cid}/transcript/upload", data={"file": (io.BytesIO(png()), "笔录.png")},
+                  content_type="multipart/form-data")
+    assert "调解中" in " ".join(flashes(mediator))
+
+
+def test_documents_stay_within_the_case_and_its_people(app, login_as, case_id):
+    mediator = login_as("13900000001", "MEDIATOR")
+    generate(mediator, case_id)
+    agreement = latest(app, case_id)
+    assert login_as("13800000011").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}").status_code == 404
+    assert login_as("13900000002", "MEDIATOR").get(f"/case/{case_id}/agreement/new").status_code == 404
+    assert login_as("13800000002").get(f"/case/{case_id}/agreement/new").status_code == 403
+    assert login_as("13800000002").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}").status_code == 200
+    # not pushed yet: the party cannot read it
+    assert login_as("13500000001", "PARTY").get(
+        f"/portal/case/{case_id}/AGREEMENT/{agreement.id}").status_code == 404
+    other = make_case(app, status=CaseStatus.MEDIATING)  # parties 赵一/钱二, not 张三
+    assert login_as("13500000001", "PARTY").get(f"/portal/case/{other}/AGREEMENT/{agreement.id}").status_code == 404
+    assert login_as("13800000001").get("/portal/").status_code == 403
