@@ -306,7 +306,12 @@ class PartyPortalView(BaseView):
         kind = _kind(kind)
         document = _case_document(case, kind, doc_id)
         error, done = None, False
-        if request.method == "POST":
+        try:
+            agreements.signing_identities(case, kind, document, phone, as_agent)
+            can_sign = True
+        except DomainError as exc:
+            error, can_sign = exc.message, False
+        if request.method == "POST" and can_sign:
             ip, agent = _client()
             try:
                 image = agreements.decode_signature(request.form.get("signature", ""))
@@ -317,11 +322,9 @@ class PartyPortalView(BaseView):
             else:
                 db.session.commit()
                 done = True
-        elif not agreements.signable_for(case, kind, document):
-            error = _("This document is open for reading only; it can be signed after the mediator sends it "
-                      "for signature.")
         return self.render_template("court/sign_pad.html", title=_("Sign"), error=error, done=done,
                                     document=document, case=case, signer=_("Agent") if as_agent else _("Party"),
-                                    action=url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id),
+                                    action=url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id) if can_sign
+                                    else None,
                                     back=url_for(".index"), status_note=case.status.label
                                     if case.status is CaseStatus.ENDED else None)

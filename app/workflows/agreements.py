@@ -279,9 +279,9 @@ def signer_identities(case: Case, phone: str, as_agent: bool) -> list[tuple[Case
     return result
 
 
-def party_sign(case: Case, kind: DocumentKind, document, phone: str, as_agent: bool, image: bytes,
-               ip: str | None, user_agent: str | None) -> list[Signature]:
-    """A party (or its special agent) signs; may end the case when everyone has [FAQ 3.11, 3.14]."""
+def signing_identities(case: Case, kind: DocumentKind, document, phone: str,
+                       as_agent: bool) -> list[tuple[CaseParty, CaseAgent | None]]:
+    """Whom this login may sign for on this document now; DomainError says why not."""
     if document is None or document.case_id != case.id:
         raise DomainError(_("There is no document to sign."))
     if not signable_for(case, kind, document):
@@ -294,6 +294,13 @@ def party_sign(case: Case, kind: DocumentKind, document, phone: str, as_agent: b
     if not allowed:
         raise DomainError(_("A general agent cannot sign. The party itself or a specially authorised agent "
                             "must sign."))
+    return allowed
+
+
+def party_sign(case: Case, kind: DocumentKind, document, phone: str, as_agent: bool, image: bytes,
+               ip: str | None, user_agent: str | None) -> list[Signature]:
+    """A party (or its special agent) signs; may end the case when everyone has [FAQ 3.11, 3.14]."""
+    allowed = signing_identities(case, kind, document, phone, as_agent)
     signatures = []
     for party, agent in allowed:
         if party_signed(document, party):
