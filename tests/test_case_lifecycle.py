@@ -231,11 +231,11 @@ def test_stale_version_is_a_conflict(app):
 def test_two_simultaneous_transitions_one_wins(db_url, app):
     """Two clerks act on the same case at once: exactly one transition happens."""
     case_id = make_case(app, status=CaseStatus.MEDIATING)
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)
     results = []
+    apps = iter([make_app(db_url), make_app(db_url)])  # built here; only the transactions race
 
-    def worker(event, data, actor_fn):
-        worker_app = make_app(db_url)
+    def worker(event, data, actor_fn, worker_app):
         with worker_app.app_context():
             case = db.session.get(Case, case_id)
             version = case.version
@@ -255,9 +255,10 @@ def test_two_simultaneous_transitions_one_wins(db_url, app):
                 db.engine.dispose()
 
     threads = [
-        threading.Thread(target=worker, args=("terminate", {"termination_reason": TerminationReason.WITHDRAWN},
-                                              mediator_actor)),
-        threading.Thread(target=worker, args=("decline", {"reason": "回避"}, mediator_actor)),
+        threading.Thread(target=worker, daemon=True, args=(
+            "terminate", {"termination_reason": TerminationReason.WITHDRAWN}, mediator_actor, next(apps))),
+        threading.Thread(target=worker, daemon=True, args=("decline", {"reason": "回避"}, mediator_actor,
+                                                           next(apps))),
     ]
     for t in threads:
         t.start()

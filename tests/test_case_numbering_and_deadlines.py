@@ -45,10 +45,11 @@ def test_a_rolled_back_case_does_not_burn_a_number_twice(app):
 def test_numbers_are_never_issued_twice_under_concurrent_transactions(app, db_url):
     """8 threads, each with its own connection and transaction, 5 numbers each."""
     numbers, errors = [], []
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=60)
+    # Apps are built here, one at a time: only the transactions run concurrently.
+    apps = [make_app(db_url) for _ in range(8)]
 
-    def worker():
-        worker_app = make_app(db_url)
+    def worker(worker_app):
         with worker_app.app_context():
             try:
                 barrier.wait()
@@ -62,7 +63,7 @@ def test_numbers_are_never_issued_twice_under_concurrent_transactions(app, db_ur
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    threads = [threading.Thread(target=worker, args=(a,), daemon=True) for a in apps]
     for t in threads:
         t.start()
     for t in threads:
