@@ -168,6 +168,7 @@ def seed_demo() -> None:
     _admin()
     db.session.flush()
     seed_demo_cases()
+    seed_demo_disputes()
 
 
 def _demo_case(court, cause, parties, case_type=None, days_ago=0, source=None, intranet_number=None,
@@ -291,3 +292,24 @@ def seed_demo_cases() -> None:
     c = _demo_case(haidian, "保险合同纠纷", [zhang, li])
     _act(c, "assign", hd, mediator_id=yang.id)
     db.session.flush()
+
+
+def seed_demo_disputes() -> None:
+    """纠纷化解 records of 朝阳区团结湖街道: one open, one resolved, one handed over (issue 6)."""
+    from .enums import PartyRole
+    from .models import Dispute
+    from .workflows import grassroots
+
+    unit = _get(GrassrootsUnit, liaison_phone="13600000001")
+    if db.session.scalar(sa.select(Dispute.id).where(Dispute.unit_id == unit.id).limit(1)) is not None:
+        return
+    people = [grassroots.PartyInput(PartyRole.APPLICANT.name, "陈大爷", "13577770011"),
+              grassroots.PartyInput(PartyRole.RESPONDENT.name, "林女士", "13577770012")]
+    grassroots.record(unit, unit.liaison_user_id, "NEIGHBOUR", "团结湖北里5号楼", "楼道堆放杂物引发争执",
+                      "上门沟通", people)
+    done = grassroots.record(unit, unit.liaison_user_id, "PROPERTY", "团结湖小区", "物业费收取标准争议",
+                             "组织双方协商", people)
+    grassroots.close(done, "resolve", unit.liaison_user_id, "双方同意按原标准缴纳")
+    handed = grassroots.record(unit, unit.liaison_user_id, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解",
+                               "电话沟通未果", people)
+    grassroots.hand_off(handed, unit.liaison_user_id)

@@ -185,3 +185,22 @@ class SignerRole(LabelledEnum):
 class DocumentKind(LabelledEnum):
     AGREEMENT = Choice("agreement", _l("Mediation agreement"))
     TRANSCRIPT = Choice("transcript", _l("Mediation transcript"))
+
+
+class DisputeType(LabelledEnum):
+    FAMILY = Choice("family", _l("Marriage and family"))
+    NEIGHBOUR = Choice("neighbour", _l("Neighbourhood"))
+    CONTRACT = Choice("contract", _l("Contract"))
+    LABOUR = Choice("labour", _l("Labour"))
+    PROPERTY = Choice("property", _l("Property management"))
+    DAMAGE = Choice("damage", _l("Damage compensation"))
+    OTHER = Choice("other", _l("Other"))
+
+
+class DisputeStatus(LabelledEnum):
+    """纠纷化解 [FAQ 7.4; SPEC §5]."""
+
+    PROCESSING = Choice("processing", _l("Processing"))
+    RESOLVED = Choice("resolved", _l("Resolved"))
+    UNRESOLVED = Choice("unresolved", _l("Not resolved"))
+    HANDED_OFF = Choice("handed_off", _l("Handed to online mediation"))

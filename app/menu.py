@@ -44,6 +44,9 @@ MENU = [
     Group(_l("My cases"), [
         Leaf(_l("Documents to sign"), "PartyPortalView.index", ("can_index", "PartyPortalView")),
     ], icon="fa-pencil"),
+    Group(_l("Grassroots portal"), [
+        Leaf(_l("Dispute resolution"), "LiaisonView.index", ("can_index", "LiaisonView")),
+    ], icon="fa-home"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
     ], icon="fa-university"),
@@ -66,6 +69,8 @@ MENU = [
             Leaf(_l("People's court management"), "TribunalView.list", ("can_list", "TribunalView")),
             Leaf(_l("Grassroots unit management"), "GrassrootsUnitView.list", ("can_list", "GrassrootsUnitView")),
         ]),
+        Leaf(_l("Grassroots dispute resolution"), "DisputeView.list", ("can_list", "DisputeView")),
+        Leaf(_l("Grassroots figures"), "GrassrootsFiguresView.index", ("can_index", "GrassrootsFiguresView")),
     ], icon="fa-sitemap"),
     Group(_l("My settings"), [
         Leaf(_l("Certified courts"), "MyCertificationView.list", ("can_list", "MyCertificationView")),

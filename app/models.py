@@ -33,6 +33,8 @@ from .enums import (
     PartyRole,
     SignerRole,
     DocumentKind,
+    DisputeStatus,
+    DisputeType,
     SmsKind,
     SmsStatus,
     TerminationReason,
@@ -399,6 +401,9 @@ class Case(Model):
     has_ministry: Mapped[bool] = mapped_column(default=False)
     ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"))
     simple_procedure: Mapped[bool] = mapped_column(default=False)
+    #: the grassroots unit a handed-over dispute came from (SPEC §5)
+    grassroots_unit_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("grassroots_unit.id", name="fk_case_grassroots_unit"))
     summary: Mapped[Optional[str]] = mapped_column(sa.Text)
     plan: Mapped[Optional[str]] = mapped_column(sa.Text)
     party_names: Mapped[str] = mapped_column(sa.String(500), default="")
@@ -424,6 +429,7 @@ class Case(Model):
     ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
     mediator: Mapped[Optional[Mediator]] = relationship(lazy="joined")
     organisation: Mapped[Optional[Organisation]] = relationship(lazy="joined")
+    grassroots_unit: Mapped[Optional[GrassrootsUnit]] = relationship(lazy="joined")
     parties: Mapped[list["CaseParty"]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseParty.id", lazy="selectin"
     )
@@ -641,3 +647,61 @@ class SigningToken(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[Optional[dt.datetime]]
+
+
+class Dispute(Model):
+    """纠纷化解: a grassroots unit's quick record, closed locally or handed to online mediation."""
+
+    __tablename__ = "dispute"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("grassroots_unit.id"), index=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    tribunal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tribunal.id"), index=True)
+    dispute_type: Mapped[DisputeType] = mapped_column(db_enum(DisputeType, "dispute_type"))
+    place: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    action_taken: Mapped[Optional[str]] = mapped_column(sa.Text)
+    status: Mapped[DisputeStatus] = mapped_column(db_enum(DisputeStatus, "dispute_status"), index=True)
+    result_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    case_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[GrassrootsUnit] = relationship(lazy="joined")
+    case: Mapped[Optional[Case]] = relationship(lazy="joined")
+    parties: Mapped[list["DisputeParty"]] = relationship(
+        back_populates="dispute", cascade="all, delete-orphan", order_by="DisputeParty.id", lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def audit_court_id(self) -> int:
+        return self.court_id
+
+    def __str__(self) -> str:
+        return f"{self.dispute_type.label}#{self.id}"
+
+
+class DisputeParty(Model):
+    __tablename__ = "dispute_party"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(sa.ForeignKey("dispute.id", ondelete="CASCADE"), index=True)
+    role: Mapped[PartyRole] = mapped_column(db_enum(PartyRole, "dispute_party_role"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
+
+    dispute: Mapped[Dispute] = relationship(back_populates="parties")
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.dispute.court_id if self.dispute is not None else None
+
+    def __str__(self) -> str:
+        return self.name

@@ -84,6 +84,8 @@ CASE_WORK = {
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
     "DocumentView": ["can_read_documents"],
+    "DisputeView": ["can_list", "can_show"],
+    "GrassrootsFiguresView": ["can_index"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -133,7 +135,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     },
     ORGANISATION: {"HomeView": ["can_index"]},
     MINISTRY_USER: {"HomeView": ["can_index"]},
-    LIAISON: {"HomeView": ["can_index"]},
+    LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},
     PARTY: {"HomeView": ["can_index"], **PORTAL},
     AGENT: {"HomeView": ["can_index"], **PORTAL},
 }

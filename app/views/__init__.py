@@ -10,6 +10,7 @@ from .account import HomeView, PasswordResetView, health
 from .api import CaseApi
 from .case_detail import CaseDetailView
 from .documents import DocumentView, PartyPortalView, SigningView
+from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
 from .cases import (
     CaseAgentView,
     CasePartyView,
@@ -57,6 +58,9 @@ VIEWS = [
     DocumentView,
     SigningView,
     PartyPortalView,
+    LiaisonView,
+    DisputeView,
+    GrassrootsFiguresView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]

@@ -100,6 +100,8 @@ class HomeView(IndexView):
         scope = current_scope()
         if scope.portal in (Portal.PARTY, Portal.AGENT):
             return redirect(url_for("PartyPortalView.index"))
+        if scope.portal is Portal.GRASSROOTS:
+            return redirect(url_for("LiaisonView.index"))
         return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope)
 
 

@@ -98,6 +98,7 @@ CASE_LABELS = {
     "extended_days": _l("Extended days"),
     "closed_at": _l("Closed at"),
     "created_at": _l("Created at"),
+    "grassroots_unit": _l("From grassroots unit"),
 }
 
 LIST_COLUMNS = ["number", "cause", "party_names", "status", "mediator", "organisation", "received_on", "deadline"]
@@ -197,6 +198,7 @@ class PreLitigationCaseView(_CaseListView):
     edit_title = _l("Edit case information")
     add_button_label = _l("Add case")
     case_type = CaseType.PRE_LITIGATION
+    list_columns = LIST_COLUMNS[:3] + ["grassroots_unit"] + LIST_COLUMNS[3:]
     add_columns = ["court", "tribunal", "cause", "claim_amount", "summary", "plan"]
     edit_columns = ["tribunal", "cause", "claim_amount", "summary", "plan"]
 
