@@ -188,13 +188,13 @@ class DocumentKind(LabelledEnum):
 
 
 class DisputeType(LabelledEnum):
-    FAMILY = Choice("family", _l("Marriage and family"))
-    NEIGHBOUR = Choice("neighbour", _l("Neighbourhood"))
-    CONTRACT = Choice("contract", _l("Contract"))
-    LABOUR = Choice("labour", _l("Labour"))
-    PROPERTY = Choice("property", _l("Property management"))
-    DAMAGE = Choice("damage", _l("Damage compensation"))
-    OTHER = Choice("other", _l("Other"))
+    FAMILY = Choice("family", _l("Marriage and family dispute"))
+    NEIGHBOUR = Choice("neighbour", _l("Neighbourhood dispute"))
+    CONTRACT = Choice("contract", _l("Contract dispute"))
+    LABOUR = Choice("labour", _l("Labour dispute"))
+    PROPERTY = Choice("property", _l("Property management dispute"))
+    DAMAGE = Choice("damage", _l("Damage compensation dispute"))
+    OTHER = Choice("other", _l("Other dispute"))
 
 
 class DisputeStatus(LabelledEnum):

@@ -57,7 +57,8 @@ def test_add_grassroots_unit_and_the_liaison_logs_in(app, login_as):
     assert resp.status_code == 302
     client = app.test_client()
     assert login(client, "13622223333", "GRASSROOTS", "Liaison2026").status_code == 302
-    assert client.get("/").status_code == 200
+    assert client.get("/", follow_redirects=True).status_code == 200
+    assert "朝阳区六里屯街道" in client.get("/grassroots/").get_data(as_text=True)
 
 
 def test_grassroots_unit_refuses_weak_password_and_bad_phone(app, login_as):

@@ -109,7 +109,7 @@ def hand_off(dispute: Dispute, user_id: int) -> Case:
 
     unit = check_liaison(dispute.unit, user_id)
     _claim(dispute, DisputeStatus.HANDED_OFF)
-    case = Case(court=unit.court, tribunal=unit.tribunal, cause=f"{dispute.dispute_type.label}纠纷",
+    case = Case(court=unit.court, tribunal=unit.tribunal, cause=dispute.dispute_type.label,
                 summary=dispute.description, grassroots_unit=unit)
     prepare_new_case(case, Scope(portal=None, is_platform=True), CaseType.PRE_LITIGATION, CaseSource.GRASSROOTS)
     db.session.add(case)
