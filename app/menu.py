@@ -47,6 +47,13 @@ MENU = [
     Group(_l("Grassroots portal"), [
         Leaf(_l("Dispute resolution"), "LiaisonView.index", ("can_index", "LiaisonView")),
     ], icon="fa-home"),
+    Group(_l("Organisation management"), [
+        Group(_l("Mediation organisation management"), [
+            Leaf(_l("Mediation organisation management"), "MinistryOrganisationView.list",
+                 ("can_list", "MinistryOrganisationView")),
+            Leaf(_l("Bind mediation organisation"), "BindOrganisationView.index", ("can_index", "BindOrganisationView")),
+        ]),
+    ], icon="fa-link"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
     ], icon="fa-university"),
@@ -62,6 +69,8 @@ MENU = [
         Group(_l("Invited organisation roster management"), [
             Leaf(_l("Invited organisation roster"), "OrganisationRosterView.list",
                  ("can_list", "OrganisationRosterView")),
+            Leaf(_l("Invited organisation certification"), "OrganisationCertificationView.list",
+                 ("can_list", "OrganisationCertificationView")),
         ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [

@@ -43,6 +43,10 @@ class Scope:
     is_court_admin: bool = False
     staff_id: Optional[int] = None
     mediator_id: Optional[int] = None
+    #: 部委端: the account's ministry and region (province, optionally city)
+    ministry_id: Optional[int] = None
+    province: Optional[str] = None
+    city: Optional[str] = None
 
     @property
     def sees_all_courts(self) -> bool:
@@ -85,6 +89,13 @@ def _load_scope() -> Scope:
     if portal is Portal.MEDIATOR:
         mediator_id = db.session.scalar(db.select(Mediator.id).filter_by(user_id=user.id))
         return Scope(portal=portal, mediator_id=mediator_id)
+    if portal is Portal.MINISTRY:
+        from .models import MinistryAccount
+
+        account = db.session.scalar(db.select(MinistryAccount).filter_by(user_id=user.id))
+        if account is not None:
+            return Scope(portal=portal, ministry_id=account.ministry_id, province=account.province,
+                         city=account.city)
     return Scope(portal=portal)
 
 

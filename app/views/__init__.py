@@ -11,6 +11,7 @@ from .api import CaseApi
 from .case_detail import CaseDetailView
 from .documents import DocumentView, PartyPortalView, SigningView
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
+from .ministry import BindOrganisationView, MinistryOrganisationView, OrganisationCertificationView, ResourcesView
 from .cases import (
     CaseAgentView,
     CasePartyView,
@@ -61,6 +62,10 @@ VIEWS = [
     LiaisonView,
     DisputeView,
     GrassrootsFiguresView,
+    MinistryOrganisationView,
+    BindOrganisationView,
+    OrganisationCertificationView,
+    ResourcesView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]

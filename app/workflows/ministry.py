@@ -1,0 +1,102 @@
+"""总对总, the ministry side: binding organisations and applying for court certification [FAQ 6.1, 6.7; SPEC §4].
+
+    organisation ──绑定 (one ministry at most)──▶ bound ──解绑──▶ unbound
+    bound to a ministry whose path is "ministry applies" (工商联, 人民银行):
+        申请法院认证 (court, note) ──▶ 待认证 ──court admin: 通过 / 驳回(理由)──▶ 已认证 / 已驳回
+    other ministries: the court adds the organisation to its roster first, the ministry binds it.
+
+Which path a ministry uses is data (`Ministry.certification_path`), not its name.
+A ministry account acts only on organisations of its own region.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from ..enums import CertificationPath, CertificationStatus
+from ..extensions import db
+from ..models import Court, Ministry, Organisation, OrganisationCourt, utcnow
+from ..security import Scope
+from . import DomainError
+
+
+def in_region(query, scope: Scope):
+    """Organisations of the account's province (and city, when the account has one)."""
+    query = query.filter(Organisation.province == scope.province)
+    if scope.city:
+        query = query.filter(Organisation.city == scope.city)
+    return query
+
+
+def _check_region(org: Organisation, scope: Scope) -> None:
+    if scope.ministry_id is None or org.province != scope.province or (scope.city and org.city != scope.city):
+        raise DomainError(_("This organisation is outside your ministry account's region."))
+
+
+def bind(org: Organisation, scope: Scope) -> Organisation:
+    """绑定调解组织: at most one ministry per organisation [FAQ 6.1, 6.7(3)]."""
+    _check_region(org, scope)
+    if org.ministry_id == scope.ministry_id:
+        raise DomainError(_("The organisation is already bound to your ministry."))
+    if org.ministry_id is not None:
+        raise DomainError(_("The organisation is already bound to %(ministry)s; an organisation can be bound to "
+                            "one ministry only.", ministry=org.ministry.name))
+    # set the column itself: the audit hook records ministry_id before → after
+    org.ministry_id = scope.ministry_id
+    org.ministry = db.session.get(Ministry, scope.ministry_id)
+    db.session.flush()
+    return org
+
+
+def unbind(org: Organisation, scope: Scope) -> Organisation:
+    _check_region(org, scope)
+    if org.ministry_id != scope.ministry_id:
+        raise DomainError(_("The organisation is not bound to your ministry."))
+    org.ministry = None
+    org.ministry_id = None
+    db.session.flush()
+    return org
+
+
+def apply_certification(org: Organisation, court: Court | None, note: str | None, scope: Scope) -> OrganisationCourt:
+    """申请法院认证 from the ministry side, for ministries whose path says so [FAQ 6.7]."""
+    _check_region(org, scope)
+    if org.ministry_id != scope.ministry_id:
+        raise DomainError(_("Bind the organisation to your ministry first."))
+    if org.ministry.certification_path is not CertificationPath.MINISTRY_APPLIES:
+        raise DomainError(_("For %(ministry)s the court adds the organisation to its roster; the ministry then "
+                            "binds it.", ministry=org.ministry.name))
+    if court is None:
+        raise DomainError(_("Choose the court to apply to."))
+    link = db.session.scalar(sa.select(OrganisationCourt).where(
+        OrganisationCourt.organisation_id == org.id, OrganisationCourt.court_id == court.id))
+    if link is not None and link.status is CertificationStatus.CERTIFIED:
+        raise DomainError(_("The organisation is already certified by %(court)s.", court=court.name))
+    if link is not None and link.status is CertificationStatus.PENDING:
+        raise DomainError(_("The application to %(court)s is waiting for the court's decision.", court=court.name))
+    if link is None:
+        link = OrganisationCourt(organisation=org, court=court)
+        db.session.add(link)
+    link.status = CertificationStatus.PENDING
+    link.note = (note or "").strip()[:500] or None
+    link.applied_at = utcnow()
+    link.decided_at = link.decided_by_id = link.reject_reason = None
+    db.session.flush()
+    return link
+
+
+def decide(link: OrganisationCourt, scope: Scope, actor_id: int | None, approve: bool,
+           reason: str | None = None) -> OrganisationCourt:
+    """特邀调解组织认证: the court admin approves or rejects (with a reason)."""
+    if not scope.is_platform and link.court_id != scope.court_id:
+        raise DomainError(_("This application was made to another court."))
+    if link.status is not CertificationStatus.PENDING:
+        raise DomainError(_("This application is already %(status)s.", status=link.status.label))
+    if not approve and not (reason or "").strip():
+        raise DomainError(_("Give the reason for rejecting."))
+    link.status = CertificationStatus.CERTIFIED if approve else CertificationStatus.REJECTED
+    link.decided_at = utcnow()
+    link.decided_by_id = actor_id
+    link.reject_reason = None if approve else reason.strip()[:500]
+    db.session.flush()
+    return link
