@@ -25,8 +25,9 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
 
+# The outbox worker runs beside the web server and stops with it.
 run: db
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) worker & trap "kill $$!" EXIT INT TERM; $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

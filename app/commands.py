@@ -39,6 +39,42 @@ def seed_roles() -> None:
 
 
 def register(app: Flask) -> None:
+    @app.cli.command("worker")
+    @click.option("--once", is_flag=True, help="Deliver what is due once and exit (cron, tests).")
+    @click.option("--interval", default=5.0, help="Seconds between rounds.")
+    def worker(once: bool, interval: float) -> None:
+        """Deliver the outbox to the ministry platforms, with retries and back-off."""
+        import time
+
+        from .outbox import deliver_due
+
+        while True:
+            counts = deliver_due()
+            if any(counts.values()):
+                click.echo(f"outbox: {counts}")
+            if once:
+                break
+            time.sleep(interval)
+
+    @app.cli.command("ministry-api-key")
+    @click.argument("ministry_code")
+    def ministry_api_key(ministry_code: str) -> None:
+        """Create an inbound API key for a ministry platform; the key is shown once."""
+        import secrets
+
+        import sqlalchemy as sa
+
+        from .models import Ministry, MinistryApiKey
+        from .views.ministry_api import hash_key
+
+        ministry = db.session.scalar(sa.select(Ministry).where(Ministry.code == ministry_code))
+        if ministry is None:
+            raise click.ClickException(f"unknown ministry {ministry_code}")
+        key = "mk_" + secrets.token_urlsafe(32)
+        db.session.add(MinistryApiKey(ministry_id=ministry.id, key_hash=hash_key(key)))
+        db.session.commit()
+        click.echo(key)
+
     @app.cli.command("seed")
     @click.option("--demo", is_flag=True, help="Also create the demo courts and accounts (README).")
     def seed(demo: bool) -> None:

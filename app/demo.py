@@ -45,6 +45,10 @@ MINISTRIES = [
 ]
 
 
+# [FAQ 6.2(1)]: 工商联 organisation passwords are reset by platform staff.
+PASSWORD_RESET_BY_PLATFORM = {"acfic"}
+
+
 def _get(model, **key):
     return db.session.scalar(sa.select(model).filter_by(**key))
 
@@ -52,7 +56,8 @@ def _get(model, **key):
 def seed_reference() -> None:
     for order, (code, name, path) in enumerate(MINISTRIES):
         if _get(Ministry, code=code) is None:
-            db.session.add(Ministry(code=code, name=name, certification_path=path, sort_order=order))
+            db.session.add(Ministry(code=code, name=name, certification_path=path, sort_order=order,
+                                    password_reset_by_platform=code in PASSWORD_RESET_BY_PLATFORM))
     db.session.flush()
 
 

@@ -204,3 +204,9 @@ class DisputeStatus(LabelledEnum):
     RESOLVED = Choice("resolved", _l("Resolved"))
     UNRESOLVED = Choice("unresolved", _l("Not resolved"))
     HANDED_OFF = Choice("handed_off", _l("Handed to online mediation"))
+
+
+class OutboxStatus(LabelledEnum):
+    PENDING = Choice("pending", _l("Waiting to be sent"))
+    SENT = Choice("sent", _l("Delivered"))
+    FAILED = Choice("failed", _l("Delivery failed"))

@@ -53,6 +53,7 @@ MENU = [
                  ("can_list", "MinistryOrganisationView")),
             Leaf(_l("Bind mediation organisation"), "BindOrganisationView.index", ("can_index", "BindOrganisationView")),
         ]),
+        Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
     ], icon="fa-link"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
@@ -89,6 +90,9 @@ MENU = [
         Leaf(_l("Ministries"), "MinistryView.list", ("can_list", "MinistryView")),
         Leaf(_l("Holidays and workdays"), "HolidayView.list", ("can_list", "HolidayView")),
         Leaf(_l("SMS records"), "SmsOutboxView.list", ("can_list", "SmsOutboxView")),
+        Leaf(_l("Push records"), "OutboxView.list", ("can_list", "OutboxView")),
+        Leaf(_l("Pushes without an outcome"), "UnansweredPushView.list", ("can_list", "UnansweredPushView")),
+        Leaf(_l("Organisation passwords"), "OrganisationPasswordView.search", ("can_reset", "OrganisationPasswordView")),
         Leaf(_l("Users"), "UserDBModelView.list", ("can_list", "UserDBModelView")),
         Leaf(_l("Roles"), "RoleModelView.list", ("can_list", "RoleModelView")),
     ], icon="fa-server"),

@@ -35,6 +35,7 @@ from .enums import (
     DocumentKind,
     DisputeStatus,
     DisputeType,
+    OutboxStatus,
     SmsKind,
     SmsStatus,
     TerminationReason,
@@ -160,6 +161,9 @@ class Ministry(Model):
     certification_path: Mapped[CertificationPath] = mapped_column(
         db_enum(CertificationPath, "certification_path")
     )
+    #: [FAQ 6.2] 工商联: platform staff reset organisation passwords (after a work ID check);
+    #: other ministries: their provincial ministry account does
+    password_reset_by_platform: Mapped[bool] = mapped_column(default=False)
     sort_order: Mapped[int] = mapped_column(default=0)
 
     def __str__(self) -> str:
@@ -705,3 +709,59 @@ class DisputeParty(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OutboxMessage(Model):
+    """A message to an outside system, written in the transaction that causes it (SPEC §7).
+
+    The worker (`flask worker`) delivers due messages with retries and
+    back-off; platform staff see failures and resend. `message_id` lets the
+    receiver drop duplicates.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    case_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), index=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    status: Mapped[OutboxStatus] = mapped_column(db_enum(OutboxStatus, "outbox_status"), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[dt.datetime]]
+    acknowledged_at: Mapped[Optional[dt.datetime]]
+    outcome_at: Mapped[Optional[dt.datetime]]
+
+    ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
+    case: Mapped[Optional[Case]] = relationship(lazy="joined")
+
+
+class MinistryApiKey(Model):
+    """The key an outside ministry platform presents to the inbound API (stored hashed)."""
+
+    __tablename__ = "ministry_api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+
+class InboundMessage(Model):
+    """Every message a ministry platform sent us, once: the replay guard and the trail."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (sa.UniqueConstraint("ministry_id", "message_id", name="uq_inbound_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"))
+    message_id: Mapped[str] = mapped_column(sa.String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[str] = mapped_column(sa.String(200))

@@ -106,6 +106,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "AuditLogView": READ,
         "CourtView": READ,
         "HomeView": ["can_index"],
+        "OutboxView": READ + ["can_resend"],
+        "UnansweredPushView": READ,
+        "OrganisationPasswordView": ["can_reset"],
     },
     COURT_ADMIN: {
         "CourtStaffView": CRUD + ["can_import"],
@@ -137,8 +140,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     ORGANISATION: {"HomeView": ["can_index"]},
     MINISTRY_USER: {
         "HomeView": ["can_index"],
-        "MinistryOrganisationView": ["can_list", "can_show", "can_unbind", "can_apply"],
+        "MinistryOrganisationView": ["can_list", "can_show", "can_unbind", "can_apply", "can_password"],
         "BindOrganisationView": ["can_index", "can_bind"],
+        "MinistryCaseView": ["can_list", "can_show"],
+        "CaseDetailView": ["can_detail", "can_transition"],
     },
     LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},
     PARTY: {"HomeView": ["can_index"], **PORTAL},

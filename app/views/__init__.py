@@ -11,7 +11,14 @@ from .api import CaseApi
 from .case_detail import CaseDetailView
 from .documents import DocumentView, PartyPortalView, SigningView
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
-from .ministry import BindOrganisationView, MinistryOrganisationView, OrganisationCertificationView, ResourcesView
+from .ministry import (
+    BindOrganisationView,
+    MinistryOrganisationView,
+    OrganisationCertificationView,
+    OrganisationPasswordView,
+    ResourcesView,
+)
+from .platform import OutboxView, UnansweredPushView
 from .cases import (
     CaseAgentView,
     CasePartyView,
@@ -19,6 +26,7 @@ from .cases import (
     HistoricalCaseView,
     InLitigationCaseView,
     InternetCaseView,
+    MinistryCaseView,
     MyCaseView,
     PreLitigationCaseView,
 )
@@ -66,6 +74,10 @@ VIEWS = [
     BindOrganisationView,
     OrganisationCertificationView,
     ResourcesView,
+    OrganisationPasswordView,
+    OutboxView,
+    UnansweredPushView,
+    MinistryCaseView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
@@ -84,6 +96,9 @@ def register(appbuilder) -> None:
     appbuilder.add_api(CaseApi)
     app = current_app._get_current_object()
     app.add_url_rule("/health", "health", health)
+    from .ministry_api import bp as ministry_api
+
+    app.register_blueprint(ministry_api)
     app.register_error_handler(413, _too_large)
 
     @app.context_processor

@@ -24,6 +24,7 @@ from ..models import (
     Court,
     Mediator,
     MediatorCourt,
+    Ministry,
     Organisation,
     OrganisationCourt,
     Transcript,
@@ -43,8 +44,16 @@ def _deadline_note(case) -> str:
     return _("%(n)d days left", n=days)
 
 
-def _choices(case, actor, field):
+def _choices(case, actor, field, event=""):
     """Options of a transition form field, limited to what the guards accept."""
+    if field == "organisation_id" and event == "assign_ministry":
+        return db.session.execute(
+            sa.select(Organisation.id, Organisation.name, Ministry.name).join(OrganisationCourt)
+            .join(Ministry, Organisation.ministry_id == Ministry.id)
+            .where(OrganisationCourt.court_id == case.court_id,
+                   OrganisationCourt.status == CertificationStatus.CERTIFIED)
+            .order_by(Ministry.sort_order, Organisation.name)
+        ).all()
     if field == "mediator_id":
         return db.session.execute(
             sa.select(Mediator.id, Mediator.name, Mediator.phone).join(MediatorCourt)
@@ -165,7 +174,7 @@ class CaseDetailView(BaseView):
                     return redirect(url_for("PreLitigationCaseView.list")
                                     if actor.scope.court_id else url_for("MyCaseView.list"))
                 return redirect(url_for(".detail", pk=pk))
-        choices = {f: _choices(case, actor, f) for f in transition.fields}
+        choices = {f: _choices(case, actor, f, event) for f in transition.fields}
         return self.render_template("court/case_transition.html", title=str(transition.label), case=case,
                                     transition=transition, choices=choices, form=form)
 

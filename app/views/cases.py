@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Tribunal
+from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Organisation, Tribunal
 from ..security import Scope, current_scope
 from ..workflows import DomainError, case_intake, case_lifecycle
 from .base import ScopedModelView, ScopeFilter, interface, scoped
@@ -40,6 +40,14 @@ def visible_cases(query, scope: Scope, case=Case):
             case.mediator_id == scope.mediator_id,
             sa.and_(case.mediator_id.is_(None), case.organisation_id.is_not(None), case.organisation_id == org_id),
         ))
+    if scope.ministry_id is not None:
+        # 总对总: cases with the ministry's organisations of the account's region, and
+        # historical cases entered with this ministry's 部委信息 [FAQ 6.6]
+        from ..workflows.ministry import in_region
+
+        orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
+        return query.filter(sa.or_(case.organisation_id.in_(orgs),
+                                   sa.and_(case.has_ministry.is_(True), case.ministry_id == scope.ministry_id)))
     return query.filter(sa.false())
 
 
@@ -50,7 +58,7 @@ def case_scoped(fn):
         scope = current_scope()
         if scope.is_platform:
             return query
-        if scope.court_id is None and scope.mediator_id is None:
+        if scope.court_id is None and scope.mediator_id is None and scope.ministry_id is None:
             return query.filter(sa.false())
         return fn(query, scope)
 
@@ -260,6 +268,20 @@ class MyCaseView(_CaseListView):
     list_title = _l("My cases")
     base_permissions = ["can_list", "can_show", "can_export"]
     list_columns = ["number", "case_type", "court", "cause", "party_names", "status", "deadline"]
+    scope_wrapper = staticmethod(case_scoped)
+
+    @classmethod
+    def scope_query(cls, query, scope):
+        return visible_cases(query, scope)
+
+
+class MinistryCaseView(_CaseListView):
+    """部委端 › 总对总案件: cases assigned to the ministry's organisations (and its historical cases)."""
+
+    route_base = "/ministry/cases"
+    list_title = _l("Ministry cases")
+    base_permissions = ["can_list", "can_show"]
+    list_columns = ["number", "court", "cause", "party_names", "organisation", "status", "deadline"]
     scope_wrapper = staticmethod(case_scoped)
 
     @classmethod

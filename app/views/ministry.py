@@ -53,7 +53,7 @@ class MinistryOrganisationView(ScopedModelView):
     datamodel = interface(Organisation)
     list_title = _l("Mediation organisation management")
     show_title = _l("Mediation organisation")
-    base_permissions = ["can_list", "can_show", "can_unbind", "can_apply"]
+    base_permissions = ["can_list", "can_show", "can_unbind", "can_apply", "can_password"]
     list_columns = ["name", "credit_code", "org_type", "province", "city", "contact_name", "contact_phone"]
     show_columns = list_columns + ["address", "ministry"]
     search_columns = ["name", "credit_code", "city"]
@@ -80,6 +80,13 @@ class MinistryOrganisationView(ScopedModelView):
         _run(ministry.unbind, org, current_scope(), success=_("Unbound."))
         return redirect(url_for(".list"))
 
+    @expose("/password/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("password")
+    def password(self, pk):
+        """Other ministries' organisations: reset by the provincial ministry account [FAQ 6.2(2)]."""
+        return _ministry_password(self, pk)
+
     @expose("/apply/<int:pk>", methods=["GET", "POST"])
     @has_access
     @permission_name("apply")
@@ -95,6 +102,11 @@ class MinistryOrganisationView(ScopedModelView):
         links = db.session.scalars(sa.select(OrganisationCourt).where(OrganisationCourt.organisation_id == org.id)).all()
         return self.render_template("court/ministry_apply.html", title=_("Apply for court certification"), org=org,
                                     courts=courts, links=links, form=request.form)
+
+
+def _ministry_password(view, pk):
+    org = view.get_scoped(pk)
+    return _password_page(view, org, by_platform=False, back=url_for(f"{view.endpoint}.show", pk=pk))
 
 
 class BindOrganisationView(BaseView):
@@ -217,3 +229,38 @@ class ResourcesView(BaseView):
             if org.ministry is not None:
                 region["ministries"].add(org.ministry.name)
         return self.render_template("court/resources.html", title=_("Mediation resources"), regions=regions, q=q)
+
+
+class OrganisationPasswordView(BaseView):
+    """Organisation passwords [FAQ 6.2]: platform staff (工商联, with the work ID checked)."""
+
+    route_base = "/org-passwords"
+
+    @expose("/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("reset")
+    def reset(self, pk):
+        org = db.session.get(Organisation, pk)
+        if org is None:
+            abort(404)
+        return _password_page(self, org, by_platform=True, back=url_for("OrganisationPasswordView.search"))
+
+    @expose("/")
+    @has_access
+    @permission_name("reset")
+    def search(self):
+        q = (request.args.get("q") or "").strip()
+        orgs = db.session.scalars(sa.select(Organisation).where(Organisation.name.contains(q))
+                                  .order_by(Organisation.name).limit(50)).all() if q else []
+        return self.render_template("court/org_password_search.html", title=_("Organisation passwords"),
+                                    orgs=orgs, q=q)
+
+
+def _password_page(view, org, by_platform: bool, back: str):
+    if request.method == "POST":
+        if _run(ministry.reset_organisation_password, org, request.form.get("password", ""), by_platform,
+                current_scope(), request.form.get("work_id"),
+                success=_("Password set. The organisation logs in with its credit code.")) is not None:
+            return redirect(back)
+    return view.render_template("court/org_password.html", title=_("Reset organisation password"), org=org,
+                                by_platform=by_platform, work_id=request.form.get("work_id", ""))

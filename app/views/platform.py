@@ -5,11 +5,21 @@ and shown, never edited or deleted (not even by the platform admin).
 """
 from __future__ import annotations
 
+import datetime as dt
+
+import sqlalchemy as sa
+from flask import flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 
-from ..models import AuditLog, Court, Holiday, Ministry, SmsOutbox
-from .base import ScopedModelView, interface
+from .. import outbox
+from ..enums import OutboxStatus
+from ..extensions import db
+from ..models import AuditLog, Case, Court, Holiday, Ministry, OutboxMessage, SmsOutbox
+from .base import Button, ScopedModelView, interface, scoped
 
 READ_ONLY = ["can_list", "can_show"]
 
@@ -144,3 +154,70 @@ class HolidayView(ScopedModelView):
     @staticmethod
     def scope_query(query, scope):
         return query
+
+
+class OutboxView(ScopedModelView):
+    """平台后台 › 推送记录: every push to a ministry platform with its delivery state [FAQ 6.3, 6.5]."""
+
+    route_base = "/pushes"
+    datamodel = interface(OutboxMessage)
+    list_title = _l("Push records")
+    show_title = _l("Push record")
+    base_permissions = ["can_list", "can_show", "can_resend"]
+    list_columns = ["created_at", "ministry", "case", "topic", "status", "attempts", "last_error", "sent_at",
+                    "acknowledged_at", "outcome_at"]
+    show_columns = list_columns + ["message_id", "next_attempt_at", "payload"]
+    search_columns = ["status", "created_at"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "created_at": _l("Time (UTC)"), "ministry": _l("Ministry"), "case": _l("Case"), "topic": _l("Type"),
+        "status": _l("Status"), "attempts": _l("Attempts"), "last_error": _l("Last error"),
+        "sent_at": _l("Delivered at"), "acknowledged_at": _l("Acknowledged at"),
+        "outcome_at": _l("Outcome received at"), "message_id": _l("Message ID"),
+        "next_attempt_at": _l("Next attempt"), "payload": _l("Content"),
+    }
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(sa.false())  # platform staff only
+
+    def toolbar_buttons(self):
+        if request.endpoint != f"{self.endpoint}.show" or not self.appbuilder.sm.has_access(
+                "can_resend", self.class_permission_name):
+            return []
+        message = self.datamodel.get(request.view_args.get("pk"), self._base_filters)
+        if message is None or message.status is OutboxStatus.PENDING:
+            return []
+        return [Button(_("Resend"), url_for(f"{self.endpoint}.resend", pk=message.id), "btn-primary", "post")]
+
+    @expose("/resend/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("resend")
+    def resend(self, pk):
+        message = self.get_scoped(pk)
+        outbox.resend(message)
+        db.session.commit()
+        flash(_("Queued again; the worker delivers it shortly."), "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+
+class UnansweredPushView(OutboxView):
+    """Delivered, but no outcome came back and the case is past its deadline."""
+
+    route_base = "/pushes/unanswered"
+    list_title = _l("Pushes without an outcome")
+    base_permissions = ["can_list", "can_show"]
+
+    @staticmethod
+    def scope_query(query, scope):
+        return query.filter(sa.false())
+
+    @staticmethod
+    def scope_wrapper(fn):
+        return lambda query: _unanswered(scoped(fn)(query))
+
+
+def _unanswered(query):
+    today = dt.date.today()
+    return query.filter(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.outcome_at.is_(None),
+                        OutboxMessage.case_id.in_(sa.select(Case.id).where(Case.deadline < today)))

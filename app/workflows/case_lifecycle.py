@@ -72,6 +72,12 @@ class Actor:
     def is_court_admin_of(self, case: Case) -> bool:
         return self.scope.is_court_admin and self.is_court_staff_of(case)
 
+    def is_ministry_of(self, case: Case) -> bool:
+        """Staff (or the platform) of the ministry whose organisation has the case (总对总)."""
+        org = case.organisation
+        return (self.scope.ministry_id is not None and org is not None
+                and org.ministry_id == self.scope.ministry_id)
+
     def is_mediator_of(self, case: Case) -> bool:
         mid = self.scope.mediator_id
         if mid is None:
@@ -92,6 +98,7 @@ COURT = "court"  # any user of the case's court
 COURT_ADMIN = "court_admin"
 MEDIATOR = "mediator"
 SYSTEM_ROLE = "system"
+MINISTRY = "ministry"
 
 Guard = Callable[[Case, Actor, dict], Optional[str]]
 
@@ -116,6 +123,7 @@ class Transition:
             or (COURT_ADMIN in self.who and actor.is_court_admin_of(case))
             or (MEDIATOR in self.who and actor.is_mediator_of(case))
             or (SYSTEM_ROLE in self.who and actor.system)
+            or (MINISTRY in self.who and actor.is_ministry_of(case))
         )
 
 
@@ -216,6 +224,24 @@ def _agreement_signed(case, actor, data) -> Optional[str]:
     return agreement_signed_problem(case)
 
 
+def _ministry_organisation(case, actor, data) -> Optional[str]:
+    """总对总 [FAQ 6.7]: bound to a ministry and certified by this court."""
+    org = db.session.get(Organisation, data["organisation_id"]) if data.get("organisation_id") else None
+    if org is None:
+        return _("Choose a mediation organisation of a ministry.")
+    if org.ministry_id is None:
+        return _("The organisation is not bound to a ministry.")
+    if not _is_certified(OrganisationCourt, OrganisationCourt.organisation_id, org.id, case.court_id):
+        return _("The organisation is not certified by this court.")
+    return None
+
+
+def _pre_litigation(case, actor, data) -> Optional[str]:
+    if case.case_type is not CaseType.PRE_LITIGATION:
+        return _("Only pre-litigation cases are assigned to ministry organisations.")
+    return None
+
+
 def _reason_required(case, actor, data) -> Optional[str]:
     if not (data.get("reason") or "").strip():
         return _("Give the reason.")
@@ -286,6 +312,34 @@ def _notify_mediator(case):
                                           court=case.court.name if case.court else ""))
 
 
+def _assign_ministry(case, actor, data):
+    from ..outbox import enqueue
+
+    org = db.session.get(Organisation, data["organisation_id"])
+    case.organisation = org
+    case.mediator = None
+    case.assigned_at = utcnow()
+    case.clock_started_on = _today()
+    db.session.flush()
+    enqueue("ministry.assign", org.ministry_id, case.id, {
+        "case_number": case.number, "court": case.court.name, "court_code": case.court.code,
+        "cause": case.cause, "organisation": org.name, "organisation_credit_code": org.credit_code,
+        "parties": [{"role": p.role.name, "name": p.name, "phone": p.phone} for p in case.parties],
+        "summary": case.summary or "",
+    })
+
+
+def _ministry_outcome(case, actor, data):
+    from ..models import OutboxMessage
+
+    case.closed_at = utcnow()
+    if data.get("termination_reason"):
+        _terminate(case, actor, data)
+    db.session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.case_id == case.id, OutboxMessage.topic == "ministry.assign",
+        OutboxMessage.outcome_at.is_(None)).values(outcome_at=utcnow()))
+
+
 def _accept(case, actor, data):
     court = db.session.get(Court, data["court_id"])
     case.court = court
@@ -345,6 +399,14 @@ TRANSITIONS: dict[str, Transition] = {t.event: t for t in [
     Transition("assign", _l("Assign"), frozenset({S.TO_ASSIGN}), S.MEDIATING, frozenset({COURT}),
                (_chosen_mediator, _certified_here, _parties_present, _party_phones), _assign,
                ("mediator_id", "organisation_id"), "btn-primary"),
+    Transition("assign_ministry", _l("Ministry mediation (总对总)"), frozenset({S.TO_ASSIGN}), S.MEDIATING,
+               frozenset({COURT}), (_pre_litigation, _ministry_organisation, _parties_present, _party_phones),
+               _assign_ministry, ("organisation_id",), "btn-default"),
+    Transition("ministry_success", _l("Record outcome: agreement reached"), frozenset({S.MEDIATING}), S.ENDED,
+               frozenset({MINISTRY}), (), _ministry_outcome, (), "btn-primary"),
+    Transition("ministry_failure", _l("Record outcome: no agreement"), frozenset({S.MEDIATING}), S.TERMINATED,
+               frozenset({MINISTRY}), (_termination_reason,), _ministry_outcome,
+               ("termination_reason", "reason"), "btn-warning"),
     Transition("accept", _l("Accept"), frozenset({S.TO_ACCEPT}), S.MEDIATING, frozenset({MEDIATOR}),
                (_accept_court,), _accept, ("court_id",), "btn-primary"),
     Transition("decline", _l("Return / refuse"), frozenset({S.MEDIATING}), S.TO_ASSIGN, frozenset({MEDIATOR}),

@@ -100,3 +100,41 @@ def decide(link: OrganisationCourt, scope: Scope, actor_id: int | None, approve:
     link.reject_reason = None if approve else reason.strip()[:500]
     db.session.flush()
     return link
+
+
+def reset_organisation_password(org: Organisation, password: str, by_platform: bool, scope: Scope,
+                                work_id: str | None = None):
+    """[FAQ 6.2]: 工商联 organisations are reset by platform staff after checking a work ID;
+    other ministries' organisations by the provincial ministry account. Which applies is
+    `Ministry.password_reset_by_platform`. The organisation's login is its credit code."""
+    from ..audit import record
+    from ..enums import AuditAction
+    from ..forms import password_problem
+    from ..roles import ORGANISATION
+    from .accounts import ensure_account, set_password
+
+    if org.ministry is None:
+        raise DomainError(_("The organisation is not bound to a ministry."))
+    if by_platform and not org.ministry.password_reset_by_platform:
+        raise DomainError(_("%(ministry)s organisations are reset by their provincial ministry account.",
+                            ministry=org.ministry.name))
+    if not by_platform:
+        _check_region(org, scope)
+        if org.ministry_id != scope.ministry_id:
+            raise DomainError(_("The organisation is not bound to your ministry."))
+        if org.ministry.password_reset_by_platform:
+            raise DomainError(_("%(ministry)s organisations are reset by platform staff after checking a work ID.",
+                                ministry=org.ministry.name))
+    if by_platform and not (work_id or "").strip():
+        raise DomainError(_("Record the work ID you checked."))
+    problem = password_problem(password or "")
+    if problem:
+        raise DomainError(problem)
+    user, _created = ensure_account(org.credit_code, org.name, [ORGANISATION], password=password, notify=False)
+    set_password(user, password)
+    db.session.flush()
+    org.user_id = user.id
+    record(db.session, org, AuditAction.PASSWORD, _("Organisation password reset"),
+           {"by": "platform" if by_platform else "ministry", "work_id": (work_id or "").strip() or None})
+    db.session.flush()
+    return user
