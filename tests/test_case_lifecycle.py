@@ -16,8 +16,14 @@ from .case_factory import court_actor, get_case, make_case, mediator_actor
 from .conftest import app_ctx, make_app
 
 
+MINISTRY_ORG = "朝阳区商事调解中心"  # bound to 中华全国工商联, certified by 朝阳
+
+
 def valid_data(event):
+    from app.models import Organisation
+
     liu = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000002"))
+    ministry_org = db.session.scalar(sa.select(Organisation.id).where(Organisation.name == MINISTRY_ORG))
     chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
     return {
         "assign": {"mediator_id": liu},
@@ -31,6 +37,9 @@ def valid_data(event):
         "terminate": {"termination_reason": TerminationReason.TOO_FAR_APART},
         "resume": {},
         "all_signed": {},
+        "assign_ministry": {"organisation_id": ministry_org},
+        "ministry_success": {},
+        "ministry_failure": {"termination_reason": TerminationReason.REFUSES_MEDIATION},
         "delete": {"confirm": True},
     }[event]
 
@@ -39,6 +48,13 @@ def actor_for_event(event):
     t = TRANSITIONS[event]
     if "system" in t.who:
         return SYSTEM
+    if "ministry" in t.who:
+        from app.models import Ministry
+        from app.security import Scope
+        from app.workflows.case_lifecycle import Actor
+
+        acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
+        return Actor(None, Scope(portal=None, ministry_id=acfic, province="北京市", city="北京市"))
     return mediator_actor() if "mediator" in t.who else court_actor()
 
 
@@ -60,7 +76,9 @@ def audit_count(case_id):
 @pytest.mark.parametrize("event", list(TRANSITIONS))
 @pytest.mark.parametrize("status", list(CaseStatus), ids=lambda s: s.name)
 def test_every_state_and_transition(app, status, event):
-    case_id = make_case(app, status=status)
+    # a 总对总 outcome is only for a case that a ministry organisation has
+    organisation = MINISTRY_ORG if event.startswith("ministry_") and status is not CaseStatus.TO_ASSIGN else None
+    case_id = make_case(app, status=status, organisation=organisation)
     with app_ctx(app):
         case = db.session.get(Case, case_id)
         before = (case.status, case.version, audit_count(case_id))
