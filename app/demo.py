@@ -86,8 +86,9 @@ def _org(name, code, org_type, ministry, court, contact, phone):
         org = Organisation(name=name, credit_code=code, org_type=org_type, province="北京市", city="北京市",
                            contact_name=contact, contact_phone=phone, ministry=ministry)
         db.session.add(org)
-        db.session.add(OrganisationCourt(organisation=org, court=court, status=CertificationStatus.CERTIFIED,
-                                         note="演示数据"))
+        if court is not None:
+            db.session.add(OrganisationCourt(organisation=org, court=court, status=CertificationStatus.CERTIFIED,
+                                             note="演示数据"))
         db.session.flush()
     return org
 
@@ -140,6 +141,9 @@ def seed_demo() -> None:
                       "孙敏", "13900000101")
     _org("北京金融纠纷调解中心", "52110108MJ0000026G", OrganisationType.INDUSTRY, pbc, haidian,
          "钱进", "13900000102")
+    # registered, bound to no ministry and certified by no court: for 绑定调解组织 [FAQ 6.1]
+    _org("朝阳区商会商事调解委员会", "52110105MJ00000340", OrganisationType.COMMERCIAL, None, None,
+         "冯会长", "13900000103")
 
     _mediator("13900000001", "陈静", MediatorIdentity.INVITED, chaoyang, commercial, "110105198001010013",
               "合同纠纷、商事纠纷")
