@@ -177,6 +177,8 @@ class OutboxView(ScopedModelView):
         "next_attempt_at": _l("Next attempt"), "payload": _l("Content"),
     }
 
+    formatters_columns = {"topic": lambda topic: _("Ministry assignment") if topic == "ministry.assign" else topic}
+
     @staticmethod
     def scope_query(query, scope):
         return query.filter(sa.false())  # platform staff only
