@@ -515,7 +515,19 @@ class CaseAgent(Model):
         return self.name
 
 
-class Agreement(Model):
+class _CaseDocument:
+    """Audit placement of a document that belongs to a case."""
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.case.court_id if self.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
+
+class Agreement(_CaseDocument, Model):
     """调解协议, one row per version: generated from the case or uploaded [FAQ 3.9, 3.11].
 
     The bytes are stored with the row, so a version and its signatures go
@@ -547,19 +559,11 @@ class Agreement(Model):
         back_populates="agreement", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
 
-    @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.case.court_id if self.case is not None else None
-
-    @property
-    def audit_case_id(self) -> Optional[int]:
-        return self.case_id
-
     def __str__(self) -> str:
         return f"{self.file_name} v{self.version}"
 
 
-class Transcript(Model):
+class Transcript(_CaseDocument, Model):
     """调解笔录, uploaded while 调解中 [FAQ 3.10]."""
 
     __tablename__ = "transcript"
@@ -579,14 +583,6 @@ class Transcript(Model):
     signatures: Mapped[list["Signature"]] = relationship(
         back_populates="transcript", cascade="all, delete-orphan", passive_deletes=True, lazy="selectin"
     )
-
-    @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.case.court_id if self.case is not None else None
-
-    @property
-    def audit_case_id(self) -> Optional[int]:
-        return self.case_id
 
     def __str__(self) -> str:
         return self.file_name

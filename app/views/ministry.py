@@ -202,7 +202,9 @@ class OrganisationCertificationView(ScopedModelView):
                     success=_("Certification rejected.")) is not None:
                 return redirect(url_for(".show", pk=pk))
             link = self.get_scoped(pk)
-        return self.render_template("court/org_reject.html", title=_("Reject certification"), link=link,
+        return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
+                                    applicant_label=_("Mediation organisation"), applicant=link.organisation,
+                                    view_endpoint=self.endpoint,
                                     reason=request.form.get("reason", ""))
 
 

@@ -281,4 +281,6 @@ class MediatorCertificationView(ScopedModelView):
             db.session.expire_all()
             link = self.get_scoped(pk)
         return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
+                                    applicant_label=_("Mediator"), applicant=link.mediator,
+                                    view_endpoint=self.endpoint,
                                     reason=request.form.get("reason", ""))
