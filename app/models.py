@@ -452,7 +452,19 @@ class Case(Model):
         return self.number or f"{self.case_type.label}#{self.id}"
 
 
-class CaseParty(Model):
+class _InCase:
+    """Audit placement of a row that belongs to a case (party, agreement, transcript)."""
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.case.court_id if self.case is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
+
+class CaseParty(_InCase, Model):
     """申请人/被申请人 (原告/被告): a natural person or an organisation [FAQ 3.1, 3.8]."""
 
     __tablename__ = "case_party"
@@ -473,14 +485,6 @@ class CaseParty(Model):
     agents: Mapped[list["CaseAgent"]] = relationship(
         back_populates="party", cascade="all, delete-orphan", order_by="CaseAgent.id", lazy="selectin"
     )
-
-    @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.case.court_id if self.case is not None else None
-
-    @property
-    def audit_case_id(self) -> Optional[int]:
-        return self.case_id
 
     def __str__(self) -> str:
         return self.name
@@ -515,19 +519,7 @@ class CaseAgent(Model):
         return self.name
 
 
-class _CaseDocument:
-    """Audit placement of a document that belongs to a case."""
-
-    @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.case.court_id if self.case is not None else None
-
-    @property
-    def audit_case_id(self) -> Optional[int]:
-        return self.case_id
-
-
-class Agreement(_CaseDocument, Model):
+class Agreement(_InCase, Model):
     """调解协议, one row per version: generated from the case or uploaded [FAQ 3.9, 3.11].
 
     The bytes are stored with the row, so a version and its signatures go
@@ -563,7 +555,7 @@ class Agreement(_CaseDocument, Model):
         return f"{self.file_name} v{self.version}"
 
 
-class Transcript(_CaseDocument, Model):
+class Transcript(_InCase, Model):
     """调解笔录, uploaded while 调解中 [FAQ 3.10]."""
 
     __tablename__ = "transcript"

@@ -151,15 +151,22 @@ class ScopedModelView(ModelView):
         abort(404)
 
     def run_workflow(self, fn, *args, **kwargs):
-        """Run a workflow step, commit once on success, flash its refusal otherwise."""
-        try:
-            result = fn(*args, **kwargs)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return None
-        db.session.commit()
-        return result
+        return run_step(fn, *args, **kwargs)
+
+
+def run_step(fn, *args, success: str | None = None):
+    """Run one workflow step for a request: commit once and flash `success`, or
+    roll back and flash the refusal. Returns the step's result, None when refused."""
+    try:
+        result = fn(*args)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return None
+    db.session.commit()
+    if success:
+        flash(success, "success")
+    return result
 
 
 class AbstractScopeError(TypeError):

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import segno
 import sqlalchemy as sa
-from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
+from flask import Response, abort, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -25,6 +25,7 @@ from ..models import Agreement, Case, CaseAgent, CaseParty, Transcript
 from ..roles import Portal
 from ..security import active_portal, current_scope
 from ..workflows import DomainError, agreements
+from .base import run_step
 from .cases import current_actor, load_visible_case
 
 CONTENT_FIELDS = ("disputed_items", "liability", "terms", "performance_manner", "performance_place",
@@ -87,18 +88,6 @@ class DocumentView(BaseView):
     def _back(self, pk):
         return redirect(url_for("CaseDetailView.detail", pk=pk, tab="documents"))
 
-    def _run(self, pk, fn, *args, success=None):
-        try:
-            result = fn(*args)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-            return None
-        db.session.commit()
-        if success:
-            flash(success, "success")
-        return result
-
     @expose("/<int:pk>/agreement/new", methods=["GET", "POST"])
     @has_access
     @permission_name("write_documents")
@@ -108,7 +97,7 @@ class DocumentView(BaseView):
         content = dict(latest.content or {}) if latest and latest.content else {}
         if request.method == "POST":
             content = {f: request.form.get(f, "").strip() for f in CONTENT_FIELDS}
-            if self._run(pk, agreements.generate, case, content, g.user.id,
+            if run_step(agreements.generate, case, content, g.user.id,
                          success=_("Agreement generated.")) is not None:
                 return self._back(pk)
             case = load_visible_case(pk)
@@ -123,7 +112,7 @@ class DocumentView(BaseView):
         case = self._mediator_case(pk)
         upload = request.files.get("file")
         data = upload.read() if upload else b""
-        self._run(pk, agreements.upload, case, upload.filename if upload else "", data, g.user.id,
+        run_step(agreements.upload, case, upload.filename if upload else "", data, g.user.id,
                   success=_("Agreement uploaded."))
         return self._back(pk)
 
@@ -133,7 +122,7 @@ class DocumentView(BaseView):
     def push(self, pk, doc_id):
         case = self._mediator_case(pk)
         document = _case_document(case, DocumentKind.AGREEMENT, doc_id)
-        self._run(pk, agreements.push_preview, document,
+        run_step(agreements.push_preview, document,
                   success=_("Pushed to the parties for reading."))
         return self._back(pk)
 
@@ -144,7 +133,7 @@ class DocumentView(BaseView):
         case = self._mediator_case(pk)
         upload = request.files.get("file")
         data = upload.read() if upload else b""
-        self._run(pk, agreements.upload_transcript, case, upload.filename if upload else "", data,
+        run_step(agreements.upload_transcript, case, upload.filename if upload else "", data,
                   success=_("Transcript uploaded."))
         return self._back(pk)
 
@@ -154,7 +143,7 @@ class DocumentView(BaseView):
     def confirm_transcript(self, pk, doc_id):
         case = self._mediator_case(pk)
         document = _case_document(case, DocumentKind.TRANSCRIPT, doc_id)
-        self._run(pk, agreements.start_transcript_confirmation, document,
+        run_step(agreements.start_transcript_confirmation, document,
                   success=_("Sent to the parties for confirmation."))
         return self._back(pk)
 
@@ -166,7 +155,7 @@ class DocumentView(BaseView):
         case = self._mediator_case(pk)
         kind = _kind(kind)
         document = _case_document(case, kind, doc_id)
-        raw = self._run(pk, agreements.issue_mediator_token, case, current_scope().mediator_id, kind, document)
+        raw = run_step(agreements.issue_mediator_token, case, current_scope().mediator_id, kind, document)
         if raw is None:
             return self._back(pk)
         url = url_for("SigningView.sign", token=raw, _external=True)

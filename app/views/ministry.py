@@ -6,7 +6,7 @@ Ministry accounts see only their ministry's organisations in their region
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -16,8 +16,8 @@ from ..enums import CertificationStatus
 from ..extensions import db
 from ..models import Court, Ministry, Organisation, OrganisationCourt
 from ..security import current_scope
-from ..workflows import DomainError, ministry
-from .base import Button, ScopedModelView, interface
+from ..workflows import ministry
+from .base import Button, ScopedModelView, interface, run_step
 from .roster import ORG_LABELS
 
 
@@ -31,19 +31,6 @@ def ministry_scoped(fn):
         return fn(query, scope)
 
     return apply
-
-
-def _run(fn, *args, success=None):
-    try:
-        result = fn(*args)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return None
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return result
 
 
 class MinistryOrganisationView(ScopedModelView):
@@ -77,7 +64,7 @@ class MinistryOrganisationView(ScopedModelView):
     @permission_name("unbind")
     def unbind(self, pk):
         org = self.get_scoped(pk)
-        _run(ministry.unbind, org, current_scope(), success=_("Unbound."))
+        run_step(ministry.unbind, org, current_scope(), success=_("Unbound."))
         return redirect(url_for(".list"))
 
     @expose("/password/<int:pk>", methods=["GET", "POST"])
@@ -95,7 +82,7 @@ class MinistryOrganisationView(ScopedModelView):
         org = self.get_scoped(pk)
         if request.method == "POST":
             court = db.session.get(Court, request.form.get("court_id", type=int) or 0)
-            if _run(ministry.apply_certification, org, court, request.form.get("note"), current_scope(),
+            if run_step(ministry.apply_certification, org, court, request.form.get("note"), current_scope(),
                     success=_("Application sent to the court.")) is not None:
                 return redirect(url_for(".show", pk=pk))
         courts = db.session.scalars(sa.select(Court).order_by(Court.code)).all()
@@ -142,7 +129,7 @@ class BindOrganisationView(BaseView):
         org = db.session.get(Organisation, pk)
         if org is None:
             abort(404)
-        _run(ministry.bind, org, scope, success=_("Bound to your ministry."))
+        run_step(ministry.bind, org, scope, success=_("Bound to your ministry."))
         return redirect(url_for(".index"))
 
 
@@ -189,7 +176,7 @@ class OrganisationCertificationView(ScopedModelView):
     @permission_name("approve")
     def approve(self, pk):
         link = self.get_scoped(pk)
-        _run(ministry.decide, link, current_scope(), g.user.id, True, success=_("Certification approved."))
+        run_step(ministry.decide, link, current_scope(), g.user.id, True, success=_("Certification approved."))
         return redirect(url_for(".show", pk=pk))
 
     @expose("/reject/<int:pk>", methods=["GET", "POST"])
@@ -198,7 +185,7 @@ class OrganisationCertificationView(ScopedModelView):
     def reject(self, pk):
         link = self.get_scoped(pk)
         if request.method == "POST":
-            if _run(ministry.decide, link, current_scope(), g.user.id, False, request.form.get("reason"),
+            if run_step(ministry.decide, link, current_scope(), g.user.id, False, request.form.get("reason"),
                     success=_("Certification rejected.")) is not None:
                 return redirect(url_for(".show", pk=pk))
             link = self.get_scoped(pk)
@@ -260,7 +247,7 @@ class OrganisationPasswordView(BaseView):
 
 def _password_page(view, org, by_platform: bool, back: str):
     if request.method == "POST":
-        if _run(ministry.reset_organisation_password, org, request.form.get("password", ""), by_platform,
+        if run_step(ministry.reset_organisation_password, org, request.form.get("password", ""), by_platform,
                 current_scope(), request.form.get("work_id"),
                 success=_("Password set. The organisation logs in with its credit code.")) is not None:
             return redirect(back)
