@@ -77,3 +77,8 @@ SMS_CODE_MAX_PER_HOUR = 5
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# Statistics exports (issue 7): up to EXPORT_SYNC_LIMIT rows download at once;
+# more are written in the background by `flask worker` into EXPORT_FOLDER.
+EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER") or os.path.join(INSTANCE_DIR, "exports")
+EXPORT_SYNC_LIMIT = 2000

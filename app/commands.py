@@ -43,15 +43,18 @@ def register(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Deliver what is due once and exit (cron, tests).")
     @click.option("--interval", default=5.0, help="Seconds between rounds.")
     def worker(once: bool, interval: float) -> None:
-        """Deliver the outbox to the ministry platforms, with retries and back-off."""
+        """Deliver the outbox to the ministry platforms, with retries and back-off; write queued exports."""
         import time
 
+        from .exports import run_due_jobs
         from .outbox import deliver_due
 
         while True:
             counts = deliver_due()
             if any(counts.values()):
                 click.echo(f"outbox: {counts}")
+            if run_due_jobs():
+                click.echo("exports: done")
             if once:
                 break
             time.sleep(interval)

@@ -210,3 +210,28 @@ class OutboxStatus(LabelledEnum):
     PENDING = Choice("pending", _l("Waiting to be sent"))
     SENT = Choice("sent", _l("Delivered"))
     FAILED = Choice("failed", _l("Delivery failed"))
+
+
+class ApplicationKind(LabelledEnum):
+    """After mediation (SPEC §3.3)."""
+
+    JUDICIAL_CONFIRMATION = Choice("confirmation", _l("Judicial confirmation"))
+    MEDIATION_DOCUMENT = Choice("mediation_document", _l("Mediation document"))
+    FILING = Choice("filing", _l("Online filing"))
+
+
+class ApplicationStatus(LabelledEnum):
+    AWAITING_CONSENT = Choice("awaiting_consent", _l("Awaiting the other side's consent"))
+    PENDING = Choice("pending", _l("To accept"))
+    ACCEPTED = Choice("accepted", _l("Accepted"))
+    CONFIRMED = Choice("confirmed", _l("Confirmed"))
+    REJECTED = Choice("rejected", _l("Rejected"))
+    ISSUED = Choice("issued", _l("Issued"))
+    FILED = Choice("filed", _l("Filed"))
+
+
+class ExportStatus(LabelledEnum):
+    QUEUED = Choice("queued", _l("Queued"))
+    RUNNING = Choice("running", _l("Running"))
+    DONE = Choice("done", _l("Done"))
+    FAILED = Choice("failed", _l("Failed"))

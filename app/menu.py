@@ -55,6 +55,11 @@ MENU = [
         ]),
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
     ], icon="fa-link"),
+    Group(_l("Quality and efficiency indicators"), [
+        Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView")),
+        Leaf(_l("Dashboard"), "StatisticsView.dashboard", ("can_dashboard", "StatisticsView")),
+        Leaf(_l("My exports"), "StatisticsView.jobs", ("can_export", "StatisticsView")),
+    ], icon="fa-bar-chart"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
     ], icon="fa-university"),

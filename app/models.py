@@ -20,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .enums import (
     AgentType,
+    ApplicationKind,
+    ApplicationStatus,
+    ExportStatus,
     AuditAction,
     CaseSource,
     CaseStatus,
@@ -391,6 +394,10 @@ class Case(Model):
     __audited__ = True
     __table_args__ = (
         sa.Index("ix_case_court_type_status", "court_id", "case_type", "status"),
+        # covers every statistics query: the court and period seek, the group keys and
+        # the columns the figures read, so a report never touches the table (SPEC §6)
+        sa.Index("ix_case_report", "court_id", "received_on", "case_type", "status", "mediator_id",
+                 "organisation_id", "closed_at", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -753,3 +760,46 @@ class InboundMessage(Model):
     received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     payload: Mapped[dict] = mapped_column(sa.JSON)
     result: Mapped[str] = mapped_column(sa.String(200))
+
+
+class CourtApplication(_InCase, Model):
+    """司法确认, 出具调解书 or 在线立案 after mediation (SPEC §3.3)."""
+
+    __tablename__ = "court_application"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[ApplicationKind] = mapped_column(db_enum(ApplicationKind, "application_kind"))
+    status: Mapped[ApplicationStatus] = mapped_column(db_enum(ApplicationStatus, "application_status"))
+    number: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[Optional[dt.datetime]]
+    accept_deadline: Mapped[Optional[dt.date]]
+    ruling_deadline: Mapped[Optional[dt.date]]
+
+    case: Mapped[Case] = relationship()
+
+    @property
+    def audit_case_id(self) -> int:
+        return self.case_id
+
+
+class ExportJob(Model):
+    """A large export, written by the worker in the background; only its owner downloads it."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE", name="fk_export_job_user"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    params: Mapped[dict] = mapped_column(sa.JSON)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[ExportStatus] = mapped_column(db_enum(ExportStatus, "export_status"), index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    path: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[dt.datetime]]

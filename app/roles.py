@@ -86,6 +86,7 @@ CASE_WORK = {
     "DocumentView": ["can_read_documents"],
     "DisputeView": ["can_list", "can_show"],
     "GrassrootsFiguresView": ["can_index"],
+    "StatisticsView": ["can_report", "can_export"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -122,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "AuditLogView": READ,
         "HomeView": ["can_index"],
         **CASE_WORK,
+        "StatisticsView": ["can_report", "can_export", "can_dashboard"],
     },
     COURT_USER: {
         "InvitedMediatorView": READ,
@@ -144,6 +146,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "BindOrganisationView": ["can_index", "can_bind"],
         "MinistryCaseView": ["can_list", "can_show"],
         "CaseDetailView": ["can_detail", "can_transition"],
+        "StatisticsView": ["can_report", "can_export", "can_dashboard"],
     },
     LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},
     PARTY: {"HomeView": ["can_index"], **PORTAL},

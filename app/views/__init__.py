@@ -32,6 +32,7 @@ from .cases import (
 )
 from .court import CourtStaffView, GrassrootsUnitView, TribunalView
 from .mediator import MyCertificationView
+from .statistics import StatisticsView
 from .platform import AuditLogView, CourtView, HolidayView, MinistryView, SmsOutboxView
 from .roster import (
     InvitedMediatorView,
@@ -78,6 +79,7 @@ VIEWS = [
     OutboxView,
     UnansweredPushView,
     MinistryCaseView,
+    StatisticsView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]

@@ -1,0 +1,289 @@
+"""Excel exports of the statistics: the report as shown, and the case rows behind a figure.
+
+Every string is written with `write_string`, so a party called `=HYPERLINK(...)`
+stays text (export injection). Case rows are read in keyset batches of
+`BATCH` (by id, never OFFSET) and written with xlsxwriter's constant-memory
+mode, so memory stays flat however many rows. More than `EXPORT_SYNC_LIMIT`
+rows run as an `ExportJob` in `flask worker`; the page shows its progress and
+a download link for its owner when done (notes/performance.md §2: 100k rows
+take ~10 s, past the limit of a request).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import uuid
+from typing import Callable, Iterable, Iterator, Optional
+
+import sqlalchemy as sa
+import xlsxwriter
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .enums import CaseStatus, CaseType, ExportStatus
+from .extensions import db
+from .models import Case, Court, ExportJob, Mediator, Organisation, utcnow
+from .workflows import statistics as stats
+
+BATCH = 5000
+
+DETAIL_COLUMNS = [
+    # (label, width, kind): kind picks the cell writer
+    (_l("Pre-litigation mediation number"), 26, "text"),
+    (_l("Case number (intranet)"), 22, "text"),
+    (_l("Case type"), 16, "label"),
+    (_l("Court"), 20, "text"),
+    (_l("Cause of action"), 16, "text"),
+    (_l("Parties"), 28, "text"),
+    (_l("Claim amount (yuan)"), 14, "money"),
+    (_l("Mediator"), 12, "text"),
+    (_l("Mediation organisation"), 22, "text"),
+    (_l("Status"), 12, "label"),
+    (_l("Received on"), 12, "date"),
+    (_l("Closed at"), 17, "datetime"),
+    (_l("Deadline"), 12, "date"),
+]
+
+
+def detail_select(q: stats.Query, reach: stats.Reach, figure: str, key, all_rows: bool = False):
+    """The case rows behind `figure` of row `key` (or of the total when `all_rows`)."""
+    stmt = (sa.select(Case.id, Case.number, Case.intranet_number, Case.case_type, Court.name, Case.cause,
+                      Case.party_names, Case.claim_amount, Mediator.name, Organisation.name, Case.status,
+                      Case.received_on, Case.closed_at, Case.deadline)
+            .select_from(Case)
+            .outerjoin(Court, Court.id == Case.court_id)
+            .outerjoin(Mediator, Mediator.id == Case.mediator_id)
+            .outerjoin(Organisation, Organisation.id == Case.organisation_id))
+    return stats.detail_filter(q, reach, figure, None if all_rows else key, stmt, all_rows=all_rows)
+
+
+def detail_count(q, reach, figure, key, all_rows=False) -> int:
+    inner = stats.detail_filter(q, reach, figure, None if all_rows else key, sa.select(Case.id),
+                                all_rows=all_rows)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(inner.subquery()))
+
+
+def batches(stmt, size: int = BATCH) -> Iterator[list]:
+    """Rows of `stmt` newest first, `size` at a time, each batch its own short query (keyset on id)."""
+    last = None
+    while True:
+        page = stmt.order_by(Case.id.desc()).limit(size)
+        if last is not None:
+            page = page.where(Case.id < last)
+        rows = db.session.execute(page).all()
+        db.session.rollback()  # end the read: the worker commits progress between batches
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+        if len(rows) < size:
+            return
+
+
+def write_cases(target, title: str, meta: list[str], batches_: Iterable[list],
+                progress: Optional[Callable[[int], None]] = None) -> int:
+    """Write case rows (as `detail_select` returns them) to `target` (a path or a BytesIO)."""
+    in_memory = isinstance(target, io.BytesIO)
+    wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory,
+                                      "strings_to_formulas": False, "strings_to_urls": False,
+                                      "strings_to_numbers": False})
+    ws = wb.add_worksheet(_sheet_name(title))
+    fmt = _formats(wb)
+    header_row = _write_heading(ws, fmt, title, meta, [str(c[0]) for c in DETAIL_COLUMNS],
+                                [c[1] for c in DETAIL_COLUMNS])
+    labels = {**{t: str(t.label) for t in CaseType}, **{s: str(s.label) for s in CaseStatus}}
+    write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
+    date_fmt, dt_fmt, money_fmt = fmt["date"], fmt["datetime"], fmt["money"]
+    r = header_row
+    for batch in batches_:
+        for row in batch:
+            r += 1
+            (_id, number, intranet, case_type, court, cause, parties, amount, mediator, org, status, received,
+             closed, deadline) = row
+            if number:
+                write_string(r, 0, number)
+            if intranet:
+                write_string(r, 1, intranet)
+            write_string(r, 2, labels[case_type])
+            if court:
+                write_string(r, 3, court)
+            write_string(r, 4, cause)
+            write_string(r, 5, parties)
+            if amount is not None:
+                write_number(r, 6, float(amount), money_fmt)
+            if mediator:
+                write_string(r, 7, mediator)
+            if org:
+                write_string(r, 8, org)
+            write_string(r, 9, labels[status])
+            write_datetime(r, 10, dt.datetime.combine(received, dt.time()), date_fmt)
+            if closed:
+                write_datetime(r, 11, closed, dt_fmt)
+            if deadline:
+                write_datetime(r, 12, dt.datetime.combine(deadline, dt.time()), date_fmt)
+        if progress:
+            progress(r - header_row)
+    wb.close()
+    return r - header_row
+
+
+def report_workbook(report: stats.Report, generated_by: str) -> bytes:
+    """The report as shown: title, period, who and when, header frozen, numbers as numbers."""
+    q = report.query
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    title = report_title(q)
+    ws = wb.add_worksheet(_sheet_name(str(stats.ROW_NOUNS[q.by])))
+    fmt = _formats(wb)
+    first = report_first_columns(q.by)
+    heads = [str(label) for label, _w, _key in first] + [str(stats.FIGURES[f]) for f in stats.FIGURES]
+    widths = [w for _l, w, _k in first] + [12] * len(stats.FIGURES)
+    r = _write_heading(ws, fmt, title, report_meta(q, generated_by), heads, widths)
+    for row in report.rows + [report.total]:
+        r += 1
+        bold = row is report.total
+        cells = [row.name] + [row.extra.get(k, "") for _l, _w, k in first[1:]]
+        for c, value in enumerate(cells):
+            ws.write_string(r, c, str(value), fmt["bold"] if bold else None)
+        c = len(cells)
+        for name in stats.FIGURES:
+            value = getattr(row, name)
+            if value is None:
+                ws.write_string(r, c, "—", fmt["bold"] if bold else None)
+            else:
+                kind = "rate" if name == "success_rate" else "days" if name == "average_days" else "count"
+                ws.write_number(r, c, value, fmt[kind + ("_bold" if bold else "")])
+            c += 1
+    wb.close()
+    return buf.getvalue()
+
+
+def report_first_columns(by: str):
+    """The columns naming a report row; a mediator/organisation report doubles as the roster [FAQ 2.4]."""
+    if by == stats.Dimension.MEDIATOR:
+        return [(_l("Mediator"), 14, "name"), (_l("Mobile"), 14, "phone"),
+                (_l("Mediation organisation"), 24, "organisation")]
+    if by == stats.Dimension.ORGANISATION:
+        return [(_l("Mediation organisation"), 28, "name"), (_l("Contact phone"), 14, "phone")]
+    if by == stats.Dimension.COURT:
+        return [(_l("Court"), 24, "name")]
+    return [(_l("Case type"), 20, "name")]
+
+
+def report_title(q: stats.Query) -> str:
+    return _("Case statistics report by %(by)s", by=str(stats.ROW_NOUNS[q.by]))
+
+
+def period_text(q: stats.Query) -> str:
+    return _("Period: %(start)s to %(end)s", start=q.start.isoformat(), end=q.end.isoformat())
+
+
+def report_meta(q: stats.Query, generated_by: str) -> list[str]:
+    meta = [period_text(q)]
+    if q.case_type:
+        meta.append(_("Case type: %(type)s", type=q.case_type.label))
+    meta.append(_("Generated at %(when)s by %(who)s", when=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+                  who=generated_by))
+    return meta
+
+
+def report_filename(q: stats.Query) -> str:
+    return f"{report_title(q)}_{q.start.isoformat()}_{q.end.isoformat()}.xlsx"
+
+
+def _write_heading(ws, fmt, title, meta, heads, widths) -> int:
+    """Title, one line of meta, the frozen header; returns the header's row index."""
+    ws.merge_range(0, 0, 0, len(heads) - 1, title, fmt["title"])
+    ws.merge_range(1, 0, 1, len(heads) - 1, "    ".join(meta), fmt["meta"])
+    for c, (head, width) in enumerate(zip(heads, widths)):
+        ws.set_column(c, c, width)
+        ws.write_string(2, c, head, fmt["head"])
+    ws.freeze_panes(3, 0)
+    return 2
+
+
+def _formats(wb) -> dict:
+    f = wb.add_format
+    return {
+        "title": f({"bold": True, "font_size": 14, "align": "center"}),
+        "meta": f({"font_color": "#555555"}),
+        "head": f({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True}),
+        "bold": f({"bold": True}),
+        "count": f({"num_format": "0"}),
+        "count_bold": f({"num_format": "0", "bold": True}),
+        "rate": f({"num_format": "0.0%"}),
+        "rate_bold": f({"num_format": "0.0%", "bold": True}),
+        "days": f({"num_format": "0.0"}),
+        "days_bold": f({"num_format": "0.0", "bold": True}),
+        "money": f({"num_format": "#,##0.00"}),
+        "date": f({"num_format": "yyyy-mm-dd"}),
+        "datetime": f({"num_format": "yyyy-mm-dd hh:mm"}),
+    }
+
+
+def _sheet_name(title: str) -> str:
+    for ch in "[]:*?/\\":
+        title = title.replace(ch, " ")
+    return title[:31]
+
+
+# --- background jobs ----------------------------------------------------------------
+
+def start_detail_job(user_id: int, title: str, q: stats.Query, reach: stats.Reach, figure: str, key_text: str,
+                     total: int) -> ExportJob:
+    """Queue a detail export; the caller commits (the job exists only if the request succeeded)."""
+    job = ExportJob(user_id=user_id, kind="case_detail", title=title, status=ExportStatus.QUEUED, total=total,
+                    params={"query": q.args(), "reach": reach.to_json(), "figure": figure, "key": key_text})
+    db.session.add(job)
+    return job
+
+
+def run_due_jobs(limit: int = 3) -> int:
+    """Run queued exports, oldest first (called by `flask worker`); returns how many ran."""
+    ids = db.session.scalars(sa.select(ExportJob.id).where(ExportJob.status == ExportStatus.QUEUED)
+                             .order_by(ExportJob.id).limit(limit)).all()
+    db.session.rollback()
+    for job_id in ids:
+        run_job(job_id)
+    return len(ids)
+
+
+def run_job(job_id: int) -> None:
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.status is not ExportStatus.QUEUED:
+        db.session.rollback()
+        return
+    job.status = ExportStatus.RUNNING
+    db.session.commit()
+    folder = current_app.config["EXPORT_FOLDER"]
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{job.id}-{uuid.uuid4().hex}.xlsx")
+    params = job.params
+    try:
+        reach = stats.Reach.from_json(params["reach"])
+        q = stats.parse_query(params["query"], reach)
+        all_rows = params["key"] == "all"
+        key = None if all_rows else stats.parse_key(q.by, params["key"])
+        stmt = detail_select(q, reach, params["figure"], key, all_rows=all_rows)
+
+        def progress(done: int) -> None:
+            db.session.execute(sa.update(ExportJob).where(ExportJob.id == job_id).values(done=done))
+            db.session.commit()
+
+        title = job.title
+        written = write_cases(path, title, [period_text(q)], batches(stmt), progress)
+    except Exception as exc:  # the job records why; the worker goes on with the next
+        db.session.rollback()
+        if os.path.exists(path):
+            os.remove(path)
+        db.session.execute(sa.update(ExportJob).where(ExportJob.id == job_id).values(
+            status=ExportStatus.FAILED, error=str(exc)[:500], finished_at=utcnow()))
+        db.session.commit()
+        current_app.logger.exception("export job %s failed", job_id)
+        return
+    db.session.execute(sa.update(ExportJob).where(ExportJob.id == job_id).values(
+        status=ExportStatus.DONE, done=written, total=written, path=path, finished_at=utcnow()))
+    db.session.commit()

@@ -1,0 +1,209 @@
+"""质效指标管理: 案件统计报表查询, 报表明细查询, exports and the dashboard (SPEC §6, FAQ 2.4).
+
+Who: court accounts (admin and users) see their court and the courts below
+it; ministry accounts their organisations; platform staff everything
+(`statistics.reach_for`). The dashboard is for court admins, ministry
+managers and the platform. An export job is its owner's alone.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+
+from .. import exports
+from ..enums import CaseType, ExportStatus
+from ..extensions import db
+from ..models import Court, ExportJob
+from ..security import current_scope
+from ..workflows import DomainError, ValidationFailed, dashboard
+from ..workflows import statistics as stats
+from .court import xlsx_response
+
+DETAIL_PAGE_SIZE = 50
+
+
+def _reach() -> stats.Reach:
+    reach = stats.reach_for(current_scope())
+    if reach is None:
+        abort(403)
+    return reach
+
+
+def _who() -> str:
+    return g.user.first_name or g.user.username
+
+
+class StatisticsView(BaseView):
+    route_base = "/statistics"
+    default_view = "report"
+    method_permission_name = {
+        "report": "report", "detail": "report",
+        "report_export": "export", "detail_export": "export", "jobs": "export", "job": "export",
+        "job_status": "export", "job_download": "export",
+        "dashboard": "dashboard",
+    }
+
+    # --- 案件统计报表查询 -----------------------------------------------------------
+
+    @expose("/report")
+    @has_access
+    def report(self):
+        reach = _reach()
+        try:
+            q = stats.parse_query(request.args, reach)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                flash(error, "danger")
+            start, end = stats.default_period()
+            return self._render_report(reach, None, form=request.args)
+        return self._render_report(reach, stats.report(q, reach), form=q.args())
+
+    def _render_report(self, reach, result, form):
+        start, end = stats.default_period()
+        return self.render_template(
+            "court/statistics_report.html", title=_("Case statistics report"), result=result,
+            form={"by": stats.Dimension.MEDIATOR, "start": start.isoformat(), "end": end.isoformat(), **form},
+            dimensions=stats.DIMENSIONS, figures=stats.FIGURES, counted=stats.COUNTED,
+            case_types=list(CaseType), courts=self._courts(reach),
+            first_columns=exports.report_first_columns(result.query.by if result else stats.Dimension.MEDIATOR),
+            can_export=self.appbuilder.sm.has_access("can_export", self.class_permission_name))
+
+    @staticmethod
+    def _courts(reach: stats.Reach):
+        if reach.court_ids is None or len(reach.court_ids) > 1:
+            query = sa.select(Court.id, Court.name).order_by(Court.code)
+            if reach.court_ids is not None:
+                query = query.where(Court.id.in_(reach.court_ids))
+            return db.session.execute(query).all()
+        return []
+
+    @expose("/report/export")
+    @has_access
+    def report_export(self):
+        reach = _reach()
+        try:
+            q = stats.parse_query(request.args, reach)
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                flash(error, "danger")
+            return redirect(url_for(".report"))
+        data = exports.report_workbook(stats.report(q, reach), _who())
+        return xlsx_response(data, exports.report_filename(q))
+
+    # --- 报表明细查询 ----------------------------------------------------------------
+
+    def _detail_args(self, reach):
+        q = stats.parse_query(request.args, reach)
+        figure = request.args.get("figure", "received")
+        key_text = request.args.get("key", "all")
+        all_rows = key_text == "all"
+        key = None if all_rows else stats.parse_key(q.by, key_text)
+        # fails early on a figure without cases
+        stats.detail_filter(q, reach, figure, key, sa.select(sa.literal(1)), all_rows=all_rows)
+        return q, figure, key_text, key, all_rows
+
+    def _detail_title(self, q, figure, key, all_rows) -> str:
+        if all_rows:
+            row_name = _("Total")
+        else:
+            rows = {r.key: r.name for r in stats.report(q, _reach()).rows} if key is not None else {}
+            row_name = rows.get(key) or {stats.Dimension.MEDIATOR: _("(no mediator)"),
+                                         stats.Dimension.ORGANISATION: _("(no organisation)")}.get(q.by, _("(none)"))
+        return _("Report detail: %(row)s · %(figure)s", row=row_name, figure=str(stats.FIGURES[figure]))
+
+    @expose("/detail")
+    @has_access
+    def detail(self):
+        reach = _reach()
+        try:
+            q, figure, key_text, key, all_rows = self._detail_args(reach)
+        except DomainError as exc:
+            for error in getattr(exc, "errors", None) or [exc.message]:
+                flash(error, "danger")
+            return redirect(url_for(".report"))
+        page = max(request.args.get("page", 0, type=int), 0)
+        total = exports.detail_count(q, reach, figure, key, all_rows)
+        stmt = exports.detail_select(q, reach, figure, key, all_rows).order_by(sa.desc("id"))
+        rows = db.session.execute(stmt.limit(DETAIL_PAGE_SIZE).offset(page * DETAIL_PAGE_SIZE)).all()
+        return self.render_template(
+            "court/statistics_detail.html", title=self._detail_title(q, figure, key, all_rows), rows=rows,
+            total=total, page=page, pages=(total + DETAIL_PAGE_SIZE - 1) // DETAIL_PAGE_SIZE,
+            args={**q.args(), "figure": figure, "key": key_text}, columns=exports.DETAIL_COLUMNS,
+            period=exports.period_text(q), sync_limit=current_app.config["EXPORT_SYNC_LIMIT"],
+            can_export=self.appbuilder.sm.has_access("can_export", self.class_permission_name))
+
+    @expose("/detail/export")
+    @has_access
+    def detail_export(self):
+        reach = _reach()
+        try:
+            q, figure, key_text, key, all_rows = self._detail_args(reach)
+        except DomainError as exc:
+            for error in getattr(exc, "errors", None) or [exc.message]:
+                flash(error, "danger")
+            return redirect(url_for(".report"))
+        title = self._detail_title(q, figure, key, all_rows)
+        total = exports.detail_count(q, reach, figure, key, all_rows)
+        if total <= current_app.config["EXPORT_SYNC_LIMIT"]:
+            buf = io.BytesIO()
+            exports.write_cases(buf, title, [exports.period_text(q)],
+                                exports.batches(exports.detail_select(q, reach, figure, key, all_rows)))
+            return xlsx_response(buf.getvalue(), f"{title}.xlsx")
+        job = exports.start_detail_job(g.user.id, title, q, reach, figure, key_text, total)
+        db.session.commit()
+        flash(_("The export of %(count)d cases runs in the background; the download appears here when done.",
+                count=total), "info")
+        return redirect(url_for(".job", pk=job.id))
+
+    # --- background exports -----------------------------------------------------------
+
+    def _my_job(self, pk: int) -> ExportJob:
+        job = db.session.get(ExportJob, pk)
+        if job is None or job.user_id != g.user.id:
+            abort(404)
+        return job
+
+    @expose("/exports/")
+    @has_access
+    def jobs(self):
+        jobs = db.session.scalars(sa.select(ExportJob).where(ExportJob.user_id == g.user.id)
+                                  .order_by(ExportJob.id.desc()).limit(50)).all()
+        return self.render_template("court/export_jobs.html", title=_("My exports"), jobs=jobs)
+
+    @expose("/exports/<int:pk>")
+    @has_access
+    def job(self, pk):
+        return self.render_template("court/export_job.html", title=_("Export"), job=self._my_job(pk))
+
+    @expose("/exports/<int:pk>/status")
+    @has_access
+    def job_status(self, pk):
+        job = self._my_job(pk)
+        return jsonify(status=job.status.value, label=str(job.status.label), done=job.done, total=job.total,
+                       error=job.error,
+                       download=url_for(".job_download", pk=pk) if job.status is ExportStatus.DONE else None)
+
+    @expose("/exports/<int:pk>/download")
+    @has_access
+    def job_download(self, pk):
+        job = self._my_job(pk)
+        if job.status is not ExportStatus.DONE or not job.path or not os.path.exists(job.path):
+            abort(404)
+        return send_file(job.path, as_attachment=True, download_name=f"{job.title}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    # --- 数据看板 -----------------------------------------------------------------------
+
+    @expose("/dashboard")
+    @has_access
+    def dashboard(self):
+        reach = _reach()
+        today = dt.date.today()
+        return self.render_template("court/statistics_dashboard.html", title=_("Dashboard"),
+                                    board=dashboard.build(reach, today))

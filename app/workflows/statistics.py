@@ -1,0 +1,454 @@
+"""质效指标: the case statistics report and the case rows behind each figure (SPEC §6, FAQ 2.4).
+
+A report counts the *cohort* of cases received in the period (收案日期 in
+[start, end]) and tells where each of them stood at the period's end:
+
+- 收案数 received: every case of the cohort;
+- 在调数 mediating: not concluded by the end (still open, or concluded later);
+- 调解成功数 ended / 调解终止数 terminated: concluded by the end with or without agreement;
+- 调解成功率: ended ÷ (ended + terminated);
+- 平均调解时长: mean days from receipt to conclusion, over concluded cases;
+- 逾期数 overdue: still open and past its deadline at min(end, today);
+- 司法确认数 / 转立案数: cases whose 司法确认 was confirmed / whose filing reached the intranet.
+
+A case's state is its current one: a case terminated and then continued
+(继续调解) is mediating again; a deleted case is gone from every figure.
+
+Who counts what (`Reach`): a court its own cases and those of its
+subordinate courts, a ministry account its organisations' cases, the
+platform everything. A `Reach` is plain data so a background export can
+carry it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Iterator, Optional
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.types import Float
+
+from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
+from ..extensions import db
+from ..models import Case, Court, CourtApplication, Mediator, MediatorCourt, Organisation, OrganisationCourt
+from ..security import Scope
+from . import DomainError, ValidationFailed
+
+S = CaseStatus
+OPEN = (S.TO_ASSIGN, S.TO_ACCEPT, S.MEDIATING, S.CLOSE_REQUESTED)
+
+#: the longest period one report may span
+MAX_PERIOD_DAYS = 3 * 366
+
+
+# --- who counts what ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reach:
+    """The cases a statistics user may count. `None` means no restriction on that axis."""
+
+    court_ids: Optional[tuple[int, ...]] = None
+    organisation_ids: Optional[tuple[int, ...]] = None
+
+    def apply(self, stmt, case=Case):
+        if self.court_ids is not None:
+            stmt = stmt.where(case.court_id.in_(self.court_ids))
+        if self.organisation_ids is not None:
+            stmt = stmt.where(case.organisation_id.in_(self.organisation_ids))
+        return stmt
+
+    def to_json(self) -> dict:
+        return {k: list(v) if v is not None else None for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Reach":
+        return cls(**{k: tuple(v) if v is not None else None for k, v in data.items()})
+
+
+def court_and_subordinates(court_id: int) -> tuple[int, ...]:
+    """The court and every court below it (a high court sees its province)."""
+    children: dict[Optional[int], list[int]] = {}
+    for cid, parent in db.session.execute(sa.select(Court.id, Court.parent_id)):
+        children.setdefault(parent, []).append(cid)
+    found, todo = [], [court_id]
+    while todo:
+        cid = todo.pop()
+        found.append(cid)
+        todo.extend(children.get(cid, ()))
+    return tuple(sorted(found))
+
+
+def reach_for(scope: Scope) -> Optional[Reach]:
+    """What `scope` may count, or None when it may count nothing."""
+    if scope.is_platform:
+        return Reach()
+    if scope.court_id is not None:
+        return Reach(court_ids=court_and_subordinates(scope.court_id))
+    if scope.ministry_id is not None:
+        from .ministry import in_region
+
+        orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
+        return Reach(organisation_ids=tuple(db.session.scalars(orgs)))
+    return None
+
+
+# --- what is asked --------------------------------------------------------------
+
+class Dimension:
+    MEDIATOR = "mediator"
+    ORGANISATION = "organisation"
+    COURT = "court"
+    CASE_TYPE = "case_type"
+
+
+DIMENSIONS = {
+    Dimension.MEDIATOR: _l("By mediator"),
+    Dimension.ORGANISATION: _l("By mediation organisation"),
+    Dimension.COURT: _l("By court"),
+    Dimension.CASE_TYPE: _l("By case type"),
+}
+
+#: what one row of each report is, for titles and sheet names
+ROW_NOUNS = {
+    Dimension.MEDIATOR: _l("Mediator"),
+    Dimension.ORGANISATION: _l("Mediation organisation"),
+    Dimension.COURT: _l("Court"),
+    Dimension.CASE_TYPE: _l("Case type"),
+}
+
+FIGURES = {
+    "received": _l("Cases received"),
+    "mediating": _l("In mediation"),
+    "ended": _l("Ended with agreement"),
+    "terminated": _l("Terminated"),
+    "success_rate": _l("Success rate"),
+    "average_days": _l("Average duration (days)"),
+    "confirmed": _l("Judicial confirmations"),
+    "filed": _l("Turned into filings"),
+    "overdue": _l("Overdue"),
+}
+#: the figures that are case counts, so a click can list their cases
+COUNTED = ("received", "mediating", "ended", "terminated", "confirmed", "filed", "overdue")
+
+NO_KEY = "none"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One report request, validated."""
+
+    by: str
+    start: dt.date
+    end: dt.date
+    case_type: Optional[CaseType] = None
+    court_id: Optional[int] = None
+
+    @property
+    def end_exclusive(self) -> dt.datetime:
+        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+
+    @property
+    def overdue_on(self) -> dt.date:
+        """Overdue means past the deadline on this day: the period's end, or today if earlier."""
+        return min(self.end + dt.timedelta(days=1), dt.date.today())
+
+    def args(self) -> dict:
+        """The query as URL arguments (for links and background jobs)."""
+        out = {"by": self.by, "start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.case_type:
+            out["case_type"] = self.case_type.value
+        if self.court_id:
+            out["court_id"] = str(self.court_id)
+        return out
+
+
+def default_period(today: Optional[dt.date] = None) -> tuple[dt.date, dt.date]:
+    today = today or dt.date.today()
+    return dt.date(today.year, 1, 1), today
+
+
+def parse_query(args, reach: Reach) -> Query:
+    """A `Query` from request arguments; ValidationFailed (Chinese messages) on bad input."""
+    errors = []
+    by = args.get("by") or Dimension.MEDIATOR
+    if by not in DIMENSIONS:
+        errors.append(_("Unknown report dimension."))
+    default_start, default_end = default_period()
+    start = _date(args.get("start"), default_start, errors, _("Start date"))
+    end = _date(args.get("end"), default_end, errors, _("End date"))
+    if start and end:
+        if start > end:
+            errors.append(_("The start date must not be after the end date."))
+        elif (end - start).days > MAX_PERIOD_DAYS:
+            errors.append(_("A report covers at most three years."))
+    case_type = None
+    if args.get("case_type"):
+        try:
+            case_type = CaseType(args["case_type"])
+        except ValueError:
+            errors.append(_("Unknown case type."))
+    court_id = None
+    if args.get("court_id"):
+        try:
+            court_id = int(args["court_id"])
+        except ValueError:
+            court_id = -1
+        if reach.court_ids is not None and court_id not in reach.court_ids or court_id < 0:
+            errors.append(_("You cannot see that court's figures."))
+    if errors:
+        raise ValidationFailed(_("The report was not run:"), errors)
+    return Query(by=by, start=start, end=end, case_type=case_type, court_id=court_id)
+
+
+def _date(text, default, errors, label):
+    if not text:
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        errors.append(_("%(field)s is not a date (YYYY-MM-DD).", field=label))
+        return None
+
+
+# --- the counting -----------------------------------------------------------------
+
+class days_between(ColumnElement):
+    """Days from a date to a datetime, as a float, on SQLite and PostgreSQL."""
+
+    type = Float()
+    inherit_cache = True
+
+    def __init__(self, later, earlier):
+        self.later = later
+        self.earlier = earlier
+
+
+@compiles(days_between)
+def _days_default(element, compiler, **kw):
+    return "(julianday(%s) - julianday(%s))" % (compiler.process(element.later, **kw),
+                                                 compiler.process(element.earlier, **kw))
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element, compiler, **kw):
+    return "(EXTRACT(EPOCH FROM (%s - CAST(%s AS TIMESTAMP))) / 86400.0)" % (
+        compiler.process(element.later, **kw), compiler.process(element.earlier, **kw))
+
+
+def conditions(q: Query, case=Case) -> dict[str, ColumnElement]:
+    """The condition each counted figure puts on a case of the cohort."""
+    concluded = case.closed_at < q.end_exclusive
+    return {
+        "received": sa.true(),
+        "mediating": sa.or_(case.status.in_(OPEN), case.closed_at >= q.end_exclusive),
+        "ended": sa.and_(case.status == S.ENDED, concluded),
+        "terminated": sa.and_(case.status == S.TERMINATED, concluded),
+        "overdue": sa.and_(case.status.in_(OPEN), case.deadline < q.overdue_on),
+    }
+
+
+def cohort(q: Query, reach: Reach, stmt, case=Case):
+    """`stmt` narrowed to the cases received in the period that `reach` may count."""
+    stmt = reach.apply(stmt, case).where(case.received_on >= q.start, case.received_on <= q.end)
+    if q.case_type is not None:
+        stmt = stmt.where(case.case_type == q.case_type)
+    if q.court_id is not None:
+        stmt = stmt.where(case.court_id == q.court_id)
+    return stmt
+
+
+def group_key(by: str, case=Case):
+    return {
+        Dimension.MEDIATOR: case.mediator_id,
+        Dimension.ORGANISATION: case.organisation_id,
+        Dimension.COURT: case.court_id,
+        Dimension.CASE_TYPE: case.case_type,
+    }[by]
+
+
+@dataclass
+class Row:
+    key: object
+    name: str
+    extra: dict = field(default_factory=dict)
+    received: int = 0
+    mediating: int = 0
+    ended: int = 0
+    terminated: int = 0
+    overdue: int = 0
+    confirmed: int = 0
+    filed: int = 0
+    total_days: float = 0.0
+
+    @property
+    def concluded(self) -> int:
+        return self.ended + self.terminated
+
+    @property
+    def success_rate(self) -> Optional[float]:
+        return self.ended / self.concluded if self.concluded else None
+
+    @property
+    def average_days(self) -> Optional[float]:
+        return self.total_days / self.concluded if self.concluded else None
+
+    @property
+    def link_key(self) -> str:
+        if self.key is None:
+            return NO_KEY
+        return self.key.value if isinstance(self.key, CaseType) else str(self.key)
+
+    def add(self, other: "Row") -> None:
+        for name in ("received", "mediating", "ended", "terminated", "overdue", "confirmed", "filed",
+                     "total_days"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Report:
+    query: Query
+    rows: list[Row]
+    total: Row
+
+
+def report(q: Query, reach: Reach) -> Report:
+    """The report table: one row per mediator/organisation/court/type, and the total."""
+    key = group_key(q.by)
+    cond = conditions(q)
+    concluded = sa.or_(cond["ended"], cond["terminated"])
+    counted = [sa.func.count()] + [sa.func.sum(sa.case((cond[f], 1), else_=0))
+                                   for f in ("mediating", "ended", "terminated", "overdue")]
+    days = sa.func.sum(sa.case((concluded, days_between(Case.closed_at, Case.received_on)), else_=0))
+    stmt = cohort(q, reach, sa.select(key, *counted, days)).group_by(key)
+    figures: dict[object, Row] = {}
+    for k, received, mediating, ended, terminated, overdue, total_days in db.session.execute(stmt):
+        figures[k] = Row(k, "", received=received, mediating=mediating or 0, ended=ended or 0,
+                         terminated=terminated or 0, overdue=overdue or 0, total_days=float(total_days or 0))
+    for k, confirmed, filed in _after_mediation_counts(q, reach, key):
+        row = figures.setdefault(k, Row(k, ""))
+        row.confirmed, row.filed = confirmed, filed
+    rows = _name_rows(q, reach, figures)
+    total = Row(None, _("Total"))
+    for row in rows:
+        total.add(row)
+    return Report(q, rows, total)
+
+
+#: the application outcomes each after-mediation figure counts (SPEC §3.3)
+AFTER_MEDIATION = {
+    "confirmed": (ApplicationKind.JUDICIAL_CONFIRMATION, (ApplicationStatus.CONFIRMED,)),
+    "filed": (ApplicationKind.FILING, (ApplicationStatus.ACCEPTED, ApplicationStatus.FILED)),
+}
+
+
+def _application_cases(figure: str):
+    kind, statuses = AFTER_MEDIATION[figure]
+    return sa.select(CourtApplication.case_id).where(CourtApplication.kind == kind,
+                                                     CourtApplication.status.in_(statuses))
+
+
+def _after_mediation_counts(q: Query, reach: Reach, key) -> Iterator[tuple]:
+    """司法确认数 and 转立案数 per group: the applications are few, so the cases they
+    name are counted with an IN over them rather than a join across the cohort."""
+    stmt = sa.select(key, *[sa.func.sum(sa.case((Case.id.in_(_application_cases(f)), 1), else_=0))
+                            for f in AFTER_MEDIATION])
+    stmt = cohort(q, reach, stmt.where(Case.id.in_(
+        sa.select(CourtApplication.case_id).where(CourtApplication.status.in_(
+            [s for _, statuses in AFTER_MEDIATION.values() for s in statuses]))))).group_by(key)
+    return db.session.execute(stmt)
+
+
+def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
+    """Name each group; a mediator/organisation report lists the whole roster (FAQ 2.4), idle ones with zeros."""
+    if q.by == Dimension.CASE_TYPE:
+        for t in CaseType:
+            figures.setdefault(t, Row(t, ""))
+        rows = [figures[t] for t in CaseType] + ([figures[None]] if None in figures else [])
+        for row in rows:
+            row.name = row.key.label if row.key is not None else _("(none)")
+        return rows
+    if q.by == Dimension.MEDIATOR:
+        roster = sa.select(Mediator.id).join(MediatorCourt, MediatorCourt.mediator_id == Mediator.id).where(
+            MediatorCourt.status == CertificationStatus.CERTIFIED)
+        roster = _roster_in_reach(roster, MediatorCourt.court_id, q, reach, Mediator.organisation_id)
+        ids = set(db.session.scalars(roster)) | {k for k in figures if k is not None}
+        names = {m.id: m for m in db.session.execute(
+            sa.select(Mediator.id, Mediator.name, Mediator.phone, Organisation.name.label("org"))
+            .outerjoin(Organisation, Organisation.id == Mediator.organisation_id)
+            .where(Mediator.id.in_(ids)))}
+        for i in ids:
+            m = names[i]
+            row = figures.setdefault(i, Row(i, ""))
+            row.name, row.extra = m.name, {"phone": m.phone, "organisation": m.org or ""}
+        none_label = _("(no mediator)")
+    elif q.by == Dimension.ORGANISATION:
+        roster = sa.select(Organisation.id).join(
+            OrganisationCourt, OrganisationCourt.organisation_id == Organisation.id).where(
+            OrganisationCourt.status == CertificationStatus.CERTIFIED)
+        roster = _roster_in_reach(roster, OrganisationCourt.court_id, q, reach, Organisation.id)
+        ids = set(db.session.scalars(roster)) | {k for k in figures if k is not None}
+        for o in db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.contact_phone)
+                                    .where(Organisation.id.in_(ids))):
+            row = figures.setdefault(o.id, Row(o.id, ""))
+            row.name, row.extra = o.name, {"phone": o.contact_phone}
+        none_label = _("(no organisation)")
+    else:
+        courts = sa.select(Court.id, Court.name)
+        if reach.court_ids is not None:
+            courts = courts.where(Court.id.in_(reach.court_ids))
+        if q.court_id is not None:
+            courts = courts.where(Court.id == q.court_id)
+        if reach.organisation_ids is not None:
+            courts = courts.where(Court.id.in_([k for k in figures if k is not None]))
+        for c in db.session.execute(courts):
+            row = figures.setdefault(c.id, Row(c.id, ""))
+            row.name = c.name
+        none_label = _("(no court yet)")
+    if None in figures:
+        figures[None].name = none_label
+    return sorted(figures.values(), key=lambda r: (r.key is None, -r.received, r.name))
+
+
+def _roster_in_reach(roster, court_col, q: Query, reach: Reach, org_col):
+    if reach.court_ids is not None:
+        roster = roster.where(court_col.in_(reach.court_ids))
+    if q.court_id is not None:
+        roster = roster.where(court_col == q.court_id)
+    if reach.organisation_ids is not None:
+        roster = roster.where(org_col.in_(reach.organisation_ids))
+    return roster.distinct()
+
+
+# --- the cases behind a figure ----------------------------------------------------
+
+def parse_key(by: str, text: Optional[str]):
+    """The group a detail link points at (`none` for cases without one)."""
+    if text in (None, "", NO_KEY):
+        return None
+    if by == Dimension.CASE_TYPE:
+        try:
+            return CaseType(text)
+        except ValueError:
+            raise DomainError(_("Unknown case type.")) from None
+    try:
+        return int(text)
+    except ValueError:
+        raise DomainError(_("Unknown report row.")) from None
+
+
+def detail_filter(q: Query, reach: Reach, figure: str, key, stmt, case=Case, all_rows: bool = False):
+    """`stmt` narrowed to the cases behind `figure` of the row `key`, or of the total row
+    when `all_rows` (报表明细查询)."""
+    if figure not in COUNTED:
+        raise DomainError(_("Only case counts have a case list."))
+    stmt = cohort(q, reach, stmt, case)
+    if not all_rows:
+        column = group_key(q.by, case)
+        stmt = stmt.where(column.is_(None) if key is None else column == key)
+    if figure in AFTER_MEDIATION:
+        return stmt.where(case.id.in_(_application_cases(figure)))
+    return stmt.where(conditions(q, case)[figure])

@@ -1,0 +1,331 @@
+"""质效指标: the case statistics report, its detail, exports and the dashboard (SPEC §6, FAQ 2.4; issue 7).
+
+Every figure is checked against a small data set counted by hand, in a
+period (first half of 2024) where the demo data has no cases.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from app import exports
+from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, ExportStatus
+from app.extensions import db
+from app.models import Case, Court, CourtApplication, ExportJob
+from app.security import Scope
+from app.workflows import statistics as stats
+
+from .case_factory import make_case
+from .conftest import app_ctx, make_app, text
+from .helpers import demo_ids
+
+PERIOD = {"start": "2024-01-01", "end": "2024-06-30"}
+D = dt.date
+T = dt.datetime
+
+
+def _set(app, case_id, **fields):
+    with app_ctx(app):
+        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**fields))
+        db.session.commit()
+
+
+def _apply(app, case_id, kind, status):
+    with app_ctx(app):
+        db.session.add(CourtApplication(case_id=case_id, kind=kind, status=status, applied_at=T(2024, 7, 1)))
+        db.session.commit()
+
+
+@pytest.fixture()
+def cohort(app):
+    """The hand-counted cases of 朝阳 (and one of 海淀). Comments give each case's expected place."""
+    M, E, X = CaseStatus.MEDIATING, CaseStatus.ENDED, CaseStatus.TERMINATED
+    ids = {}
+
+    def case(name, status, received, closed=None, phone="13900000001", **kw):
+        ids[name] = make_case(app, status=status, mediator_phone=phone, **kw)
+        _set(app, ids[name], received_on=received, closed_at=closed, number=f"（2024）统计测试{name}号",
+             deadline=kw.pop("deadline", None) if status is not M else received + dt.timedelta(days=30))
+
+    case("A", E, D(2024, 2, 1), T(2024, 2, 11))            # 陈静: ended, 10 days
+    case("B", X, D(2024, 3, 1), T(2024, 3, 21))            # 陈静: terminated, 20 days
+    case("C", E, D(2024, 6, 20), T(2024, 7, 5))            # 陈静: ended after the period: mediating at its end
+    case("D", M, D(2024, 4, 1))                            # 陈静: terminated then continued; overdue since 5-01
+    case("E", E, D(2024, 5, 1), T(2024, 5, 4), phone="13900000002")       # 刘洋: ended, 3 days, confirmed
+    case("F", E, D(2023, 12, 31), T(2024, 1, 5), phone="13900000002")     # received before: not counted
+    case("G", X, D(2024, 6, 30), T(2024, 6, 30, 12), phone="13900000002")  # 刘洋: last day, ½ day, filed
+    case("H", E, D(2024, 3, 15), T(2024, 3, 20))           # deleted below: not counted
+    case("I", X, D(2024, 2, 10), T(2024, 2, 20), organisation="朝阳区商事调解中心")  # no mediator, 10 days
+    case("J", E, D(2024, 3, 1), T(2024, 3, 2), court_code="京0108", phone="13900000011")  # 海淀
+    _apply(app, ids["E"], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.CONFIRMED)
+    _apply(app, ids["B"], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.REJECTED)  # not counted
+    _apply(app, ids["G"], ApplicationKind.FILING, ApplicationStatus.ACCEPTED)
+    _apply(app, ids["I"], ApplicationKind.FILING, ApplicationStatus.PENDING)  # not yet sent: not counted
+    with app_ctx(app):
+        # a deleted case leaves every figure (FAQ 3.3: deletion is irreversible)
+        db.session.delete(db.session.get(Case, ids["H"]))
+        # 继续调解 of D: its closing is undone, it mediates again
+        db.session.commit()
+    return ids
+
+
+def _report(app, by, scope, **args):
+    with app.test_request_context():
+        reach = stats.reach_for(scope)
+        q = stats.parse_query({"by": by, **PERIOD, **args}, reach)
+        return stats.report(q, reach)
+
+
+def _court_scope(app, code="京0105"):
+    with app_ctx(app):
+        court_id = db.session.scalar(sa.select(Court.id).where(Court.code == code))
+    return Scope(portal=None, court_id=court_id, is_court_admin=True)
+
+
+def _row(report, name):
+    return next(r for r in report.rows if r.name == name)
+
+
+def figures(row):
+    return {f: getattr(row, f) for f in ("received", "mediating", "ended", "terminated", "overdue", "confirmed",
+                                          "filed")}
+
+
+def test_report_by_mediator_matches_the_hand_count(app, cohort):
+    """SPEC §6: received, in mediation, ended, terminated, success rate, average days, 司法确认, 转立案, overdue."""
+    report = _report(app, "mediator", _court_scope(app))
+    chen = _row(report, "陈静")
+    assert figures(chen) == {"received": 4, "mediating": 2, "ended": 1, "terminated": 1, "overdue": 1,
+                             "confirmed": 0, "filed": 0}
+    assert chen.success_rate == pytest.approx(0.5)
+    assert chen.average_days == pytest.approx(15.0)
+    assert chen.extra["phone"] == "13900000001" and chen.extra["organisation"] == "朝阳区商事调解中心"
+    liu = _row(report, "刘洋")
+    assert figures(liu) == {"received": 2, "mediating": 0, "ended": 1, "terminated": 1, "overdue": 0,
+                            "confirmed": 1, "filed": 1}
+    assert liu.average_days == pytest.approx(1.75)
+    nobody = report.rows[-1]
+    assert nobody.key is None and figures(nobody)["received"] == 1 and nobody.terminated == 1
+    assert figures(report.total) == {"received": 7, "mediating": 2, "ended": 2, "terminated": 3, "overdue": 1,
+                                     "confirmed": 1, "filed": 1}
+    assert report.total.success_rate == pytest.approx(0.4)
+    assert report.total.average_days == pytest.approx((10 + 20 + 3 + 0.5 + 10) / 5)
+    # 海淀's mediator and case are not 朝阳's
+    assert all(r.name != "杨帆" for r in report.rows)
+
+
+def test_the_mediator_report_lists_the_whole_roster_with_zeros(app, cohort):
+    """FAQ 2.4: the roster is exported from 按调解员查询, idle mediators included."""
+    with app_ctx(app):
+        report = _report(app, "mediator", _court_scope(app), start="2020-01-01", end="2020-12-31")
+    assert {"陈静", "刘洋"} <= {r.name for r in report.rows}
+    assert report.total.received == 0 and report.total.success_rate is None and report.total.average_days is None
+
+
+def test_report_by_organisation_court_and_type(app, cohort):
+    by_org = _report(app, "organisation", _court_scope(app))
+    assert figures(_row(by_org, "朝阳区商事调解中心"))["received"] == 1
+    assert by_org.rows[-1].key is None and by_org.rows[-1].received == 6
+    by_type = _report(app, "case_type", _court_scope(app))
+    assert [r.received for r in by_type.rows] == [7, 0, 0]
+    # a high court counts its subordinate courts: 朝阳 (via 京03) and 海淀 (via 京01)
+    high = _report(app, "court", _court_scope(app, "京"))
+    assert _row(high, "北京市朝阳区人民法院").received == 7
+    assert _row(high, "北京市海淀区人民法院").received == 1
+    assert high.total.received == 8
+    # filters: one court, one case type
+    only_hd = _report(app, "court", _court_scope(app, "京"), court_id=str(demo_ids(app)["haidian"]))
+    assert only_hd.total.received == 1
+    none_internet = _report(app, "mediator", _court_scope(app), case_type="internet")
+    assert none_internet.total.received == 0
+
+
+def test_bad_queries_are_refused_in_chinese_and_nothing_runs(app, login_as):
+    c = login_as("13800000001")
+    for bad in ({"start": "2024-13-01"}, {"start": "2024-06-01", "end": "2024-01-01"},
+                {"by": "weather"}, {"case_type": "nope"}, {"start": "2020-01-01", "end": "2024-12-31"}):
+        resp = c.get("/statistics/report", query_string={**PERIOD, **bad})
+        assert resp.status_code == 200
+        assert 'id="report"' not in text(resp)
+        assert any(word in text(resp) for word in ("日期", "未知", "三年", "不能晚于"))
+    hd = demo_ids(app)["haidian"]
+    resp = c.get("/statistics/report", query_string={**PERIOD, "court_id": hd})
+    assert "无权查看该法院的数据" in text(resp) and 'id="report"' not in text(resp)
+
+
+def test_the_report_page_links_each_figure_to_its_cases(app, cohort, login_as):
+    c = login_as("13800000001")
+    page = text(c.get("/statistics/report", query_string={**PERIOD, "by": "mediator"}))
+    assert "案件统计报表" in page and "陈静" in page and "调解成功率" in page and "50.0%" in page
+    ids = demo_ids(app)
+    resp = c.get("/statistics/detail", query_string={**PERIOD, "by": "mediator", "key": ids["cy_invited"],
+                                                     "figure": "mediating"})
+    body = text(resp)
+    assert resp.status_code == 200 and "2 件" in body
+    with app_ctx(app):
+        numbers = {c_id: db.session.get(Case, c_id).number for c_id in cohort.values() if db.session.get(Case, c_id)}
+    assert numbers[cohort["C"]] in body and numbers[cohort["D"]] in body and numbers[cohort["A"]] not in body
+    # the total row's figures, and a figure after mediation
+    body = text(c.get("/statistics/detail", query_string={**PERIOD, "key": "all", "figure": "overdue"}))
+    assert numbers[cohort["D"]] in body and "1 件" in body
+    body = text(c.get("/statistics/detail", query_string={**PERIOD, "key": ids["cy_judge_mediator"],
+                                                          "figure": "confirmed"}))
+    assert numbers[cohort["E"]] in body and numbers[cohort["G"]] not in body
+    # a rate is not a list of cases
+    resp = c.get("/statistics/detail", query_string={**PERIOD, "key": "all", "figure": "success_rate"})
+    assert resp.status_code == 302
+
+
+def _xlsx(resp):
+    assert resp.status_code == 200, text(resp)[:300]
+    assert resp.mimetype.endswith("spreadsheetml.sheet")
+    return load_workbook(io.BytesIO(resp.data)).active
+
+
+def test_report_export_reads_back_as_shown(app, cohort, login_as):
+    c = login_as("13800000001")
+    resp = c.get("/statistics/report/export", query_string={**PERIOD, "by": "mediator"})
+    assert "filename*=UTF-8''" in resp.headers["Content-Disposition"]
+    assert "%E6%A1%88%E4%BB%B6%E7%BB%9F%E8%AE%A1" in resp.headers["Content-Disposition"]  # 案件统计
+    ws = _xlsx(resp)
+    assert ws["A1"].value == "案件统计报表（按调解员）"
+    assert "2024-01-01 至 2024-06-30" in ws["A2"].value and "生成" in ws["A2"].value
+    assert ws.freeze_panes == "A4"
+    head = [cell.value for cell in ws[3]]
+    assert head[:4] == ["调解员", "手机号", "调解组织", "收案数"] and "逾期数" in head
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=4)}
+    chen = [cell.value for cell in rows["陈静"]]
+    assert chen[1] == "13900000001" and chen[3:] == [4, 2, 1, 1, 0.5, 15, 0, 0, 1]
+    assert rows["陈静"][7].number_format == "0.0%"
+    total = [cell.value for cell in rows["合计"]]
+    assert total[3] == 7 and total[9] == 1
+
+
+def test_detail_export_keeps_formula_looking_names_as_text(app, login_as):
+    """Export injection: a party named like a formula is exported as a string."""
+    case_id = make_case(app, status=CaseStatus.MEDIATING, parties=[
+        ("APPLICANT", "=HYPERLINK(\"http://x\",\"点我\")", "13511110001", "110105198001010013"),
+        ("RESPONDENT", "+1-2", "13511110002", "11010519850505002X")])
+    _set(app, case_id, received_on=D(2024, 3, 3), party_names='=HYPERLINK("http://x","点我")、+1-2',
+         claim_amount=1234.5)
+    c = login_as("13800000001")
+    ws = _xlsx(c.get("/statistics/detail/export", query_string={**PERIOD, "key": "all", "figure": "received"}))
+    assert ws["A1"].value.startswith("报表明细")
+    cells = {cell.value: cell for cell in ws[4]}
+    cell = cells['=HYPERLINK("http://x","点我")、+1-2']
+    assert cell.data_type == "s"
+    assert ws.max_row == 4
+    amount = ws.cell(row=4, column=7)
+    assert amount.value == 1234.5 and amount.number_format == "#,##0.00"
+    assert ws.cell(row=4, column=11).value == T(2024, 3, 3)
+
+
+def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_path):
+    app = make_app(db_url, EXPORT_SYNC_LIMIT=2, EXPORT_FOLDER=str(tmp_path))
+    for day in (1, 2, 3):
+        _set(app, make_case(app, status=CaseStatus.MEDIATING), received_on=D(2024, 1, day))
+    from .conftest import login
+
+    owner = app.test_client()
+    login(owner, "13800000001")
+    resp = owner.get("/statistics/detail/export", query_string={**PERIOD, "key": "all", "figure": "received"})
+    assert resp.status_code == 302 and "/statistics/exports/" in resp.headers["Location"]
+    job_url = resp.headers["Location"]
+    status = owner.get(job_url + "/status").get_json()
+    assert status["status"] == "queued" and status["total"] == 3 and status["download"] is None
+    assert 'id="job-bar"' in text(owner.get(job_url))
+    with app_ctx(app):
+        assert exports.run_due_jobs() == 1
+    status = owner.get(job_url + "/status").get_json()
+    assert status["status"] == "done" and status["done"] == 3 and status["download"]
+    ws = _xlsx(owner.get(status["download"]))
+    assert ws.max_row == 3 + 3
+    # a colleague of the same court cannot see or fetch it
+    colleague = app.test_client()
+    login(colleague, "13800000002")
+    assert colleague.get(job_url + "/status").status_code == 404
+    assert colleague.get(status["download"]).status_code == 404
+    assert "报表明细" not in text(colleague.get("/statistics/exports/"))
+    with app_ctx(app):
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_a_failed_job_says_why_and_the_worker_goes_on(app, tmp_path):
+    app.config["EXPORT_FOLDER"] = str(tmp_path)
+    with app_ctx(app):
+        user_id = db.session.scalar(sa.text("SELECT id FROM ab_user WHERE username='13800000001'"))
+        bad = ExportJob(user_id=user_id, kind="case_detail", title="坏", status=ExportStatus.QUEUED,
+                        params={"query": {"by": "mediator", "start": "x"}, "reach": {"court_ids": [1],
+                                "organisation_ids": None}, "figure": "received", "key": "all"})
+        good = ExportJob(user_id=user_id, kind="case_detail", title="好", status=ExportStatus.QUEUED,
+                         params={"query": PERIOD | {"by": "mediator"}, "reach": {"court_ids": [1],
+                                 "organisation_ids": None}, "figure": "received", "key": "all"})
+        db.session.add_all([bad, good])
+        db.session.commit()
+        assert exports.run_due_jobs() == 2
+        db.session.expire_all()
+        assert bad.status is ExportStatus.FAILED and bad.error
+        assert good.status is ExportStatus.DONE and list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("user,portal", [("13900000001", "MEDIATOR"), ("13500000001", "PARTY"),
+                                         ("13600000001", "GRASSROOTS")])
+def test_people_without_statistics_are_refused(login_as, user, portal):
+    c = login_as(user, portal)
+    for url in ("/statistics/report", "/statistics/detail", "/statistics/report/export", "/statistics/dashboard",
+                "/statistics/exports/"):
+        resp = c.get(url)
+        assert resp.status_code in (302, 403), url
+        assert resp.status_code == 403 or "/login" in resp.headers["Location"] or resp.headers["Location"].endswith("/")
+
+
+def test_each_role_counts_only_its_own(app, cohort, login_as):
+    ids = demo_ids(app)
+    # 海淀 sees its one case, never 朝阳's, even when it asks for 朝阳's mediator
+    hd = login_as("13800000011")
+    page = text(hd.get("/statistics/report", query_string={**PERIOD, "by": "court"}))
+    assert "北京市海淀区人民法院" in page and "北京市朝阳区人民法院" not in page
+    body = text(hd.get("/statistics/detail", query_string={**PERIOD, "key": ids["cy_invited"],
+                                                           "figure": "received"}))
+    assert "0 件" in body
+    # a ministry account counts its organisations' cases: 工商联 has 朝阳区商事调解中心 (case I)
+    ministry = login_as("13700000001", "MINISTRY")
+    page = text(ministry.get("/statistics/report", query_string={**PERIOD, "by": "organisation"}))
+    assert "朝阳区商事调解中心" in page and "北京金融纠纷调解中心" not in page
+    with app.test_request_context():
+        from app.workflows.ministry import in_region  # noqa: F401 - the reach is region-bound
+
+    # the platform counts everything
+    admin = login_as("admin", "PLATFORM")
+    page = text(admin.get("/statistics/report", query_string={**PERIOD, "by": "court"}))
+    assert "北京市海淀区人民法院" in page and "北京市朝阳区人民法院" in page
+    # court users (not admins) have the report but not the dashboard
+    judge = login_as("13800000002")
+    assert judge.get("/statistics/report").status_code == 200
+    assert judge.get("/statistics/dashboard").status_code in (302, 403)
+
+
+def test_dashboard_draws_its_charts_without_a_cdn(app, cohort, login_as):
+    c = login_as("13800000001")
+    resp = c.get("/statistics/dashboard")
+    body = text(resp)
+    assert resp.status_code == 200
+    assert body.count("<svg") >= 5
+    assert "google" not in body.lower() and "gstatic" not in body and "cdn" not in body.lower()
+    assert "按月收案及结果" in body and "调解成功率趋势" in body and "逾期案件" in body
+    # the demo has overdue 朝阳 cases; the figure agrees with the deadline list
+    with app_ctx(app):
+        overdue = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+            Case.court_id == demo_ids(app)["chaoyang"], Case.status.in_(stats.OPEN),
+            Case.deadline < dt.date.today()))
+    assert f'id="overdue-total">{overdue}<' in body
+
+
+def test_the_sidebar_offers_statistics_to_court_accounts(login_as):
+    page = text(login_as("13800000001").get("/statistics/report"))
+    assert "质效指标管理" in page and "案件统计报表查询" in page and "数据看板" in page
