@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app import exports
-from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, ExportStatus
+from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, ExportStatus
 from app.extensions import db
 from app.models import Case, Court, CourtApplication, ExportJob
 from app.security import Scope
@@ -329,3 +329,29 @@ def test_dashboard_draws_its_charts_without_a_cdn(app, cohort, login_as):
 def test_the_sidebar_offers_statistics_to_court_accounts(login_as):
     page = text(login_as("13800000001").get("/statistics/report"))
     assert "质效指标管理" in page and "案件统计报表查询" in page and "数据看板" in page
+
+
+# --- the case list at scale (issue 7 item 4) ---------------------------------------
+
+def test_case_list_counts_stop_at_the_cap(app, login_as, monkeypatch):
+    """Past the cap the list says "N+" instead of counting a million rows; paging still works."""
+    from app.views.cases import PreLitigationCaseView
+
+    with app_ctx(app):
+        n = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+            Case.court_id == demo_ids(app)["chaoyang"], Case.case_type == CaseType.PRE_LITIGATION))
+    assert n > 4
+    c = login_as("13800000001")
+    assert f"</strong> {n}" in text(c.get("/cases/pre-litigation/list/"))
+    view = next(v for v in app.appbuilder.baseviews if isinstance(v, PreLitigationCaseView))
+    monkeypatch.setattr(view.datamodel, "count_cap", 3)
+    page = text(c.get("/cases/pre-litigation/list/"))
+    assert "</strong> 3+" in page
+    assert c.get("/cases/pre-litigation/list/?page_PreLitigationCaseView=1&psize_PreLitigationCaseView=2"
+                 ).status_code == 200
+
+
+def test_the_mediator_filter_offers_only_the_courts_roster(app, login_as):
+    page = text(login_as("13800000001").get("/cases/pre-litigation/list/"))
+    assert "陈静" in page
+    assert "杨帆" not in page  # 海淀's mediator

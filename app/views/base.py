@@ -173,5 +173,32 @@ class AbstractScopeError(TypeError):
     """A scoped view forgot to say how it is scoped."""
 
 
-def interface(model) -> SQLAInterface:
+class CappedCount(int):
+    """A count that stopped at the cap: pages up to the cap work, the page says "10000+"."""
+
+    def __str__(self) -> str:
+        return f"{int(self) - 1}+"
+
+
+class CappedSQLAInterface(SQLAInterface):
+    """FAB counts every list by sub-selecting every column of every matching row
+    (notes/performance.md §1); on a table of a million cases that is most of the
+    page's time. Like Frappe (PR #25348) and Django's `show_full_result_count`,
+    count only up to `count_cap` rows: beyond it the exact number is the
+    statistics report's business, not the list's."""
+
+    def __init__(self, obj, session=None, count_cap: int = 10_000):
+        super().__init__(obj, session)
+        self.count_cap = count_cap
+
+    def query_count(self, query, filters=None, select_columns=None) -> int:
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        ids = inner.with_entities(self.obj.id).order_by(None).limit(self.count_cap + 1).subquery()
+        count = self.session.scalar(sa.select(sa.func.count()).select_from(ids))
+        return CappedCount(count) if count > self.count_cap else count
+
+
+def interface(model, count_cap: int | None = None) -> SQLAInterface:
+    if count_cap is not None:
+        return CappedSQLAInterface(model, db.session, count_cap)
     return SQLAInterface(model, db.session)

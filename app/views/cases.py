@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, InputRequired
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Organisation, Tribunal
+from ..models import Case, CaseAgent, CaseParty, Court, Mediator, MediatorCourt, Organisation, Tribunal
 from ..security import Scope, current_scope
 from ..workflows import DomainError, case_intake, case_lifecycle
 from .base import ScopedModelView, ScopeFilter, interface, scoped
@@ -109,6 +109,9 @@ CASE_LABELS = {
     "grassroots_unit": _l("From grassroots unit"),
 }
 
+#: lists count at most this many cases (see CappedSQLAInterface)
+COUNT_CAP = 10_000
+
 LIST_COLUMNS = ["number", "cause", "party_names", "status", "mediator", "organisation", "received_on", "deadline"]
 SEARCH_COLUMNS = ["status", "number", "party_names", "mediator", "received_on", "cause"]
 
@@ -135,7 +138,7 @@ def export_cases(cases: list[Case], title: str):
 class _CaseListView(ScopedModelView):
     """A court's case list of one type; the detail page is /case/<id>."""
 
-    datamodel = interface(Case)
+    datamodel = interface(Case, count_cap=COUNT_CAP)
     case_type: CaseType = CaseType.PRE_LITIGATION
     source: CaseSource = CaseSource.COURT
     list_columns = LIST_COLUMNS
@@ -152,6 +155,12 @@ class _CaseListView(ScopedModelView):
     }
     edit_form_query_rel_fields = {
         "tribunal": [["id", ScopeFilter, scoped(lambda q, s: q.filter(Tribunal.court_id == s.court_id))]],
+    }
+    # The mediator filter offers the court's own roster, not every mediator of the
+    # platform (another court's names, and thousands of <option>s: FAB #796).
+    search_form_query_rel_fields = {
+        "mediator": [["id", ScopeFilter, scoped(lambda q, s: q.filter(Mediator.id.in_(
+            sa.select(MediatorCourt.mediator_id).where(MediatorCourt.court_id == s.court_id))))]],
     }
     validators_columns = {"cause": [DataRequired()]}
 
