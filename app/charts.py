@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 WIDTH = 640
@@ -95,6 +96,8 @@ def line(categories: list[str], values: list[float | None], label: str, colour: 
 
 def horizontal_bars(items: list[tuple[str, float]], label: str, colour: str = "#5cb85c") -> Markup:
     """Ranked bars, largest first, with the name on the left and the value at the bar's end."""
+    if not items:
+        return Markup('<p class="text-muted">%s</p>') % _("No data for this period.")
     row_h, name_w = 24, 190
     height = TOP + row_h * max(len(items), 1) + 8
     top = max((v for _n, v in items), default=0) or 1

@@ -19,6 +19,15 @@ class Leaf:
     endpoint: str
     permission: tuple[str, str]
     args: dict = field(default_factory=dict)
+    #: the endpoints that mark this leaf active; by default every page of its view
+    active_on: tuple[str, ...] = ()
+
+    def is_active(self, endpoint: str | None) -> bool:
+        if endpoint is None:
+            return False
+        if self.active_on:
+            return endpoint in self.active_on
+        return endpoint.split(".")[0] == self.endpoint.split(".")[0]
 
 
 @dataclass
@@ -56,9 +65,12 @@ MENU = [
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
     ], icon="fa-link"),
     Group(_l("Quality and efficiency indicators"), [
-        Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView")),
-        Leaf(_l("Dashboard"), "StatisticsView.dashboard", ("can_dashboard", "StatisticsView")),
-        Leaf(_l("My exports"), "StatisticsView.jobs", ("can_export", "StatisticsView")),
+        Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView"),
+             active_on=("StatisticsView.report", "StatisticsView.detail")),
+        Leaf(_l("Dashboard"), "StatisticsView.dashboard", ("can_dashboard", "StatisticsView"),
+             active_on=("StatisticsView.dashboard",)),
+        Leaf(_l("My exports"), "StatisticsView.jobs", ("can_export", "StatisticsView"),
+             active_on=("StatisticsView.jobs", "StatisticsView.job")),
     ], icon="fa-bar-chart"),
     Group(_l("Court management"), [
         Leaf(_l("Court users"), "CourtStaffView.list", ("can_list", "CourtStaffView")),
@@ -124,8 +136,7 @@ def visible_menu(has_access) -> list[Shown]:
             if not has_access(*node.permission):
                 return None
             url = url_for(node.endpoint, **node.args)
-            active = request.endpoint is not None and request.endpoint.split(".")[0] == node.endpoint.split(".")[0]
-            return Shown(str(node.label), url, active)
+            return Shown(str(node.label), url, node.is_active(request.endpoint))
         kids = [k for k in (walk(c) for c in node.children) if k is not None]
         if not kids:
             return None
