@@ -34,7 +34,6 @@ class Bench:
     max_repeat: Optional[int] = None
     #: one untimed call of each side first (off for entries that take seconds)
     warmup: bool = True
-    note: str = ""
 
 
 @dataclass

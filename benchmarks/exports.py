@@ -130,8 +130,7 @@ def benches(ctx: Context) -> list[Bench]:
         Bench(f"export {n} rows: app (app.exports) vs xlsxwriter", lambda: app_export(ctx, xlsx),
               lambda: floor_xlsxwriter(rows, xlsx2), 1.2, max_repeat=3, warmup=False),
         Bench(f"export {n} rows: xlsxwriter floor vs CSV floor", lambda: floor_xlsxwriter(rows, xlsx),
-              lambda: floor_csv(rows, csv_path), None, max_repeat=3, warmup=False,
-              note="information: what xlsx costs over CSV"),
+              lambda: floor_csv(rows, csv_path), None, max_repeat=3, warmup=False),
     ]
 
 
@@ -191,9 +190,10 @@ def _mem_child(kind: str, url: str, court_id: int) -> None:
                 return
         else:
             rows = load_rows(ctx.app, ctx.conn, court_id)
+            print(f"{len(rows):,} rows")
             base = _reset_peak()
             (floor_xlsxwriter if kind == "xlsxwriter" else floor_csv)(rows, path)
-        print(f"+{_maxrss_mb() - base:.1f} MB (baseline {base:.0f} MB)")
+        print(f"+{_maxrss_mb() - base:.1f} MB (baseline {base:.0f} MB)", flush=True)
     finally:
         os.remove(path)
 

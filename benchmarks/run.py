@@ -74,7 +74,8 @@ def main(argv=None) -> None:
     if not a.no_memory and (not a.only or "export" in a.only):
         from .exports import MEM_KINDS, N_ROWS, peak_memory
 
-        print(f"\nExport peak-RSS growth, {N_ROWS:,} rows, one fresh process each (target for the app: < 50 MB):\n")
+        print(f"\nExport peak-RSS growth, the court's newest {N_ROWS:,} cases (or all it has), one fresh process "
+              "each (target for the app: < 50 MB):\n")
         print("| export | peak RSS growth |\n|---|---|")
         for kind in MEM_KINDS:
             print(f"| {kind} | {peak_memory(ctx, kind)} |")
