@@ -12,7 +12,7 @@ mediator, received on, deadline — labels in Chinese, dates as dates.
   (`python -m benchmarks.exports --mem KIND`); the child opens the app and
   the database (and, for the floors, loads the rows, which are their input),
   resets the kernel's peak-RSS mark to the current RSS (`/proc/self/clear_refs`),
-  runs the export once, and prints `ru_maxrss - baseline` in MB: the growth
+  runs the export once, and prints the peak (VmHWM) minus that baseline in MB: the growth
   of the process's peak resident set caused by the export itself. Target for
   the app: < 50 MB.
 - `app_export(ctx, path)`: THE HOOK for the app's export (issue 7): it
@@ -151,7 +151,21 @@ def peak_memory(ctx: Context, kind: str) -> str:
 
 
 def _maxrss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+    """This process's peak RSS in MB: VmHWM on Linux.
+
+    Not `getrusage().ru_maxrss` there: after fork+exec it is at least the
+    *parent's* peak (the kernel carries the old mm's high-water mark into the
+    child's signal struct), so a child of a big harness reads the harness's
+    peak, and `clear_refs` cannot reset that part.
+    """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux, bytes on macOS
 
 
 def _reset_peak() -> float:
@@ -159,8 +173,8 @@ def _reset_peak() -> float:
 
     Loading the rows peaks above where the process settles (temporary result
     rows), and that peak would hide the export's own growth. On Linux, writing
-    5 to /proc/self/clear_refs resets the peak (VmHWM, which `ru_maxrss`
-    reports) to the current RSS. Elsewhere the baseline is the peak so far.
+    5 to /proc/self/clear_refs resets the peak (VmHWM) to the current RSS.
+    Elsewhere the baseline is the peak so far.
     """
     import gc
 
