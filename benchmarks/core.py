@@ -1,0 +1,113 @@
+"""The harness: `Bench` entries, the shared context, interleaved timing and the table.
+
+An area module (`benchmarks/cases.py`, `documents.py`, `exports.py`, ...) has
+`benches(ctx) -> list[Bench]`; `AREAS` lists the modules `run` loads. Each
+entry pairs what the app does (`app_fn`) with the cheapest way to get the same
+result (`floor_fn`); both run in this process against the same database, warm,
+alternating app/floor and floor/app, and the table shows the medians.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import sqlalchemy as sa
+
+AREAS = ["benchmarks.cases", "benchmarks.documents", "benchmarks.exports"]
+
+
+class Skip(Exception):
+    """An entry that cannot run here (say why): printed, not failed."""
+
+
+@dataclass
+class Bench:
+    name: str
+    app_fn: Callable[[], Any]
+    floor_fn: Callable[[], Any]
+    target_ratio: Optional[float]
+    #: operations per timed call (the table shows time per operation)
+    inner: int = 1
+    #: cap on repeats for slow entries (exports)
+    max_repeat: Optional[int] = None
+    #: one untimed call of each side first (off for entries that take seconds)
+    warmup: bool = True
+
+
+@dataclass
+class Result:
+    bench: Bench
+    app_ms: list[float] = field(default_factory=list)
+    floor_ms: list[float] = field(default_factory=list)
+    skipped: Optional[str] = None
+
+    @property
+    def app(self) -> float:
+        return statistics.median(self.app_ms)
+
+    @property
+    def floor(self) -> float:
+        return statistics.median(self.floor_ms)
+
+    @property
+    def ratio(self) -> float:
+        return self.app / self.floor if self.floor else float("inf")
+
+    @property
+    def met(self) -> Optional[bool]:
+        if self.bench.target_ratio is None:
+            return None
+        return self.ratio <= self.bench.target_ratio
+
+
+@dataclass
+class Context:
+    """What the entries share: the database, a floor connection, the app and a logged-in client."""
+
+    url: str
+    app: Any
+    client: Any
+    engine: sa.Engine
+    conn: sa.Connection
+    court_id: int
+    repeat: int
+    is_sqlite: bool
+
+
+def _timed(fn: Callable[[], Any], inner: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - t0) * 1000 / inner
+
+
+def measure(bench: Bench, repeat: int) -> Result:
+    """One warm-up call each, then `repeat` rounds alternating which side goes first."""
+    result = Result(bench)
+    try:
+        if bench.warmup:
+            bench.app_fn()
+            bench.floor_fn()
+        n = min(repeat, bench.max_repeat or repeat)
+        for i in range(n):
+            sides = [(bench.app_fn, result.app_ms), (bench.floor_fn, result.floor_ms)]
+            for fn, out in (sides if i % 2 == 0 else sides[::-1]):
+                out.append(_timed(fn, bench.inner))
+    except Skip as exc:
+        result.skipped = str(exc)
+    return result
+
+
+def table(results: list[Result]) -> str:
+    lines = ["| benchmark | app ms | floor ms | ratio | target | met |", "|---|---:|---:|---:|---:|---|"]
+    for r in results:
+        if r.skipped:
+            lines.append(f"| {r.bench.name} | — | — | — | "
+                         f"{'≤ %.1f×' % r.bench.target_ratio if r.bench.target_ratio else '—'} | skipped: {r.skipped} |")
+            continue
+        target = f"≤ {r.bench.target_ratio:.1f}×" if r.bench.target_ratio else "—"
+        met = {True: "yes", False: "**no**", None: "—"}[r.met]
+        lines.append(f"| {r.bench.name} | {r.app:,.1f} | {r.floor:,.1f} | {r.ratio:.2f}× | {target} | {met} |")
+    return "\n".join(lines)
