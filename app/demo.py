@@ -176,6 +176,7 @@ def seed_demo() -> None:
         ensure_account(phone, name, [role], password=DEMO_PASSWORD)
     _admin()
     db.session.flush()
+    seed_demo_history()
     seed_demo_cases()
     seed_demo_disputes()
 
@@ -229,7 +230,8 @@ def seed_demo_cases() -> None:
 
     chaoyang = _get(Court, code="京0105")
     haidian = _get(Court, code="京0108")
-    if db.session.scalar(sa.select(Case.id).where(Case.court_id == chaoyang.id).limit(1)) is not None:
+    if db.session.scalar(sa.select(Case.id).where(Case.court_id == chaoyang.id,
+                                                  Case.source != CaseSource.HISTORICAL).limit(1)) is not None:
         return
     cy_admin = _get(CourtStaff, phone="13800000001")
     hd_admin = _get(CourtStaff, phone="13800000011")
@@ -322,3 +324,55 @@ def seed_demo_disputes() -> None:
     handed = grassroots.record(unit, unit.liaison_user_id, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解",
                                "电话沟通未果", people)
     grassroots.hand_off(handed, unit.liaison_user_id)
+
+
+def seed_demo_history() -> None:
+    """A year of concluded 朝阳 cases (新增历史案件), so the report and the dashboard have a past (issue 7).
+
+    Deterministic; parties are invented people, not the demo accounts. Seeded
+    before the other demo cases, so lists (newest first) open on those.
+    """
+    import random
+
+    from .enums import CaseSource, CaseStatus, TerminationReason
+    from .models import Case
+    from .workflows.case_lifecycle import refresh_deadline
+
+    chaoyang = _get(Court, code="京0105")
+    if db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+            Case.court_id == chaoyang.id, Case.source == CaseSource.HISTORICAL)) > 1:
+        return  # seeded before (the one other historical case comes with seed_demo_cases)
+    rng = random.Random(2026)
+    chen = _get(Mediator, phone="13900000001")
+    liu = _get(Mediator, phone="13900000002")
+    commercial = _get(Organisation, name="朝阳区商事调解中心")
+    # causes the other demo cases do not use, so tests that look cases up by cause stay exact
+    causes = ["追索劳动报酬纠纷", "相邻关系纠纷", "赡养纠纷", "物权保护纠纷", "储蓄存款合同纠纷", "提供劳务者受害责任纠纷"]
+    surnames, given = "王李张刘陈杨赵黄周吴", ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇"]
+    today = dt.date.today()
+    serial = 0
+    for months_ago in range(11, 0, -1):
+        for _n in range(rng.randint(3, 6)):
+            serial += 1
+            days_ago = months_ago * 30 + rng.randint(0, 25)
+            names = [rng.choice(surnames) + rng.choice(given) for _i in range(2)]
+            parties = [("APPLICANT", names[0], f"151{serial:08d}", None, []),
+                       ("RESPONDENT", names[1], f"152{serial:08d}", None, [])]
+            case = _demo_case(chaoyang, rng.choice(causes), parties, days_ago=days_ago,
+                              source=CaseSource.HISTORICAL, summary="历史案件补录。", plan="按调解协议履行。")
+            who = rng.random()
+            if who < 0.5:
+                case.mediator = chen
+            elif who < 0.8:
+                case.mediator = liu
+            else:
+                case.organisation = commercial
+            ended = rng.random() < 0.7
+            case.status = CaseStatus.ENDED if ended else CaseStatus.TERMINATED
+            if not ended:
+                case.termination_reason = rng.choice([TerminationReason.TOO_FAR_APART,
+                                                      TerminationReason.REFUSES_MEDIATION])
+            closed_on = min(case.received_on + dt.timedelta(days=rng.randint(3, 40)), today)
+            case.closed_at = dt.datetime.combine(closed_on, dt.time(16, 30))
+            refresh_deadline(case)
+    db.session.flush()

@@ -394,6 +394,8 @@ class Case(Model):
     __audited__ = True
     __table_args__ = (
         sa.Index("ix_case_court_type_status", "court_id", "case_type", "status"),
+        # a case list: one court's cases of one type, newest first, without a sort
+        sa.Index("ix_case_court_type_id", "court_id", "case_type", "id"),
         # covers every statistics query: the court and period seek, the group keys and
         # the columns the figures read, so a report never touches the table (SPEC §6)
         sa.Index("ix_case_report", "court_id", "received_on", "case_type", "status", "mediator_id",

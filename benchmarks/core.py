@@ -15,7 +15,7 @@ from typing import Any, Callable, Optional
 
 import sqlalchemy as sa
 
-AREAS = ["benchmarks.cases", "benchmarks.documents", "benchmarks.exports"]
+AREAS = ["benchmarks.cases", "benchmarks.reports", "benchmarks.documents", "benchmarks.exports"]
 
 
 class Skip(Exception):

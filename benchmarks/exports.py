@@ -1,12 +1,13 @@
-"""Case export of 100k rows: the floors, the memory method, and the hook for the app's export.
+"""The 报表明细 export of 100k case rows: the app's export vs the floors, and the memory method.
 
-Rows are the court's 100,000 newest cases with the columns `export_cases`
-(app/views/cases.py) writes: number, type, court, cause, parties, status,
-mediator, received on, deadline — labels in Chinese, dates as dates.
+Rows are the court's newest ~100,000 cases as `app.exports.detail_select`
+returns them for 收案数 of a report (13 columns: numbers, type, court, cause,
+parties, amount, mediator, organisation, status, received, closed, deadline).
 
-- `floor_xlsxwriter(rows, path)`: xlsxwriter `constant_memory`, typed writes
-  (`write_string` / `write_datetime` / `write_blank`), the same rows. The
-  target for the app's export is ≤ 1.2× this.
+- `app_export(ctx, path)`: what the background job does — the query read in
+  keyset batches and `app.exports.write_cases` (constant memory).
+- `floor_xlsxwriter(rows, path)`: the same rows, fetched beforehand, written by
+  xlsxwriter `constant_memory` with typed writes. Target: app ≤ 1.2× this.
 - `floor_csv(rows, path)`: the `csv` module, utf-8-sig: the floor of any export.
 - `peak_memory(ctx, kind)`: runs one export in a fresh interpreter
   (`python -m benchmarks.exports --mem KIND`); the child opens the app and
@@ -15,16 +16,12 @@ mediator, received on, deadline — labels in Chinese, dates as dates.
   runs the export once, and prints the peak (VmHWM) minus that baseline in MB: the growth
   of the process's peak resident set caused by the export itself. Target for
   the app: < 50 MB.
-- `app_export(ctx, path)`: THE HOOK for the app's export (issue 7): it
-  imports `app.exports`; until that module exists the entry is skipped with a
-  note.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import datetime as dt
-import importlib
 import os
 import resource
 import subprocess
@@ -33,85 +30,93 @@ import tempfile
 
 import sqlalchemy as sa
 
-from .core import Bench, Context, Skip
+from .core import Bench, Context
 
 N_ROWS = 100_000
-HEADERS = ["调解案号", "案件类型", "法院", "案由", "当事人", "状态", "调解员", "收案日期", "截止日期"]
-ROWS_SQL = """
-SELECT c.number, c.case_type, ct.name AS court, c.cause, c.party_names, c.status,
-       m.name AS mediator_name, m.phone AS mediator_phone, c.received_on, c.deadline
-FROM mediation_case c
-JOIN court ct ON ct.id = c.court_id
-LEFT JOIN mediator m ON m.id = c.mediator_id
-WHERE c.court_id = :court
-ORDER BY c.id DESC
-LIMIT :n
-"""
 
 
-def _labels(app) -> tuple[dict, dict]:
-    from app.enums import CaseStatus, CaseType
+def export_request(ctx: Context):
+    """The 报表明细 export of about N_ROWS cases: 收案数 of the court's report for the period that
+    holds its newest N_ROWS cases (ties on the first day included)."""
+    from app.workflows import statistics as stats
 
-    with app.test_request_context():
-        return ({m.name: m.label for m in CaseType}, {m.name: m.label for m in CaseStatus})
+    cutoff = ctx.conn.execute(sa.text(
+        "SELECT received_on FROM mediation_case WHERE court_id = :c ORDER BY received_on DESC LIMIT 1 OFFSET :n"),
+        {"c": ctx.court_id, "n": N_ROWS - 1}).scalar()
+    start = _day(cutoff) if cutoff else dt.date(2000, 1, 1)
+    q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=dt.date.today())
+    return q, stats.Reach(court_ids=(ctx.court_id,))
 
 
 def _day(v):
     return dt.date.fromisoformat(v) if isinstance(v, str) else v
 
 
-def load_rows(ctx_app, conn, court_id: int, n: int = N_ROWS) -> list[tuple]:
-    types, statuses = _labels(ctx_app)
-    out = []
-    for r in conn.execute(sa.text(ROWS_SQL), {"court": court_id, "n": n}):
-        mediator = f"{r.mediator_name}（{r.mediator_phone}）" if r.mediator_name else None
-        out.append((r.number, types[r.case_type], r.court, r.cause, r.party_names, statuses[r.status], mediator,
-                    _day(r.received_on), _day(r.deadline)))
-    return out
+def load_rows(ctx: Context) -> list[tuple]:
+    """The very rows the app's export writes (its own query), fetched up front: the floors' input."""
+    from app import exports
+
+    q, reach = export_request(ctx)
+    with ctx.app.test_request_context():
+        return [tuple(r) for batch in exports.batches(exports.detail_select(q, reach, "received", None, True))
+                for r in batch]
 
 
-def floor_xlsxwriter(rows: list[tuple], path: str) -> None:
+def _labels(app) -> dict:
+    from app.enums import CaseStatus, CaseType
+
+    with app.test_request_context():
+        return {**{m: str(m.label) for m in CaseType}, **{m: str(m.label) for m in CaseStatus}}
+
+
+def floor_xlsxwriter(rows: list[tuple], path: str, labels: dict) -> None:
+    """xlsxwriter alone, constant memory, typed writes: the same 13 columns, a header row."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(path, {"constant_memory": True, "strings_to_formulas": False})
-    ws = wb.add_worksheet("调解案件")
+    ws = wb.add_worksheet("明细")
     day = wb.add_format({"num_format": "yyyy-mm-dd"})
+    minute = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    money = wb.add_format({"num_format": "#,##0.00"})
     for c, h in enumerate(HEADERS):
         ws.write_string(0, c, h)
     for r, row in enumerate(rows, start=1):
-        for c in range(7):
-            v = row[c]
-            if v is None:
-                ws.write_blank(r, c, None)
-            else:
-                ws.write_string(r, c, v)
-        for c in (7, 8):
-            v = row[c]
-            if v is None:
-                ws.write_blank(r, c, None)
-            else:
-                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), day)
+        for c in (1, 2, 4, 5, 6, 8, 9):
+            if row[c]:
+                ws.write_string(r, c - 1, row[c])
+        ws.write_string(r, 2, labels[row[3]])
+        ws.write_string(r, 9, labels[row[10]])
+        if row[7] is not None:
+            ws.write_number(r, 6, float(row[7]), money)
+        ws.write_datetime(r, 10, dt.datetime.combine(row[11], dt.time()), day)
+        if row[12]:
+            ws.write_datetime(r, 11, row[12], minute)
+        if row[13]:
+            ws.write_datetime(r, 12, dt.datetime.combine(row[13], dt.time()), day)
     wb.close()
 
 
-def floor_csv(rows: list[tuple], path: str) -> None:
+def floor_csv(rows: list[tuple], path: str, labels: dict) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
         w.writerow(HEADERS)
-        w.writerows(rows)
+        for row in rows:
+            w.writerow(row[1:3] + (labels[row[3]],) + row[4:10] + (labels[row[10]],) + row[11:])
+
+
+HEADERS = ["诉前调解案号", "案号", "案件类型", "法院", "案由", "当事人", "标的额（元）", "调解员", "调解组织", "状态",
+           "收案日期", "结案时间", "调解期限"]
 
 
 def app_export(ctx: Context, path: str) -> None:
-    """The app's export of the court's N_ROWS newest cases into `path` (wire it to app.exports)."""
-    try:
-        exports = importlib.import_module("app.exports")  # issue 7: the export module, not written yet
-    except ModuleNotFoundError:
-        raise Skip("app.exports does not exist yet: wire benchmarks.exports.app_export") from None
-    fn = getattr(exports, "export_cases_xlsx", None)
-    if fn is None:
-        raise Skip("app.exports has no export_cases_xlsx: wire benchmarks.exports.app_export")
+    """The app's 报表明细 export, as the background job runs it: its query read in keyset
+    batches, written by `app.exports.write_cases` (title, period, header, typed cells)."""
+    from app import exports
+
+    q, reach = export_request(ctx)
     with ctx.app.test_request_context():
-        fn(court_id=ctx.court_id, limit=N_ROWS, path=path)
+        stmt = exports.detail_select(q, reach, "received", None, all_rows=True)
+        exports.write_cases(path, "报表明细：合计 · 收案数", [exports.period_text(q)], exports.batches(stmt))
 
 
 def _tmp(suffix: str) -> str:
@@ -121,16 +126,15 @@ def _tmp(suffix: str) -> str:
 
 
 def benches(ctx: Context) -> list[Bench]:
-    rows = load_rows(ctx.app, ctx.conn, ctx.court_id)
-    if len(rows) < N_ROWS:
-        print(f"note: the court has {len(rows):,} cases; exports use all of them")
+    rows = load_rows(ctx)
+    labels = _labels(ctx.app)
     xlsx, xlsx2, csv_path = _tmp(".xlsx"), _tmp(".xlsx"), _tmp(".csv")
     n = f"{len(rows) // 1000}k"
     return [
-        Bench(f"export {n} rows: app (app.exports) vs xlsxwriter", lambda: app_export(ctx, xlsx),
-              lambda: floor_xlsxwriter(rows, xlsx2), 1.2, max_repeat=3, warmup=False),
-        Bench(f"export {n} rows: xlsxwriter floor vs CSV floor", lambda: floor_xlsxwriter(rows, xlsx),
-              lambda: floor_csv(rows, csv_path), None, max_repeat=3, warmup=False),
+        Bench(f"export {n} rows: app (query + app.exports) vs xlsxwriter", lambda: app_export(ctx, xlsx),
+              lambda: floor_xlsxwriter(rows, xlsx2, labels), 1.2, max_repeat=3, warmup=False),
+        Bench(f"export {n} rows: xlsxwriter floor vs CSV floor", lambda: floor_xlsxwriter(rows, xlsx, labels),
+              lambda: floor_csv(rows, csv_path, labels), None, max_repeat=3, warmup=False),
     ]
 
 
@@ -197,16 +201,13 @@ def _mem_child(kind: str, url: str, court_id: int) -> None:
             with ctx.app.app_context():
                 ctx.conn.execute(sa.text("SELECT 1"))
             base = _reset_peak()
-            try:
-                app_export(ctx, path)
-            except Skip as exc:
-                print(f"skipped: {exc}")
-                return
+            app_export(ctx, path)
         else:
-            rows = load_rows(ctx.app, ctx.conn, court_id)
+            rows = load_rows(ctx)
+            labels = _labels(ctx.app)
             print(f"{len(rows):,} rows")
             base = _reset_peak()
-            (floor_xlsxwriter if kind == "xlsxwriter" else floor_csv)(rows, path)
+            (floor_xlsxwriter if kind == "xlsxwriter" else floor_csv)(rows, path, labels)
         print(f"+{_maxrss_mb() - base:.1f} MB (baseline {base:.0f} MB)", flush=True)
     finally:
         os.remove(path)

@@ -7,6 +7,7 @@ out in Chinese document style: A4, 宋体 title, 仿宋 body, 28 pt line spacing
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import os
 
@@ -138,11 +139,17 @@ def render_lines(doc, lines) -> None:
             _paragraph(doc, line.strip())
 
 
+@functools.lru_cache(maxsize=8)
+def _environment(folder: str) -> Environment:
+    """One environment per template folder: Jinja then compiles a template once and
+    recompiles it only when the file changes (FileSystemLoader checks the mtime)."""
+    return Environment(loader=FileSystemLoader(folder), undefined=StrictUndefined, autoescape=False,
+                       keep_trailing_newline=True)
+
+
 def render_agreement(ctx: dict, template_path: str | None = None) -> bytes:
     path = template_path or DEFAULT_TEMPLATE
-    env = Environment(loader=FileSystemLoader(os.path.dirname(path)), undefined=StrictUndefined,
-                      autoescape=False, keep_trailing_newline=True)
-    text = env.get_template(os.path.basename(path)).render(**ctx)
+    text = _environment(os.path.dirname(path)).get_template(os.path.basename(path)).render(**ctx)
     doc = new_document()
     render_lines(doc, text.splitlines())
     buf = io.BytesIO()

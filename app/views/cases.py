@@ -13,6 +13,7 @@ import io
 
 import sqlalchemy as sa
 import xlsxwriter
+from sqlalchemy import orm
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
@@ -111,6 +112,14 @@ CASE_LABELS = {
 
 #: lists count at most this many cases (see CappedSQLAInterface)
 COUNT_CAP = 10_000
+#: what a case list shows of a case's relations: one IN query each for the page's rows
+LIST_LOAD = (
+    orm.lazyload("*"),
+    orm.selectinload(Case.court),
+    orm.selectinload(Case.mediator),
+    orm.selectinload(Case.organisation),
+    orm.selectinload(Case.grassroots_unit),
+)
 
 LIST_COLUMNS = ["number", "cause", "party_names", "status", "mediator", "organisation", "received_on", "deadline"]
 SEARCH_COLUMNS = ["status", "number", "party_names", "mediator", "received_on", "cause"]
@@ -138,7 +147,7 @@ def export_cases(cases: list[Case], title: str):
 class _CaseListView(ScopedModelView):
     """A court's case list of one type; the detail page is /case/<id>."""
 
-    datamodel = interface(Case, count_cap=COUNT_CAP)
+    datamodel = interface(Case, count_cap=COUNT_CAP, list_load=LIST_LOAD)
     case_type: CaseType = CaseType.PRE_LITIGATION
     source: CaseSource = CaseSource.COURT
     list_columns = LIST_COLUMNS

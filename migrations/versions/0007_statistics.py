@@ -1,4 +1,4 @@
-"""statistics: report covering index, background export jobs
+"""statistics: report covering index, case list index, background export jobs
 
 Revision ID: 0007_statistics
 Revises: 0006_after_mediation
@@ -38,6 +38,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_export_job_user_id'), ['user_id'], unique=False)
 
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
+        batch_op.create_index('ix_case_court_type_id', ['court_id', 'case_type', 'id'], unique=False)
         batch_op.create_index('ix_case_report', ['court_id', 'received_on', 'case_type', 'status', 'mediator_id', 'organisation_id', 'closed_at', 'deadline'], unique=False)
 
 
@@ -45,6 +46,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('mediation_case', schema=None) as batch_op:
         batch_op.drop_index('ix_case_report')
+        batch_op.drop_index('ix_case_court_type_id')
 
     with op.batch_alter_table('export_job', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_export_job_user_id'))
