@@ -355,3 +355,28 @@ def test_the_mediator_filter_offers_only_the_courts_roster(app, login_as):
     page = text(login_as("13800000001").get("/cases/pre-litigation/list/"))
     assert "陈静" in page
     assert "杨帆" not in page  # 海淀's mediator
+
+
+def test_the_case_list_has_no_n_plus_one(app, login_as):
+    """A list page costs the same statements for 20 rows as for 50 (relations load once per page)."""
+    from sqlalchemy import event
+
+    c = login_as("13800000001")
+
+    def statements(url):
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert c.get(url).status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return seen
+
+    small = statements("/cases/pre-litigation/list/?psize_PreLitigationCaseView=20")
+    large = statements("/cases/pre-litigation/list/?psize_PreLitigationCaseView=50")
+    assert len(small) == len(large)
+    page = next(s for s in large if "LIMIT" in s and "mediation_case.number" in s)
+    assert page.count("JOIN") == 0, "the page query joins no relation; each loads once for the page"
