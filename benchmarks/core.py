@@ -41,7 +41,13 @@ class Result:
     bench: Bench
     app_ms: list[float] = field(default_factory=list)
     floor_ms: list[float] = field(default_factory=list)
+    #: of app_ms, the time spent executing SQL (the part that grows with the data)
+    app_sql_ms: list[float] = field(default_factory=list)
     skipped: Optional[str] = None
+
+    @property
+    def app_sql(self) -> float:
+        return statistics.median(self.app_sql_ms) if self.app_sql_ms else float("nan")
 
     @property
     def app(self) -> float:
@@ -76,10 +82,38 @@ class Context:
     is_sqlite: bool
 
 
-def _timed(fn: Callable[[], Any], inner: int) -> float:
+class _SqlClock:
+    """Sums the time of every statement any engine executes (and fetches) while on."""
+
+    def __init__(self):
+        self.on = False
+        self.total = 0.0
+        self._start = 0.0
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._before)
+        sa.event.listen(sa.engine.Engine, "after_cursor_execute", self._after)
+
+    def _before(self, *args):
+        if self.on:
+            self._start = time.perf_counter()
+
+    def _after(self, *args):
+        if self.on:
+            self.total += time.perf_counter() - self._start
+
+
+SQL_CLOCK = _SqlClock()
+
+
+def _timed(fn: Callable[[], Any], inner: int, sql_out: Optional[list] = None) -> float:
+    SQL_CLOCK.total, SQL_CLOCK.on = 0.0, sql_out is not None
     t0 = time.perf_counter()
-    for _ in range(inner):
-        fn()
+    try:
+        for _ in range(inner):
+            fn()
+    finally:
+        SQL_CLOCK.on = False
+    if sql_out is not None:
+        sql_out.append(SQL_CLOCK.total * 1000 / inner)
     return (time.perf_counter() - t0) * 1000 / inner
 
 
@@ -92,22 +126,24 @@ def measure(bench: Bench, repeat: int) -> Result:
             bench.floor_fn()
         n = min(repeat, bench.max_repeat or repeat)
         for i in range(n):
-            sides = [(bench.app_fn, result.app_ms), (bench.floor_fn, result.floor_ms)]
-            for fn, out in (sides if i % 2 == 0 else sides[::-1]):
-                out.append(_timed(fn, bench.inner))
+            sides = [(bench.app_fn, result.app_ms, result.app_sql_ms), (bench.floor_fn, result.floor_ms, None)]
+            for fn, out, sql_out in (sides if i % 2 == 0 else sides[::-1]):
+                out.append(_timed(fn, bench.inner, sql_out))
     except Skip as exc:
         result.skipped = str(exc)
     return result
 
 
 def table(results: list[Result]) -> str:
-    lines = ["| benchmark | app ms | floor ms | ratio | target | met |", "|---|---:|---:|---:|---:|---|"]
+    lines = ["| benchmark | app ms | of which SQL execute | floor ms | ratio | target | met |",
+             "|---|---:|---:|---:|---:|---:|---|"]
     for r in results:
         if r.skipped:
-            lines.append(f"| {r.bench.name} | — | — | — | "
+            lines.append(f"| {r.bench.name} | — | — | — | — | "
                          f"{'≤ %.1f×' % r.bench.target_ratio if r.bench.target_ratio else '—'} | skipped: {r.skipped} |")
             continue
         target = f"≤ {r.bench.target_ratio:.1f}×" if r.bench.target_ratio else "—"
         met = {True: "yes", False: "**no**", None: "—"}[r.met]
-        lines.append(f"| {r.bench.name} | {r.app:,.1f} | {r.floor:,.1f} | {r.ratio:.2f}× | {target} | {met} |")
+        lines.append(f"| {r.bench.name} | {r.app:,.1f} | {r.app_sql:,.1f} | {r.floor:,.1f} | {r.ratio:.2f}× | "
+                     f"{target} | {met} |")
     return "\n".join(lines)

@@ -55,11 +55,12 @@ def _day(v):
 def load_rows(ctx: Context) -> list[tuple]:
     """The very rows the app's export writes (its own query), fetched up front: the floors' input."""
     from app import exports
+    from app.extensions import db
 
     q, reach = export_request(ctx)
     with ctx.app.test_request_context():
-        return [tuple(r) for batch in exports.batches(exports.detail_select(q, reach, "received", None, True))
-                for r in batch]
+        stmt = exports.detail_select(q, reach, "received", None, all_rows=True).order_by(sa.desc("id"))
+        return [tuple(r) for r in db.session.execute(stmt)]
 
 
 def _labels(app) -> dict:
@@ -115,8 +116,8 @@ def app_export(ctx: Context, path: str) -> None:
 
     q, reach = export_request(ctx)
     with ctx.app.test_request_context():
-        stmt = exports.detail_select(q, reach, "received", None, all_rows=True)
-        exports.write_cases(path, "报表明细：合计 · 收案数", [exports.period_text(q)], exports.batches(stmt))
+        exports.write_cases(path, "报表明细：合计 · 收案数", [exports.period_text(q)],
+                            exports.export_rows(q, reach, "received", None, all_rows=True))
 
 
 def _tmp(suffix: str) -> str:

@@ -351,10 +351,11 @@ def test_case_list_counts_stop_at_the_cap(app, login_as, monkeypatch):
                  ).status_code == 200
 
 
-def test_the_mediator_filter_offers_only_the_courts_roster(app, login_as):
+def test_the_case_list_never_lists_other_courts_mediators(app, login_as):
+    """No roster-wide filter select (FAB #796): 海淀's mediator is nowhere on 朝阳's list."""
     page = text(login_as("13800000001").get("/cases/pre-litigation/list/"))
-    assert "陈静" in page
-    assert "杨帆" not in page  # 海淀's mediator
+    assert "陈静" in page  # a case's mediator column
+    assert "杨帆" not in page
 
 
 def test_the_case_list_has_no_n_plus_one(app, login_as):
