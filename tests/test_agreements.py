@@ -96,8 +96,9 @@ def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app,
                      "被申请人（签字）", "调解员（签字）：陈静", "争议事项：货款金额及支付期限"):
         assert expected in body, expected
     assert agreement.sha256 == hashlib.sha256(agreement.data).hexdigest()
-    run = Document(io.BytesIO(agreement.data)).paragraphs[0].runs[0]
-    assert run.font.name == "宋体" and run.font.bold
+    title = Document(io.BytesIO(agreement.data)).paragraphs[0]
+    assert title.style.name == "协议标题"  # 宋体, bold, centred: a Word style the clerk can change
+    assert title.style.font.name == "宋体" and title.style.font.bold
 
 
 def test_generation_refuses_listing_missing_party_fields(app, login_as):

@@ -13,6 +13,7 @@ import os
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
@@ -89,54 +90,83 @@ def agreement_context(case, content: dict, today: dt.date | None = None) -> dict
     }
 
 
-def _font(run, name: str, size: float, bold: bool = False) -> None:
-    run.font.name = name
-    run.font.size = Pt(size)
-    run.font.bold = bold
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+#: the agreement's paragraph kinds as Word styles: (font, size pt, bold, alignment, first-line indent,
+#: space before pt). A style set once per document, rather than fonts set on every run, is what a
+#: clerk editing the file in Word expects, and it keeps generation near python-docx's open+save.
+STYLES = {
+    "协议正文": ("仿宋", 16.0, False, None, True, 0),
+    "协议标题": ("宋体", 22.0, True, WD_ALIGN_PARAGRAPH.CENTER, False, 0),
+    "协议小标题": ("黑体", 16.0, False, None, True, 0),
+    "协议右对齐": ("仿宋", 16.0, False, WD_ALIGN_PARAGRAPH.RIGHT, False, 0),
+    "协议落款": ("仿宋", 16.0, False, None, False, 12),
+    "签署记录标题": ("宋体", 18.0, True, WD_ALIGN_PARAGRAPH.CENTER, False, 0),
+    "签署记录": ("仿宋", 12.0, False, None, False, 0),
+    "签署记录小字": ("仿宋", 10.0, False, None, False, 0),
+}
 
 
-def _paragraph(doc, text: str, *, font="仿宋", size=16.0, bold=False, align=None, indent=True):
-    para = doc.add_paragraph()
-    fmt = para.paragraph_format
-    fmt.line_spacing = Pt(28)
-    fmt.space_after = Pt(0)
-    if indent:
-        fmt.first_line_indent = Pt(size * 2)
-    if align is not None:
-        para.alignment = align
-    _font(para.add_run(text), font, size, bold)
-    return para
+def _add_styles(doc) -> None:
+    for name, (font, size, bold, align, indent, before) in STYLES.items():
+        style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = doc.styles["Normal"]
+        style.font.name = font
+        style.font.size = Pt(size)
+        style.font.bold = bold
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
+        fmt = style.paragraph_format
+        fmt.line_spacing = Pt(28)
+        fmt.space_after = Pt(0)
+        if before:
+            fmt.space_before = Pt(before)
+        if indent:
+            fmt.first_line_indent = Pt(size * 2)
+        if align is not None:
+            fmt.alignment = align
 
 
-def new_document() -> Document:
+@functools.lru_cache(maxsize=1)
+def _blank() -> bytes:
+    """An empty A4 document with the agreement's page setup and styles, built once."""
     doc = Document()
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    return doc
+    _add_styles(doc)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def new_document() -> Document:
+    return Document(io.BytesIO(_blank()))
+
+
+def _ensure_styles(doc) -> None:
+    """An uploaded .docx being signed has none of our styles: add them."""
+    if "签署记录" not in [s.name for s in doc.styles]:
+        _add_styles(doc)
 
 
 def render_lines(doc, lines) -> None:
     """Lay out template lines; see the template header for the marks."""
+    add = doc.add_paragraph
     for line in lines:
         if not line.strip():
             continue
         if line.startswith("# "):
-            _paragraph(doc, line[2:].strip(), font="宋体", size=22, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
-                       indent=False)
+            add(line[2:].strip(), style="协议标题")
         elif line.startswith("## "):
-            _paragraph(doc, line[3:].strip(), font="黑体", size=16, indent=True)
+            add(line[3:].strip(), style="协议小标题")
         elif line.startswith("> "):
-            _paragraph(doc, line[2:].strip(), align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
+            add(line[2:].strip(), style="协议右对齐")
         elif line.startswith("= "):
-            _paragraph(doc, line[2:].strip(), indent=False).paragraph_format.space_before = Pt(12)
+            add(line[2:].strip(), style="协议落款")
         elif line.strip() == "---":
-            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+            add().add_run().add_break(WD_BREAK.PAGE)
         else:
-            _paragraph(doc, line.strip())
+            add(line.strip(), style="协议正文")
 
 
 @functools.lru_cache(maxsize=8)
@@ -161,12 +191,13 @@ def signature_page(lines: list[dict], images: list[bytes | None], base: bytes | 
     """The signed agreement: the document (when it is .docx) plus a final page
     listing each signature with its image, time and the document hash."""
     doc = Document(io.BytesIO(base)) if base else new_document()
+    _ensure_styles(doc)
     if base:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    _paragraph(doc, "签署记录", font="宋体", size=18, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
+    doc.add_paragraph("签署记录", style="签署记录标题")
     for line, image in zip(lines, images):
-        _paragraph(doc, f"{line['role']}：{line['name']}　签署时间：{line['time']}（UTC）", indent=False, size=12)
-        _paragraph(doc, f"文件SHA-256：{line['sha256']}　IP：{line['ip']}", indent=False, size=10)
+        doc.add_paragraph(f"{line['role']}：{line['name']}　签署时间：{line['time']}（UTC）", style="签署记录")
+        doc.add_paragraph(f"文件SHA-256：{line['sha256']}　IP：{line['ip']}", style="签署记录小字")
         if image:
             doc.add_picture(io.BytesIO(image), width=Cm(5))
     buf = io.BytesIO()
