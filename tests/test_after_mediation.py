@@ -322,15 +322,28 @@ def test_deadlines_are_shown_and_due_applications_listed(app, login_as, ended):
     assert "张三" not in text(login_as(HD_ADMIN).get("/applications/deadlines/list/"))
 
 
-def test_confirmation_numbers_use_tiao_que_and_their_own_sequence(app, login_as, ended, accepted_confirmation):
-    """[FAQ 5.2; SPEC §8] a 司法确认 has its own 调确 number; the 民诉前调 sequence is untouched."""
-    other = make_case(app, status=CaseStatus.ENDED)
+def test_confirmation_numbers_use_tiao_que_and_their_own_sequence(app, accepted_confirmation):
+    """[FAQ 5.2; SPEC §8] a 司法确认 gets its own 调确 number on acceptance, from its own yearly
+    sequence per court; the case keeps its 民诉前调 number."""
+    from app.models import CaseSequence
+
+    year = dt.date.today().year
+    assert accepted_confirmation.number == f"（{year}）京0105民特调确1号"
     with app_ctx(app):
-        case = db.session.get(Case, other)
-        before = case.number
-    first = int(re.search(r"(\d+)号$", accepted_confirmation.number).group(1))
-    assert "民特调确" in accepted_confirmation.number and before is None or "民特调确" not in (before or "")
-    assert first >= 1
+        case = db.session.get(Case, accepted_confirmation.case_id)
+        assert "民诉前调" in case.number
+        seq = db.session.scalar(sa.select(CaseSequence).where(CaseSequence.type_code == "民特调确"))
+        assert seq.last == 1 and seq.year == year
+
+
+def test_deleting_a_case_takes_its_applications_with_it(app, login_as, accepted_confirmation):
+    """SPEC §3.1 删除: the case goes with everything of it; the hand-over stays in 推送记录."""
+    cid = accepted_confirmation.case_id
+    court = login_as(CY_ADMIN)
+    court.post(f"/case/{cid}/do/delete", data={"confirm": "y", "version": get_case(app, cid).version})
+    assert get_case(app, cid) is None and applications(app, cid) == []
+    with app_ctx(app):
+        assert db.session.get(OutboxMessage, accepted_confirmation.outbox_message_id).case_id is None
 
 
 # --- the outbox and the intranet ------------------------------------------------------
@@ -461,13 +474,23 @@ def test_a_party_of_another_case_can_neither_apply_nor_see_results(app, login_as
     # parties read results in their portal, never the court's application page
     assert zhang.get(f"/application/{accepted_confirmation.id}").status_code in (302, 403)
     assert zhang.get("/judicial-confirmations/list/").status_code in (302, 403)
-    # an applicant-less stranger: a party account that is no party of the demo case
+    # consenting again to an application that is past consent changes nothing
+    li = login_as(LI, "PARTY")
+    li.post(f"/portal/after/application/{accepted_confirmation.id}/consent")
+    assert "不在待同意状态" in " ".join(flashes(li))
+    assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
+    # a party of another case can neither consent to nor read an application of 赵一 / 钱二's case
     with app_ctx(app):
         case = db.session.get(Case, stranger_case)
-        own = after_mediation.apply  # noqa: F841 - the workflow is the same for everyone
-    li_other = login_as(LI, "PARTY")
-    assert li_other.post(f"/portal/after/application/{accepted_confirmation.id}/consent").status_code == 302
-    assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
+        other = CourtApplication(case=case, court_id=case.court_id, kind=ApplicationKind.JUDICIAL_CONFIRMATION,
+                                 status=ApplicationStatus.AWAITING_CONSENT, applicant_name="赵一", applied_via="party")
+        db.session.add(other)
+        db.session.commit()
+        other_id = other.id
+    assert zhang.post(f"/portal/after/application/{other_id}/consent").status_code == 404
+    assert zhang.post(f"/portal/after/application/{other_id + 999}/consent").status_code == 404
+    with app_ctx(app):
+        assert db.session.get(CourtApplication, other_id).consents == []
 
 
 def test_role_matrix_for_the_new_screens(app, login_as, accepted_confirmation):

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..models import Case, Court, CourtApplication, SimulatedIntranetInbox, utcnow
 from ..roles import Portal
 from ..security import active_portal, current_scope
-from ..workflows import DomainError, after_mediation
+from ..workflows import after_mediation
 from ..workflows.after_mediation import Applicant
 from ..workflows.agreements import signer_identities
 from .base import Button, ScopedModelView, interface, minutes, run_step, scoped
