@@ -521,3 +521,40 @@ def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended
         application = db.session.get(CourtApplication, accepted_confirmation.id)
         with pytest.raises(DomainError):
             after_mediation.accept(application, court_actor(HD_ADMIN), None)
+
+
+def test_case_management_links_to_the_mediation_document_applications(login_as):
+    """[FAQ 3.4] 案件管理 › 申请出具调解书."""
+    html = text(login_as(CY_ADMIN).get("/cases/pre-litigation/list/"))
+    assert "/mediation-documents/list/?_flt_0_status=PENDING" in html
+
+
+def test_the_http_intranet_adapter_posts_the_hand_over_as_json(app, accepted_confirmation):
+    """COURT_INTRANET=http: the worker posts JSON with the message id; a failing URL is retried."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(202)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    app.config.update(COURT_INTRANET="http", COURT_INTRANET_URL=f"http://127.0.0.1:{server.server_port}/in")
+    try:
+        assert run_worker(app)["sent"] == 1
+    finally:
+        server.server_close()
+    [body] = received
+    assert body["message_id"] == accepted_confirmation.outbox_message.message_id
+    assert body["topic"] == "intranet.confirmation" and body["number"] == accepted_confirmation.number
+    message = applications(app, accepted_confirmation.case_id)[0].outbox_message
+    assert message.status is OutboxStatus.SENT and message.acknowledged_at is None  # the receipt comes by API
