@@ -75,6 +75,11 @@ SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_MIN_INTERVAL_SECONDS = 60
 SMS_CODE_MAX_PER_HOUR = 5
 
+# Outside systems (app/outbox.py): "local" is the stand-in inside this app, "http" posts JSON.
+MINISTRY_PLATFORM = os.environ.get("MINISTRY_PLATFORM", "local")
+COURT_INTRANET = os.environ.get("COURT_INTRANET", "local")
+COURT_INTRANET_URL = os.environ.get("COURT_INTRANET_URL") or None
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -43,7 +43,8 @@ def register(app: Flask) -> None:
     @click.option("--once", is_flag=True, help="Deliver what is due once and exit (cron, tests).")
     @click.option("--interval", default=5.0, help="Seconds between rounds.")
     def worker(once: bool, interval: float) -> None:
-        """Deliver the outbox to the ministry platforms, with retries and back-off; write queued exports."""
+        """Deliver the outbox to the ministry platforms and the court intranet, with retries and back-off;
+        write queued exports."""
         import time
 
         from .exports import run_due_jobs
@@ -75,6 +76,27 @@ def register(app: Flask) -> None:
             raise click.ClickException(f"unknown ministry {ministry_code}")
         key = "mk_" + secrets.token_urlsafe(32)
         db.session.add(MinistryApiKey(ministry_id=ministry.id, key_hash=hash_key(key)))
+        db.session.commit()
+        click.echo(key)
+
+    @app.cli.command("intranet-api-key")
+    @click.argument("court_code", required=False)
+    def intranet_api_key(court_code: str | None) -> None:
+        """Create a result-API key for the court intranet (one court, or every court); shown once."""
+        import secrets
+
+        import sqlalchemy as sa
+
+        from .models import Court, IntranetApiKey
+        from .views.ministry_api import hash_key
+
+        court = None
+        if court_code:
+            court = db.session.scalar(sa.select(Court).where(Court.code == court_code))
+            if court is None:
+                raise click.ClickException(f"unknown court {court_code}")
+        key = "ik_" + secrets.token_urlsafe(32)
+        db.session.add(IntranetApiKey(court_id=court.id if court else None, key_hash=hash_key(key)))
         db.session.commit()
         click.echo(key)
 

@@ -179,6 +179,7 @@ def seed_demo() -> None:
     seed_demo_history()
     seed_demo_cases()
     seed_demo_disputes()
+    seed_demo_after_mediation()
 
 
 def _demo_case(court, cause, parties, case_type=None, days_ago=0, source=None, intranet_number=None,
@@ -375,4 +376,53 @@ def seed_demo_history() -> None:
             closed_on = min(case.received_on + dt.timedelta(days=rng.randint(3, 40)), today)
             case.closed_at = dt.datetime.combine(closed_on, dt.time(16, 30))
             refresh_deadline(case)
+    db.session.flush()
+
+
+# A 1×1 PNG: the demo's hand-drawn signatures.
+_DEMO_SIGNATURE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082")
+DEMO_INTRANET_KEY = "ik_demo_intranet_2026"
+
+
+def seed_demo_after_mediation() -> None:
+    """For the after-mediation walkthrough (issue 8): an ended 朝阳 case whose agreement 张三 and
+    李四 signed today (司法确认 is open for 30 days), and the demo intranet API key (README).
+    The terminated case for 在线立案 is 装饰装修合同纠纷 above."""
+    from .enums import CaseStatus, DocumentKind, SignerRole
+    from .models import Case, IntranetApiKey, Signature
+    from .security import Scope
+    from .views.ministry_api import hash_key
+    from .workflows import agreements
+    from .workflows.case_lifecycle import Actor
+
+    if _get(IntranetApiKey, key_hash=hash_key(DEMO_INTRANET_KEY)) is None:
+        db.session.add(IntranetApiKey(court_id=None, key_hash=hash_key(DEMO_INTRANET_KEY)))
+    chaoyang = _get(Court, code="京0105")
+    cause = "房屋租赁合同纠纷"
+    if db.session.scalar(sa.select(Case.id).where(Case.court_id == chaoyang.id, Case.cause == cause)) is not None:
+        return
+    from .enums import AgentType
+
+    cy_admin = _get(CourtStaff, phone="13800000001")
+    chen = _get(Mediator, phone="13900000001")
+    court = Actor(cy_admin.user_id, Scope(portal=None, court_id=chaoyang.id, is_court_admin=True,
+                                          staff_id=cy_admin.id))
+    mediator = Actor(chen.user_id, Scope(portal=None, mediator_id=chen.id), chen.organisation_id)
+    case = _demo_case(chaoyang, cause, [
+        ("APPLICANT", "张三", "13500000001", "110105198001010013", [(AgentType.SPECIAL, "王律师", "13500000003")]),
+        ("RESPONDENT", "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")]),
+    ], summary="双方因房屋租金及押金退还发生争议。", plan="被申请人退还押金，申请人放弃违约金。")
+    _act(case, "assign", court, mediator_id=chen.id)
+    agreement = agreements.generate(case, {"terms": "一、李四于2026年12月31日前退还张三押金人民币一万元。\n"
+                                                     "二、张三放弃其他请求。"}, chen.user_id)
+    db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=chen.id,
+                             signer_name=chen.name, image=_DEMO_SIGNATURE, document_sha256=agreement.sha256))
+    db.session.flush()
+    _act(case, "apply_close", mediator)
+    for phone in ("13500000001", "13500000002"):
+        agreements.party_sign(case, DocumentKind.AGREEMENT, agreement, phone, False, _DEMO_SIGNATURE, None,
+                              "demo")
+    assert case.status is CaseStatus.ENDED
     db.session.flush()

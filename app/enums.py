@@ -31,6 +31,11 @@ class LabelledEnum(enum.Enum):
     def label(self) -> str:
         return str(self.value.label)
 
+    @property
+    def code(self) -> str:
+        """The stored code as a plain string (`str(member.value)` is the label)."""
+        return str.__str__(self.value)
+
     def __str__(self) -> str:
         return self.label
 
@@ -213,7 +218,7 @@ class OutboxStatus(LabelledEnum):
 
 
 class ApplicationKind(LabelledEnum):
-    """After mediation (SPEC §3.3)."""
+    """After mediation [SPEC §3.3; FAQ 3.4–3.6, 3.15, 3.16]."""
 
     JUDICIAL_CONFIRMATION = Choice("confirmation", _l("Judicial confirmation"))
     MEDIATION_DOCUMENT = Choice("mediation_document", _l("Mediation document"))
@@ -221,13 +226,28 @@ class ApplicationKind(LabelledEnum):
 
 
 class ApplicationStatus(LabelledEnum):
+    """An application's way through the court and the intranet (app/workflows/after_mediation.py)."""
+
     AWAITING_CONSENT = Choice("awaiting_consent", _l("Awaiting the other side's consent"))
     PENDING = Choice("pending", _l("To accept"))
     ACCEPTED = Choice("accepted", _l("Accepted"))
     CONFIRMED = Choice("confirmed", _l("Confirmed"))
     REJECTED = Choice("rejected", _l("Rejected"))
-    ISSUED = Choice("issued", _l("Issued"))
+    ISSUED = Choice("issued", _l("Mediation document issued"))
     FILED = Choice("filed", _l("Filed"))
+    WITHDRAWN = Choice("withdrawn", _l("Withdrawn"))
+
+    def label_for(self, kind: "ApplicationKind") -> str:
+        """待受理 is 待立案 for filings [FAQ 3.5]."""
+        if kind is ApplicationKind.FILING and self is ApplicationStatus.PENDING:
+            return str(_l("To file"))
+        return self.label
+
+
+class HandlingPlatform(LabelledEnum):
+    """Where the court handles an accepted application [FAQ 3.4–3.6]: 内网办案系统."""
+
+    INTRANET = Choice("intranet", _l("Intranet case-handling system"))
 
 
 class ExportStatus(LabelledEnum):

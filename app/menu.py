@@ -41,12 +41,29 @@ MENU = [
     Group(_l("Mediation case management"), [
         Group(_l("Pre-litigation delegated mediation"), [
             Leaf(_l("Case management"), "PreLitigationCaseView.list", ("can_list", "PreLitigationCaseView")),
+            Leaf(_l("Applications for a mediation document"), "MediationDocumentView.list",
+                 ("can_list", "MediationDocumentView")),
         ]),
         Leaf(_l("In-litigation mediation"), "InLitigationCaseView.list", ("can_list", "InLitigationCaseView")),
         Leaf(_l("Internet mediation"), "InternetCaseView.list", ("can_list", "InternetCaseView")),
         Leaf(_l("Add historical case"), "HistoricalCaseView.add", ("can_add", "HistoricalCaseView")),
         Leaf(_l("Cases due or overdue"), "DeadlineView.list", ("can_list", "DeadlineView")),
+        Leaf(_l("Applications due or overdue"), "ApplicationDeadlineView.list",
+             ("can_list", "ApplicationDeadlineView")),
     ], icon="fa-balance-scale"),
+    Group(_l("Online judicial confirmation"), [
+        Leaf(_l("Judicial confirmation management"), "JudicialConfirmationView.list",
+             ("can_list", "JudicialConfirmationView")),
+    ], icon="fa-gavel"),
+    Group(_l("Online filing"), [
+        Group(_l("Ordinary civil cases"), [
+            Leaf(_l("To file"), "FilingView.list", ("can_list", "FilingView"), {"_flt_0_status": "PENDING"}),
+        ]),
+    ], icon="fa-file-text-o"),
+    Group(_l("Intranet case-handling system (simulated)"), [
+        Leaf(_l("Simulated intranet case-handling system"), "SimulatedIntranetView.index",
+             ("can_index", "SimulatedIntranetView")),
+    ], icon="fa-exchange"),
     Group(_l("My cases"), [
         Leaf(_l("My cases"), "MyCaseView.list", ("can_list", "MyCaseView")),
     ], icon="fa-briefcase"),

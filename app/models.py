@@ -23,6 +23,7 @@ from .enums import (
     ApplicationKind,
     ApplicationStatus,
     ExportStatus,
+    HandlingPlatform,
     AuditAction,
     CaseSource,
     CaseStatus,
@@ -733,9 +734,18 @@ class OutboxMessage(Model):
     sent_at: Mapped[Optional[dt.datetime]]
     acknowledged_at: Mapped[Optional[dt.datetime]]
     outcome_at: Mapped[Optional[dt.datetime]]
+    #: the court an intranet hand-over goes to (its intranet); None for ministry pushes
+    court_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("court.id", name="fk_outbox_message_court"), index=True)
 
     ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
     case: Mapped[Optional[Case]] = relationship(lazy="joined")
+    court: Mapped[Optional[Court]] = relationship(lazy="joined")
+
+    @property
+    def target(self) -> str:
+        """Which outside system receives it: the topic's first part (ministry, intranet)."""
+        return self.topic.split(".", 1)[0]
 
 
 class MinistryApiKey(Model):
@@ -765,26 +775,156 @@ class InboundMessage(Model):
 
 
 class CourtApplication(_InCase, Model):
-    """司法确认, 出具调解书 or 在线立案 after mediation (SPEC §3.3)."""
+    """After mediation: 司法确认, 出具调解书 or 在线立案 of one case [SPEC §3.3, §8].
+
+    `status` changes only in app/workflows/after_mediation.py. `number` is the
+    司法确认's own 调确 number (given on acceptance); `result_number` is what the
+    intranet returned (the ruling's number, the 民初 number of a filing, the
+    调解书's number). The clocks (SPEC §8): `accept_deadline` runs from the day
+    the application became 待受理, `ruling_deadline` from acceptance; both are
+    empty until their clock starts.
+    """
 
     __tablename__ = "court_application"
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[ApplicationKind] = mapped_column(db_enum(ApplicationKind, "application_kind"))
-    status: Mapped[ApplicationStatus] = mapped_column(db_enum(ApplicationStatus, "application_status"))
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="CASCADE", name="fk_court_application_case"), index=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id", name="fk_court_application_court"),
+                                          index=True)
+    kind: Mapped[ApplicationKind] = mapped_column(db_enum(ApplicationKind, "application_kind"), index=True)
+    status: Mapped[ApplicationStatus] = mapped_column(db_enum(ApplicationStatus, "application_status"),
+                                                      index=True)
     number: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    applicant_party_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("case_party.id", ondelete="SET NULL", name="fk_court_application_party"))
+    applicant_name: Mapped[str] = mapped_column(sa.String(100))
+    #: who submitted it: the party, its agent, the mediator on the party's behalf [FAQ 3.15], or the court (转在线立案)
+    applied_by_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("ab_user.id", name="fk_court_application_applied_by"))
+    applied_via: Mapped[str] = mapped_column(sa.String(16))
     applied_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    pending_since: Mapped[Optional[dt.date]]
+    accept_deadline: Mapped[Optional[dt.date]] = mapped_column(index=True)
+    ruling_deadline: Mapped[Optional[dt.date]] = mapped_column(index=True)
+    #: 在线立案: the filing information completed by the plaintiff or the court [FAQ 3.5, 3.16]
+    claims: Mapped[Optional[str]] = mapped_column(sa.Text)
+    facts: Mapped[Optional[str]] = mapped_column(sa.Text)
+    handling_platform: Mapped[Optional[HandlingPlatform]] = mapped_column(
+        db_enum(HandlingPlatform, "handling_platform"))
+    accepted_at: Mapped[Optional[dt.datetime]]
+    accepted_by_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("ab_user.id", name="fk_court_application_accepted_by"))
+    outbox_message_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("outbox_message.id", ondelete="SET NULL", name="fk_court_application_outbox"))
     decided_at: Mapped[Optional[dt.datetime]]
-    accept_deadline: Mapped[Optional[dt.date]]
-    ruling_deadline: Mapped[Optional[dt.date]]
+    result_number: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    result_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1)
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(lazy="joined")
+    court: Mapped[Court] = relationship(lazy="joined")
+    applicant_party: Mapped[Optional[CaseParty]] = relationship()
+    outbox_message: Mapped[Optional[OutboxMessage]] = relationship(lazy="joined")
+    consents: Mapped[list["ApplicationConsent"]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ApplicationConsent.id", lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
-    def audit_case_id(self) -> int:
-        return self.case_id
+    def status_label(self) -> str:
+        return self.status.label_for(self.kind)
+
+    def __str__(self) -> str:
+        return self.number or f"{self.kind.label}#{self.id}"
+
+
+class ApplicationConsent(Model):
+    """One party's consent to a joint 司法确认 application (CPL art 205) [FAQ 3.15]."""
+
+    __tablename__ = "application_consent"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("application_id", "party_id", name="uq_application_consent"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("court_application.id", ondelete="CASCADE", name="fk_application_consent_application"),
+        index=True)
+    party_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("case_party.id", ondelete="CASCADE", name="fk_application_consent_party"))
+    agent_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("case_agent.id", ondelete="SET NULL", name="fk_application_consent_agent"))
+    #: party (itself), agent (its special agent), mediator (applied on its behalf)
+    given_via: Mapped[str] = mapped_column(sa.String(16))
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id", name="fk_application_consent_user"))
+    consented_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
+
+    application: Mapped[CourtApplication] = relationship(back_populates="consents")
+    party: Mapped[CaseParty] = relationship(lazy="joined")
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.application.court_id if self.application is not None else None
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.application.case_id if self.application is not None else None
+
+    def __str__(self) -> str:
+        return f"{self.party.name if self.party else ''}"
+
+
+class IntranetApiKey(Model):
+    """The key the court intranet presents to the result API (stored hashed); court None: every court."""
+
+    __tablename__ = "intranet_api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("court.id", name="fk_intranet_api_key_court"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+
+class IntranetResult(Model):
+    """Every receipt or result the intranet sent for a hand-over, once: the replay guard and the trail."""
+
+    __tablename__ = "intranet_result"
+    __table_args__ = (sa.UniqueConstraint("message_id", "kind", name="uq_intranet_result"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the hand-over's outbox message_id
+    message_id: Mapped[str] = mapped_column(sa.String(36))
+    #: receipt | result
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[str] = mapped_column(sa.String(200))
+
+
+class SimulatedIntranetInbox(Model):
+    """The simulated 内网办案系统 (COURT_INTRANET = "local"): what reached it, deduped by message_id.
+
+    It stands for a system outside the platform: the adapter writes here in
+    its own transaction, as a remote receiver would.
+    """
+
+    __tablename__ = "simulated_intranet_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    court_code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deliveries: Mapped[int] = mapped_column(default=1)
+    result: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    returned_at: Mapped[Optional[dt.datetime]]
 
 
 class ExportJob(Model):

@@ -87,6 +87,13 @@ CASE_WORK = {
     "DisputeView": ["can_list", "can_show"],
     "GrassrootsFiguresView": ["can_index"],
     "StatisticsView": ["can_report", "can_export"],
+    # after mediation [FAQ 3.4–3.6]: the court's lists, 受理/立案审查, 转在线立案, the simulated intranet
+    "JudicialConfirmationView": READ,
+    "MediationDocumentView": READ,
+    "FilingView": READ,
+    "ApplicationDeadlineView": READ,
+    "ApplicationDetailView": ["can_detail", "can_decide", "can_apply"],
+    "SimulatedIntranetView": ["can_index", "can_result"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -96,8 +103,14 @@ MEDIATOR_CASE_WORK = {
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
     "DocumentView": ["can_read_documents", "can_write_documents"],
+    # applying on a party's behalf [FAQ 3.15]
+    "ApplicationDetailView": ["can_detail", "can_apply"],
 }
-PORTAL = {"PartyPortalView": ["can_index", "can_read", "can_sign"]}
+PORTAL = {
+    "PartyPortalView": ["can_index", "can_read", "can_sign"],
+    # 申请司法确认 / 出具调解书, 同意, 在线立案 [FAQ 3.15, 3.16]; an agent needs special authorisation (workflow)
+    "PortalApplicationView": ["can_view", "can_apply"],
+}
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
 # act on, and which transition, is decided per case by app/workflows.

@@ -193,8 +193,13 @@ def test_cancel_close_voids_party_signatures_and_continue_deletes_documents(app,
     mediator.post(f"/case/{case_id}/do/resume", data={"version": get_case(app, case_id).version})
     assert get_case(app, case_id).status is CaseStatus.MEDIATING
     with app_ctx(app):
-        for model in (Agreement, Transcript, Signature):
-            assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0, model
+        # this case's documents and signatures (the demo has a signed agreement of its own)
+        agreements_ = sa.select(Agreement.id).where(Agreement.case_id == case_id)
+        transcripts = sa.select(Transcript.id).where(Transcript.case_id == case_id)
+        for model, where in ((Agreement, Agreement.case_id == case_id), (Transcript, Transcript.case_id == case_id),
+                             (Signature, sa.or_(Signature.agreement_id.in_(agreements_),
+                                                Signature.transcript_id.in_(transcripts)))):
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(model).where(where)) == 0, model
 
 
 @pytest.mark.parametrize("name,data,message", [

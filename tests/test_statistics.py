@@ -35,8 +35,11 @@ def _set(app, case_id, **fields):
 
 
 def _apply(app, case_id, kind, status):
+    """An application in `status`, as app/workflows/after_mediation.py leaves it."""
     with app_ctx(app):
-        db.session.add(CourtApplication(case_id=case_id, kind=kind, status=status, applied_at=T(2024, 7, 1)))
+        case = db.session.get(Case, case_id)
+        db.session.add(CourtApplication(case_id=case_id, court_id=case.court_id, kind=kind, status=status,
+                                        applicant_name="赵一", applied_via="party", applied_at=T(2024, 7, 1)))
         db.session.commit()
 
 

@@ -7,6 +7,15 @@ from flask_babel import get_locale
 from ..menu import visible_menu
 from ..security import current_scope
 from .account import HomeView, PasswordResetView, health
+from .after_mediation import (
+    ApplicationDeadlineView,
+    ApplicationDetailView,
+    FilingView,
+    JudicialConfirmationView,
+    MediationDocumentView,
+    PortalApplicationView,
+    SimulatedIntranetView,
+)
 from .api import CaseApi
 from .case_detail import CaseDetailView
 from .documents import DocumentView, PartyPortalView, SigningView
@@ -80,6 +89,13 @@ VIEWS = [
     UnansweredPushView,
     MinistryCaseView,
     StatisticsView,
+    JudicialConfirmationView,
+    MediationDocumentView,
+    FilingView,
+    ApplicationDeadlineView,
+    ApplicationDetailView,
+    PortalApplicationView,
+    SimulatedIntranetView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
@@ -101,6 +117,9 @@ def register(appbuilder) -> None:
     from .ministry_api import bp as ministry_api
 
     app.register_blueprint(ministry_api)
+    from .intranet_api import bp as intranet_api
+
+    app.register_blueprint(intranet_api)
     app.register_error_handler(413, _too_large)
 
     @app.context_processor

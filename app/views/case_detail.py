@@ -29,8 +29,9 @@ from ..models import (
     OrganisationCourt,
     Transcript,
 )
-from ..workflows import DomainError, agreements, case_intake, case_lifecycle
+from ..workflows import DomainError, after_mediation, agreements, case_intake, case_lifecycle
 from ..workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed
+from . import after_mediation as after_mediation_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
 
 
@@ -139,6 +140,8 @@ class CaseDetailView(BaseView):
             mediator_signed=agreements.mediator_signed,
             party_signed=agreements.party_signed,
             PartyRole=PartyRole,
+            after_buttons=after_mediation_views.case_actions(case, actor),
+            applications=after_mediation.applications_of(case),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET", "POST"])

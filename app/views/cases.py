@@ -27,7 +27,7 @@ from ..forms import CreditCode, Mobile, ResidentId
 from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Organisation, Tribunal
 from ..security import Scope, current_scope
 from ..workflows import DomainError, case_intake, case_lifecycle
-from .base import ScopedModelView, ScopeFilter, interface, scoped
+from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .court import xlsx_response
 
 
@@ -224,6 +224,15 @@ class PreLitigationCaseView(_CaseListView):
     list_columns = LIST_COLUMNS[:3] + ["grassroots_unit"] + LIST_COLUMNS[3:]
     add_columns = ["court", "tribunal", "cause", "claim_amount", "summary", "plan"]
     edit_columns = ["tribunal", "cause", "claim_amount", "summary", "plan"]
+
+    def toolbar_buttons(self):
+        """[FAQ 3.4] from 案件管理, the 调解结束 cases whose parties applied for a 调解书."""
+        buttons = super().toolbar_buttons()
+        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
+                "can_list", "MediationDocumentView"):
+            buttons.append(Button(str(_l("Applications for a mediation document")),
+                                  url_for("MediationDocumentView.list", _flt_0_status="PENDING"), "btn-default"))
+        return buttons
 
 
 class InLitigationCaseView(_CaseListView):

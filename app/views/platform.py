@@ -156,28 +156,40 @@ class HolidayView(ScopedModelView):
         return query
 
 
+def topic_label(topic: str) -> str:
+    labels = {
+        "ministry.assign": _("Ministry assignment"),
+        "intranet.confirmation": _("To the intranet: judicial confirmation"),
+        "intranet.mediation_document": _("To the intranet: mediation document"),
+        "intranet.filing": _("To the intranet: online filing"),
+    }
+    return labels.get(topic, topic)
+
+
 class OutboxView(ScopedModelView):
-    """平台后台 › 推送记录: every push to a ministry platform with its delivery state [FAQ 6.3, 6.5]."""
+    """平台后台 › 推送记录: every push to a ministry platform or court intranet with its delivery state
+    and acknowledgement [FAQ 3.4, 3.6, 6.3, 6.5]."""
 
     route_base = "/pushes"
     datamodel = interface(OutboxMessage)
     list_title = _l("Push records")
     show_title = _l("Push record")
     base_permissions = ["can_list", "can_show", "can_resend"]
-    list_columns = ["created_at", "ministry", "case", "topic", "status", "attempts", "last_error", "sent_at",
-                    "acknowledged_at", "outcome_at"]
+    list_columns = ["created_at", "topic", "ministry", "court", "case", "status", "attempts", "last_error",
+                    "sent_at", "acknowledged_at", "outcome_at"]
     show_columns = list_columns + ["message_id", "next_attempt_at", "payload"]
     search_columns = ["status", "created_at"]
     base_order = ("id", "desc")
     label_columns = {
-        "created_at": _l("Time (UTC)"), "ministry": _l("Ministry"), "case": _l("Case"), "topic": _l("Type"),
+        "created_at": _l("Time (UTC)"), "ministry": _l("Ministry"), "court": _l("Court (intranet)"),
+        "case": _l("Case"), "topic": _l("Type"),
         "status": _l("Status"), "attempts": _l("Attempts"), "last_error": _l("Last error"),
         "sent_at": _l("Delivered at"), "acknowledged_at": _l("Acknowledged at"),
         "outcome_at": _l("Outcome received at"), "message_id": _l("Message ID"),
         "next_attempt_at": _l("Next attempt"), "payload": _l("Content"),
     }
 
-    formatters_columns = {"topic": lambda topic: _("Ministry assignment") if topic == "ministry.assign" else topic}
+    formatters_columns = {"topic": lambda topic: topic_label(topic)}
 
     @staticmethod
     def scope_query(query, scope):

@@ -32,8 +32,9 @@ def _bump(court_id: int, type_code: str, year: int) -> int | None:
     return db.session.execute(stmt, execution_options={"synchronize_session": False}).scalar()
 
 
-def next_number(court: Court, case_type: CaseType, year: int) -> str:
-    type_code = case_type.number_code
+def next_number(court: Court, case_type: CaseType | str, year: int) -> str:
+    """The next number of `court` for a case type (its type code) or a type code itself (e.g. 民特调确)."""
+    type_code = case_type if isinstance(case_type, str) else case_type.number_code
     n = _bump(court.id, type_code, year)
     if n is None:
         dialect = db.session.get_bind().dialect.name
