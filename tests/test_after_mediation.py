@@ -296,7 +296,8 @@ def test_court_acceptance_needs_the_handling_platform_and_refusal_a_reason(app, 
     with app_ctx(app):
         rows = db.session.scalars(sa.select(AuditLog).where(AuditLog.entity == "court_application",
                                                             AuditLog.entity_id == doc.id,
-                                                            AuditLog.action == "TRANSITION")).all()
+                                                            AuditLog.action == "TRANSITION")
+                                   .order_by(AuditLog.id)).all()
         assert [r.after["event"] for r in rows] == ["apply", "refuse"]
 
 
