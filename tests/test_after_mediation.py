@@ -562,3 +562,12 @@ def test_the_http_intranet_adapter_posts_the_hand_over_as_json(app, accepted_con
     assert body["topic"] == "intranet.confirmation" and body["number"] == accepted_confirmation.number
     message = applications(app, accepted_confirmation.case_id)[0].outbox_message
     assert message.status is OutboxStatus.SENT and message.acknowledged_at is None  # the receipt comes by API
+
+
+def test_the_portal_offers_only_what_can_be_applied_for_and_says_why_not(app, login_as, accepted_confirmation):
+    """No button that leads to a refusal: a kind already applied for is shown with the reason instead."""
+    zhang = login_as(ZHANG, "PARTY")
+    page = text(zhang.get(f"/portal/after/case/{accepted_confirmation.case_id}"))
+    assert 'data-kind="JUDICIAL_CONFIRMATION"' not in page
+    assert 'data-unavailable="JUDICIAL_CONFIRMATION"' in page and "本案已有司法确认申请" in page
+    assert 'data-kind="MEDIATION_DOCUMENT"' in page

@@ -262,11 +262,12 @@ def case_actions(case: Case, actor) -> list[Button]:
     buttons = []
     if actor.is_mediator_of(case):
         for kind in (K.JUDICIAL_CONFIRMATION, K.MEDIATION_DOCUMENT):
-            if after_mediation.offered(case, kind):
+            if after_mediation.offered(case, kind) and after_mediation.why_not(case, kind) is None:
                 buttons.append(Button(new_label(kind, "mediator"),
                                       url_for("ApplicationDetailView.new", case_id=case.id, kind=kind.name),
                                       "btn-default"))
-    if actor.is_court_staff_of(case) and after_mediation.offered(case, K.FILING):
+    if (actor.is_court_staff_of(case) and after_mediation.offered(case, K.FILING)
+            and after_mediation.why_not(case, K.FILING) is None):
         buttons.append(Button(new_label(K.FILING, "court"),
                               url_for("ApplicationDetailView.new", case_id=case.id, kind=K.FILING.name),
                               "btn-default"))
@@ -309,7 +310,8 @@ class PortalApplicationView(BaseView):
         case, identities, as_agent = self._case(pk)
         my_parties = {p.id for p, _a in identities}
         applications = after_mediation.applications_of(case)
-        offers = [(k, new_label(k, "party")) for k in K if after_mediation.offered(case, k)
+        offers = [(k, new_label(k, "party"), after_mediation.why_not(case, k)) for k in K
+                  if after_mediation.offered(case, k)
                   and (k is not K.FILING or any(p.role.name == "APPLICANT" for p, _a in identities))]
         to_consent = [a for a in applications if a.status is A.AWAITING_CONSENT
                       and any(pid not in {c.party_id for c in a.consents} for pid in my_parties)]

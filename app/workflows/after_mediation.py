@@ -200,6 +200,19 @@ def _no_other(case: Case, kind: K) -> Optional[str]:
     return None
 
 
+def why_not(case: Case, kind: K) -> Optional[str]:
+    """Why `kind` cannot be applied for on this case now, whoever asks (None: it can).
+
+    The screens show an offered kind only when this is None, and the reason
+    beside it otherwise, so nobody is sent to a form that will refuse them.
+    """
+    for guard in (_case_type, _case_state, _window, _no_other):
+        reason = guard(case, kind)
+        if reason:
+            return reason
+    return None
+
+
 def _applicant(case: Case, kind: K, who: Applicant, actor) -> Optional[str]:
     if who.via == "court":
         if kind is not K.FILING:
