@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db
 from ..models import IntranetApiKey
 from ..workflows import DomainError, after_mediation
-from .ministry_api import hash_key
+from .ministry_api import key_from_header
 
 bp = Blueprint("intranet_api", __name__, url_prefix="/api/v1/intranet")
 csrf.exempt(bp)
@@ -73,9 +73,7 @@ def openapi():
 
 @bp.post("/results")
 def results():
-    key = request.headers.get("X-Api-Key", "")
-    api_key = db.session.scalar(sa.select(IntranetApiKey).where(
-        IntranetApiKey.key_hash == hash_key(key), IntranetApiKey.revoked_at.is_(None))) if key else None
+    api_key = key_from_header(IntranetApiKey)
     if api_key is None:
         return _error(401, _("Missing or unknown API key."))
     g.audit_actor_name = f"intranet-api:{api_key.court_id or 'all'}"

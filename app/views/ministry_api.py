@@ -58,6 +58,14 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def key_from_header(model):
+    """The unrevoked key row of `model` matching the request's X-Api-Key, or None."""
+    key = request.headers.get("X-Api-Key", "")
+    if not key:
+        return None
+    return db.session.scalar(sa.select(model).where(model.key_hash == hash_key(key), model.revoked_at.is_(None)))
+
+
 def _error(status: int, reason: str):
     return jsonify(status="error", reason=reason), status
 
@@ -87,9 +95,7 @@ def openapi():
 
 @bp.post("/messages")
 def messages():
-    key = request.headers.get("X-Api-Key", "")
-    api_key = db.session.scalar(sa.select(MinistryApiKey).where(
-        MinistryApiKey.key_hash == hash_key(key), MinistryApiKey.revoked_at.is_(None))) if key else None
+    api_key = key_from_header(MinistryApiKey)
     if api_key is None:
         return _error(401, "missing or unknown API key")
     g.audit_actor_name = f"ministry-api:{api_key.ministry_id}"

@@ -35,6 +35,13 @@ def _reach() -> stats.Reach:
     return reach
 
 
+def _refused(exc: DomainError):
+    """Back to the report with what was wrong with the query."""
+    for error in getattr(exc, "errors", None) or [exc.message]:
+        flash(error, "danger")
+    return redirect(url_for("StatisticsView.report"))
+
+
 def _who() -> str:
     return g.user.first_name or g.user.username
 
@@ -60,7 +67,6 @@ class StatisticsView(BaseView):
         except ValidationFailed as exc:
             for error in exc.errors:
                 flash(error, "danger")
-            start, end = stats.default_period()
             return self._render_report(reach, None, form=request.args)
         return self._render_report(reach, stats.report(q, reach), form=q.args())
 
@@ -90,9 +96,7 @@ class StatisticsView(BaseView):
         try:
             q = stats.parse_query(request.args, reach)
         except ValidationFailed as exc:
-            for error in exc.errors:
-                flash(error, "danger")
-            return redirect(url_for(".report"))
+            return _refused(exc)
         data = exports.report_workbook(stats.report(q, reach), _who())
         return xlsx_response(data, exports.report_filename(q))
 
@@ -124,9 +128,7 @@ class StatisticsView(BaseView):
         try:
             q, figure, key_text, key, all_rows = self._detail_args(reach)
         except DomainError as exc:
-            for error in getattr(exc, "errors", None) or [exc.message]:
-                flash(error, "danger")
-            return redirect(url_for(".report"))
+            return _refused(exc)
         page = max(request.args.get("page", 0, type=int), 0)
         total = exports.detail_count(q, reach, figure, key, all_rows)
         stmt = exports.detail_select(q, reach, figure, key, all_rows).order_by(sa.desc("id"))
@@ -145,9 +147,7 @@ class StatisticsView(BaseView):
         try:
             q, figure, key_text, key, all_rows = self._detail_args(reach)
         except DomainError as exc:
-            for error in getattr(exc, "errors", None) or [exc.message]:
-                flash(error, "danger")
-            return redirect(url_for(".report"))
+            return _refused(exc)
         title = self._detail_title(q, figure, key, all_rows)
         total = exports.detail_count(q, reach, figure, key, all_rows)
         if total <= current_app.config["EXPORT_SYNC_LIMIT"]:
