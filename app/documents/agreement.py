@@ -151,22 +151,28 @@ def _ensure_styles(doc) -> None:
 
 def render_lines(doc, lines) -> None:
     """Lay out template lines; see the template header for the marks."""
-    add = doc.add_paragraph
+    # The style ids, looked up once: python-docx resolves a style given by name or object
+    # by scanning every style of the document for each paragraph (most of the time spent).
+    ids = {name: doc.styles[name].style_id for name in ("协议标题", "协议小标题", "协议右对齐", "协议落款", "协议正文")}
+
+    def add(text: str, style: str) -> None:
+        doc.add_paragraph(text)._p.style = ids[style]
+
     for line in lines:
         if not line.strip():
             continue
         if line.startswith("# "):
-            add(line[2:].strip(), style="协议标题")
+            add(line[2:].strip(), "协议标题")
         elif line.startswith("## "):
-            add(line[3:].strip(), style="协议小标题")
+            add(line[3:].strip(), "协议小标题")
         elif line.startswith("> "):
-            add(line[2:].strip(), style="协议右对齐")
+            add(line[2:].strip(), "协议右对齐")
         elif line.startswith("= "):
-            add(line[2:].strip(), style="协议落款")
+            add(line[2:].strip(), "协议落款")
         elif line.strip() == "---":
-            add().add_run().add_break(WD_BREAK.PAGE)
+            doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         else:
-            add(line.strip(), style="协议正文")
+            add(line.strip(), "协议正文")
 
 
 @functools.lru_cache(maxsize=8)
