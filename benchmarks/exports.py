@@ -5,7 +5,7 @@ returns them for 收案数 of a report (13 columns: numbers, type, court, cause,
 parties, amount, mediator, organisation, status, received, closed, deadline).
 
 - `app_export(ctx, path)`: what the background job does — the query read in
-  keyset batches and `app.exports.write_cases` (constant memory).
+  primary-key batches (`app.exports.CaseRows`) and `app.exports.write_cases` (constant memory).
 - `floor_xlsxwriter(rows, path)`: the same rows, fetched beforehand, written by
   xlsxwriter `constant_memory` with typed writes. Target: app ≤ 1.2× this.
 - `floor_csv(rows, path)`: the `csv` module, utf-8-sig: the floor of any export.
@@ -117,7 +117,7 @@ def app_export(ctx: Context, path: str) -> None:
     q, reach = export_request(ctx)
     with ctx.app.test_request_context():
         exports.write_cases(path, "报表明细：合计 · 收案数", [exports.period_text(q)],
-                            exports.export_rows(q, reach, "received", None, all_rows=True))
+                            exports.CaseRows(q, reach, "received", None, all_rows=True))
 
 
 def _tmp(suffix: str) -> str:

@@ -181,7 +181,7 @@ class StatisticsView(BaseView):
         if total <= current_app.config["EXPORT_SYNC_LIMIT"]:
             buf = io.BytesIO()
             exports.write_cases(buf, title, [exports.period_text(q)],
-                                exports.export_rows(q, reach, figure, key, all_rows))
+                                exports.CaseRows(q, reach, figure, key, all_rows))
             return xlsx_response(buf.getvalue(), f"{title}.xlsx")
         job = exports.start_detail_job(g.user.id, title, q, reach, figure, key_text, total)
         db.session.commit()
