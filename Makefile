@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app run
 PORT   ?= 5000
 
-.PHONY: run test setup translations messages db clean-venv
+.PHONY: run test bench setup translations messages db clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: db
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (issue 7): generates the 1 M-case data set on first use, then prints the table.
+bench: setup
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)
