@@ -19,7 +19,9 @@ from app.models import Case, Court, CourtApplication, ExportJob
 from app.security import Scope
 from app.workflows import statistics as stats
 
-from .case_factory import make_case
+from app.workflows import case_lifecycle
+
+from .case_factory import court_actor, make_case, mediator_actor
 from .conftest import app_ctx, make_app, text
 from .helpers import demo_ids
 
@@ -57,7 +59,8 @@ def cohort(app):
     case("A", E, D(2024, 2, 1), T(2024, 2, 11))            # 陈静: ended, 10 days
     case("B", X, D(2024, 3, 1), T(2024, 3, 21))            # 陈静: terminated, 20 days
     case("C", E, D(2024, 6, 20), T(2024, 7, 5))            # 陈静: ended after the period: mediating at its end
-    case("D", M, D(2024, 4, 1))                            # 陈静: terminated then continued; overdue since 5-01
+    case("D", X, D(2024, 4, 1), T(2024, 4, 20))            # 陈静: terminated, then continued below: mediating
+    case("K", M, D(2024, 4, 10))                           # 陈静: mediating, overdue since 2024-05-10
     case("E", E, D(2024, 5, 1), T(2024, 5, 4), phone="13900000002")       # 刘洋: ended, 3 days, confirmed
     case("F", E, D(2023, 12, 31), T(2024, 1, 5), phone="13900000002")     # received before: not counted
     case("G", X, D(2024, 6, 30), T(2024, 6, 30, 12), phone="13900000002")  # 刘洋: last day, ½ day, filed
@@ -69,10 +72,13 @@ def cohort(app):
     _apply(app, ids["G"], ApplicationKind.FILING, ApplicationStatus.ACCEPTED)
     _apply(app, ids["I"], ApplicationKind.FILING, ApplicationStatus.PENDING)  # not yet sent: not counted
     with app_ctx(app):
+        # 继续调解 of D (SPEC §3.1): it mediates again, its closing undone
+        case_lifecycle.apply(db.session.get(Case, ids["D"]), "resume", mediator_actor())
         # a deleted case leaves every figure (FAQ 3.3: deletion is irreversible)
-        db.session.delete(db.session.get(Case, ids["H"]))
-        # 继续调解 of D: its closing is undone, it mediates again
+        case_lifecycle.apply(db.session.get(Case, ids["H"]), "delete", court_actor(), confirm=True)
         db.session.commit()
+        assert db.session.get(Case, ids["D"]).status is CaseStatus.MEDIATING
+        assert db.session.get(Case, ids["H"]) is None
     return ids
 
 
@@ -102,7 +108,7 @@ def test_report_by_mediator_matches_the_hand_count(app, cohort):
     """SPEC §6: received, in mediation, ended, terminated, success rate, average days, 司法确认, 转立案, overdue."""
     report = _report(app, "mediator", _court_scope(app))
     chen = _row(report, "陈静")
-    assert figures(chen) == {"received": 4, "mediating": 2, "ended": 1, "terminated": 1, "overdue": 1,
+    assert figures(chen) == {"received": 5, "mediating": 3, "ended": 1, "terminated": 1, "overdue": 1,
                              "confirmed": 0, "filed": 0}
     assert chen.success_rate == pytest.approx(0.5)
     assert chen.average_days == pytest.approx(15.0)
@@ -113,7 +119,7 @@ def test_report_by_mediator_matches_the_hand_count(app, cohort):
     assert liu.average_days == pytest.approx(1.75)
     nobody = report.rows[-1]
     assert nobody.key is None and figures(nobody)["received"] == 1 and nobody.terminated == 1
-    assert figures(report.total) == {"received": 7, "mediating": 2, "ended": 2, "terminated": 3, "overdue": 1,
+    assert figures(report.total) == {"received": 8, "mediating": 3, "ended": 2, "terminated": 3, "overdue": 1,
                                      "confirmed": 1, "filed": 1}
     assert report.total.success_rate == pytest.approx(0.4)
     assert report.total.average_days == pytest.approx((10 + 20 + 3 + 0.5 + 10) / 5)
@@ -132,14 +138,14 @@ def test_the_mediator_report_lists_the_whole_roster_with_zeros(app, cohort):
 def test_report_by_organisation_court_and_type(app, cohort):
     by_org = _report(app, "organisation", _court_scope(app))
     assert figures(_row(by_org, "朝阳区商事调解中心"))["received"] == 1
-    assert by_org.rows[-1].key is None and by_org.rows[-1].received == 6
+    assert by_org.rows[-1].key is None and by_org.rows[-1].received == 7
     by_type = _report(app, "case_type", _court_scope(app))
-    assert [r.received for r in by_type.rows] == [7, 0, 0]
+    assert [r.received for r in by_type.rows] == [8, 0, 0]
     # a high court counts its subordinate courts: 朝阳 (via 京03) and 海淀 (via 京01)
     high = _report(app, "court", _court_scope(app, "京"))
-    assert _row(high, "北京市朝阳区人民法院").received == 7
+    assert _row(high, "北京市朝阳区人民法院").received == 8
     assert _row(high, "北京市海淀区人民法院").received == 1
-    assert high.total.received == 8
+    assert high.total.received == 9
     # filters: one court, one case type
     only_hd = _report(app, "court", _court_scope(app, "京"), court_id=str(demo_ids(app)["haidian"]))
     assert only_hd.total.received == 1
@@ -168,13 +174,13 @@ def test_the_report_page_links_each_figure_to_its_cases(app, cohort, login_as):
     resp = c.get("/statistics/detail", query_string={**PERIOD, "by": "mediator", "key": ids["cy_invited"],
                                                      "figure": "mediating"})
     body = text(resp)
-    assert resp.status_code == 200 and "2 件" in body
+    assert resp.status_code == 200 and "3 件" in body
     with app_ctx(app):
         numbers = {c_id: db.session.get(Case, c_id).number for c_id in cohort.values() if db.session.get(Case, c_id)}
-    assert numbers[cohort["C"]] in body and numbers[cohort["D"]] in body and numbers[cohort["A"]] not in body
+    assert all(numbers[cohort[n]] in body for n in "CDK") and numbers[cohort["A"]] not in body
     # the total row's figures, and a figure after mediation
     body = text(c.get("/statistics/detail", query_string={**PERIOD, "key": "all", "figure": "overdue"}))
-    assert numbers[cohort["D"]] in body and "1 件" in body
+    assert numbers[cohort["K"]] in body and "1 件" in body
     body = text(c.get("/statistics/detail", query_string={**PERIOD, "key": ids["cy_judge_mediator"],
                                                           "figure": "confirmed"}))
     assert numbers[cohort["E"]] in body and numbers[cohort["G"]] not in body
@@ -202,10 +208,10 @@ def test_report_export_reads_back_as_shown(app, cohort, login_as):
     assert head[:4] == ["调解员", "手机号", "调解组织", "收案数"] and "逾期数" in head
     rows = {r[0].value: r for r in ws.iter_rows(min_row=4)}
     chen = [cell.value for cell in rows["陈静"]]
-    assert chen[1] == "13900000001" and chen[3:] == [4, 2, 1, 1, 0.5, 15, 0, 0, 1]
+    assert chen[1] == "13900000001" and chen[3:] == [5, 3, 1, 1, 0.5, 15, 0, 0, 1]
     assert rows["陈静"][7].number_format == "0.0%"
     total = [cell.value for cell in rows["合计"]]
-    assert total[3] == 7 and total[9] == 1
+    assert total[3] == 8 and total[9] == 1
 
 
 def test_detail_export_keeps_formula_looking_names_as_text(app, login_as):
