@@ -285,32 +285,32 @@ class HistoricalCaseView(_CaseListView):
         case_intake.prepare_new_case(item, current_scope(), CaseType.PRE_LITIGATION, CaseSource.HISTORICAL)
 
 
-class MyCaseView(_CaseListView):
+class _EveryVisibleCase(_CaseListView):
+    """Every case the acting identity sees, of any type (mediators and ministries pass too)."""
+
+    scope_wrapper = staticmethod(case_scoped)
+
+    @classmethod
+    def scope_query(cls, query, scope):
+        return visible_cases(query, scope)
+
+
+class MyCaseView(_EveryVisibleCase):
     """调解员端 › 我的案件: cases assigned to me or to my organisation."""
 
     route_base = "/my/cases"
     list_title = _l("My cases")
     base_permissions = ["can_list", "can_show", "can_export"]
     list_columns = ["number", "case_type", "court", "cause", "party_names", "status", "deadline"]
-    scope_wrapper = staticmethod(case_scoped)
-
-    @classmethod
-    def scope_query(cls, query, scope):
-        return visible_cases(query, scope)
 
 
-class MinistryCaseView(_CaseListView):
+class MinistryCaseView(_EveryVisibleCase):
     """部委端 › 总对总案件: cases assigned to the ministry's organisations (and its historical cases)."""
 
     route_base = "/ministry/cases"
     list_title = _l("Ministry cases")
     base_permissions = ["can_list", "can_show"]
     list_columns = ["number", "court", "cause", "party_names", "organisation", "status", "deadline"]
-    scope_wrapper = staticmethod(case_scoped)
-
-    @classmethod
-    def scope_query(cls, query, scope):
-        return visible_cases(query, scope)
 
 
 class DeadlineView(_CaseListView):

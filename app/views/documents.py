@@ -76,6 +76,12 @@ def _client():
     return ip, request.headers.get("User-Agent", "")
 
 
+def _uploaded_file() -> tuple[str, bytes]:
+    """The request's `file` as (name, content); empty when none was sent (the workflow says so)."""
+    upload = request.files.get("file")
+    return (upload.filename, upload.read()) if upload else ("", b"")
+
+
 class DocumentView(BaseView):
     route_base = "/case"
 
@@ -110,10 +116,7 @@ class DocumentView(BaseView):
     @permission_name("write_documents")
     def upload_agreement(self, pk):
         case = self._mediator_case(pk)
-        upload = request.files.get("file")
-        data = upload.read() if upload else b""
-        run_step(agreements.upload, case, upload.filename if upload else "", data, g.user.id,
-                  success=_("Agreement uploaded."))
+        run_step(agreements.upload, case, *_uploaded_file(), g.user.id, success=_("Agreement uploaded."))
         return self._back(pk)
 
     @expose("/<int:pk>/agreement/<int:doc_id>/push", methods=["POST"])
@@ -131,10 +134,7 @@ class DocumentView(BaseView):
     @permission_name("write_documents")
     def upload_transcript(self, pk):
         case = self._mediator_case(pk)
-        upload = request.files.get("file")
-        data = upload.read() if upload else b""
-        run_step(agreements.upload_transcript, case, upload.filename if upload else "", data,
-                  success=_("Transcript uploaded."))
+        run_step(agreements.upload_transcript, case, *_uploaded_file(), success=_("Transcript uploaded."))
         return self._back(pk)
 
     @expose("/<int:pk>/transcript/<int:doc_id>/confirm", methods=["POST"])
