@@ -141,12 +141,7 @@ class StatisticsView(BaseView):
         return q, figure, key_text, key, all_rows
 
     def _detail_title(self, q, figure, key, all_rows) -> str:
-        if all_rows:
-            row_name = _("Total")
-        else:
-            rows = {r.key: r.name for r in stats.report(q, _reach()).rows} if key is not None else {}
-            row_name = rows.get(key) or {stats.Dimension.MEDIATOR: _("(no mediator)"),
-                                         stats.Dimension.ORGANISATION: _("(no organisation)")}.get(q.by, _("(none)"))
+        row_name = _("Total") if all_rows else stats.row_name(q.by, key)
         return _("Report detail: %(row)s · %(figure)s", row=row_name, figure=str(stats.FIGURES[figure]))
 
     @expose("/detail")

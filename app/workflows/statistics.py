@@ -120,6 +120,14 @@ ROW_NOUNS = {
     Dimension.CASE_TYPE: _l("Case type"),
 }
 
+#: the name of the row of cases without a mediator / organisation / court / type
+NONE_LABELS = {
+    Dimension.MEDIATOR: _l("(no mediator)"),
+    Dimension.ORGANISATION: _l("(no organisation)"),
+    Dimension.COURT: _l("(no court yet)"),
+    Dimension.CASE_TYPE: _l("(none)"),
+}
+
 FIGURES = {
     "received": _l("Cases received"),
     "mediating": _l("In mediation"),
@@ -371,7 +379,7 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
             figures.setdefault(t, Row(t, ""))
         rows = [figures[t] for t in CaseType] + ([figures[None]] if None in figures else [])
         for row in rows:
-            row.name = row.key.label if row.key is not None else _("(none)")
+            row.name = row.key.label if row.key is not None else str(NONE_LABELS[q.by])
         return rows
     if q.by == Dimension.MEDIATOR:
         roster = sa.select(Mediator.id).join(MediatorCourt, MediatorCourt.mediator_id == Mediator.id).where(
@@ -386,7 +394,6 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
             m = names[i]
             row = figures.setdefault(i, Row(i, ""))
             row.name, row.extra = m.name, {"phone": m.phone, "organisation": m.org or ""}
-        none_label = _("(no mediator)")
     elif q.by == Dimension.ORGANISATION:
         roster = sa.select(Organisation.id).join(
             OrganisationCourt, OrganisationCourt.organisation_id == Organisation.id).where(
@@ -397,7 +404,6 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
                                     .where(Organisation.id.in_(ids))):
             row = figures.setdefault(o.id, Row(o.id, ""))
             row.name, row.extra = o.name, {"phone": o.contact_phone}
-        none_label = _("(no organisation)")
     else:
         courts = sa.select(Court.id, Court.name)
         if reach.court_ids is not None:
@@ -409,10 +415,19 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
         for c in db.session.execute(courts):
             row = figures.setdefault(c.id, Row(c.id, ""))
             row.name = c.name
-        none_label = _("(no court yet)")
     if None in figures:
-        figures[None].name = none_label
+        figures[None].name = str(NONE_LABELS[q.by])
     return sorted(figures.values(), key=lambda r: (r.key is None, -r.received, r.name))
+
+
+def row_name(by: str, key) -> str:
+    """The name of one report row, as the report shows it."""
+    if key is None:
+        return str(NONE_LABELS[by])
+    if by == Dimension.CASE_TYPE:
+        return key.label
+    model = {Dimension.MEDIATOR: Mediator, Dimension.ORGANISATION: Organisation, Dimension.COURT: Court}[by]
+    return db.session.scalar(sa.select(model.name).where(model.id == key)) or str(key)
 
 
 def _roster_in_reach(roster, court_col, q: Query, reach: Reach, org_col):
