@@ -124,6 +124,25 @@ def transition_row(obj, event: str, from_status, to_status, reason: str | None,
     ))
 
 
+def record_transition(obj, machine: str, event: str, from_state, to_state, reason: str | None,
+                      before: dict | None = None, after: dict | None = None) -> None:
+    """The audit row of a workflow transition, stored as codes (STYLE §6).
+
+    `summary` is `<machine>.<event>`; before/after hold the state's and the
+    changed columns' codes. `describe_transition` turns them into Chinese on
+    the screen, so a row written today reads right in any later language.
+    """
+    from .extensions import db
+
+    db.session.add(_row(
+        obj, AuditAction.TRANSITION,
+        {**(before or {}), "status": plain(from_state)},
+        {**(after or {}), "status": plain(to_state) if to_state is not None else None,
+         "machine": machine, "event": event, "reason": (reason or "").strip() or None},
+        summary=f"{machine}.{event}"[:200],
+    ))
+
+
 def skip_generic_audit(obj) -> None:
     """This flush's changes to `obj` are already described by a transition row."""
     from .extensions import db

@@ -394,7 +394,7 @@ def seed_demo_after_mediation() -> None:
     from .models import Case, IntranetApiKey, Signature
     from .security import Scope
     from .views.ministry_api import hash_key
-    from .workflows import agreements
+    from .workflows import agreements, case_lifecycle
     from .workflows.case_lifecycle import Actor
 
     if _get(IntranetApiKey, key_hash=hash_key(DEMO_INTRANET_KEY)) is None:
@@ -422,7 +422,7 @@ def seed_demo_after_mediation() -> None:
     db.session.flush()
     _act(case, "apply_close", mediator)
     for phone in ("13500000001", "13500000002"):
-        agreements.party_sign(case, DocumentKind.AGREEMENT, agreement, phone, False, _DEMO_SIGNATURE, None,
-                              "demo")
+        case_lifecycle.party_signs(case, DocumentKind.AGREEMENT, agreement, phone, False, _DEMO_SIGNATURE, None,
+                                   "demo")
     assert case.status is CaseStatus.ENDED
     db.session.flush()

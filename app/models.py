@@ -45,13 +45,12 @@ from .enums import (
     TerminationReason,
     db_enum,
 )
+from .clock import today, utcnow
 from .extensions import db
 
 Model = db.Model
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
 class Court(Model):
@@ -429,7 +428,7 @@ class Case(Model):
     )
     termination_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    received_on: Mapped[dt.date] = mapped_column(default=lambda: utcnow().date())
+    received_on: Mapped[dt.date] = mapped_column(default=today)
     assigned_at: Mapped[Optional[dt.datetime]]
     # The day the current clock (designation, acceptance or mediation) started.
     clock_started_on: Mapped[Optional[dt.date]]

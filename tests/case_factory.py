@@ -9,9 +9,10 @@ from app.enums import AgentType, CaseSource, CaseStatus, CaseType, PartyKind, Pa
 from app.extensions import db
 from app.models import Case, CaseAgent, CaseParty, Court, CourtStaff, Mediator, Organisation
 from app.security import Scope
-from app.workflows.case_lifecycle import Actor, refresh_deadline
+from app.workflows.actor import Actor
+from app.workflows.deadlines import refresh_deadline
 
-from .conftest import app_ctx
+from .helpers import app_ctx
 
 COMPLETE_PARTIES = [
     ("APPLICANT", "赵一", "13511110001", "110105198001010013"),

@@ -1,9 +1,17 @@
-"""Test fixtures: every test gets its own database, built by the migrations.
+"""Fixtures. One migrated, demo-seeded database and one app for the whole run;
+every test runs inside a transaction that is rolled back after it.
 
-The schema comes from Alembic (never `create_all`), once per session, into a
-template with roles, permissions and the README's demo data; each test then
-gets a copy (a file copy on SQLite, `CREATE DATABASE ... TEMPLATE` on
-PostgreSQL), so tests are isolated and see exactly what `make run` creates.
+The schema comes from Alembic (never `create_all`) into a template with roles,
+permissions and the README's demo data, built once per run. The suite's app
+is built once on a copy of it. Each test that asks for `app` gets a
+connection with an open transaction; every session of the test — the test's
+own `app_ctx` blocks and every request of its test clients — joins that
+transaction through a SAVEPOINT, so a commit at the request edge releases a
+savepoint and the test's end rolls everything back (STYLE §10).
+
+Tests that race real transactions in threads, migrate, or need a
+configuration of their own ask for `fresh_app` (or `db_url` and `make_app`):
+a fresh copy of the template and an app of its own, as before.
 
 PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host:port/dbname
 (`.ci/run` does); the server must allow creating databases.
@@ -11,25 +19,16 @@ PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host:port/dbname
 from __future__ import annotations
 
 import os
-import re
 import shutil
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy.orm import Session as PlainSession
 
-from app import create_app
 from app.extensions import db
 
-PASSWORD = "Demo@2026"
-PG_URL = os.environ.get("TEST_DATABASE_URL", "")
-
-BASE_CONFIG = {
-    "TESTING": True,
-    "WTF_CSRF_ENABLED": False,
-    "SECRET_KEY": "test-secret-key-" + "x" * 32,
-    "SERVER_NAME": None,
-}
+from .helpers import PG_URL, logged_in, make_app
 
 
 class _Databases:
@@ -60,7 +59,7 @@ class _Databases:
         from app.commands import seed_roles
         from app.demo import seed_demo
 
-        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": self.template_url})
+        app = make_app(self.template_url)
         with app.app_context():
             upgrade()
             seed_roles()
@@ -69,13 +68,16 @@ class _Databases:
             db.session.remove()
             db.engine.dispose()
 
-    def fresh(self) -> str:
-        self.count += 1
+    def copy(self, name: str) -> str:
         if PG_URL:
-            return self._pg_create(f"{self.base}_t{self.count % 2}", template=f"{self.base}_tpl")
-        path = self.tmp / f"test{self.count}.db"
+            return self._pg_create(f"{self.base}_{name}", template=f"{self.base}_tpl")
+        path = self.tmp / f"{name}.db"
         shutil.copyfile(self.tmp / "template.db", path)
         return f"sqlite:///{path}"
+
+    def fresh(self) -> str:
+        self.count += 1
+        return self.copy(f"t{self.count % 2}")
 
     def drop(self, url: str):
         if not PG_URL:
@@ -92,8 +94,49 @@ def databases(tmp_path_factory):
         dbs.admin_engine.dispose()
 
 
-def make_app(url: str, **overrides):
-    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+@pytest.fixture(scope="session")
+def suite_app(databases):
+    """The one app of the run, on its own copy of the template."""
+    app = make_app(databases.copy("suite"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def app(suite_app, monkeypatch):
+    """The suite's app, with everything this test writes rolled back after it."""
+    with suite_app.app_context():
+        engine = db.engine
+    conn = engine.connect()
+    outer = conn.begin()
+    # Every session on the suite's engine — Flask-SQLAlchemy's and any plain one — works on
+    # this connection; sessions of a `fresh_app` keep their own engine.
+    for cls in (FlaskSession, PlainSession):
+        monkeypatch.setattr(cls, "get_bind", _joining(cls.get_bind, engine, conn))
+    config = dict(suite_app.config)
+    try:
+        yield suite_app
+    finally:
+        suite_app.config.clear()
+        suite_app.config.update(config)
+        outer.rollback()
+        conn.close()
+
+
+def _joining(get_bind, engine, conn):
+    def get_bind_joining(self, *args, **kwargs):
+        bind = get_bind(self, *args, **kwargs)
+        return conn if bind is engine else bind
+
+    return get_bind_joining
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _savepoint_sessions(suite_app):
+    """A session joining the test's transaction commits by releasing a SAVEPOINT."""
+    db.session.session_factory.configure(join_transaction_mode="create_savepoint")
 
 
 @pytest.fixture()
@@ -104,7 +147,8 @@ def db_url(databases):
 
 
 @pytest.fixture()
-def app(db_url):
+def fresh_app(db_url):
+    """An app of its own on a fresh copy of the template: real commits, real connections."""
     app = make_app(db_url)
     yield app
     with app.app_context():
@@ -112,49 +156,33 @@ def app(db_url):
         db.engine.dispose()
 
 
-@contextmanager
-def app_ctx(app):
-    """A short app context for seeding or reading: never held across requests."""
-    with app.app_context():
-        yield
-        db.session.remove()
-
-
 @pytest.fixture()
 def client(app):
     return app.test_client()
 
 
-def login(client, username, portal="COURT", password=PASSWORD):
-    return client.post("/login/", data={"portal": portal, "username": username, "password": password})
+_session_cookies: dict = {}
 
 
 @pytest.fixture()
 def login_as(app):
-    """`login_as("13800000001")` → a test client logged in through the portal."""
+    """`login_as("13800000001")` → a test client logged in through the portal.
+
+    The first login of an account through a portal goes through the login
+    form; its session cookie is kept and handed to later clients of the same
+    account (the password hash is the slow part of a login).
+    """
 
     def _login(username, portal="COURT"):
         c = app.test_client()
-        resp = login(c, username, portal)
-        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
-        assert "/login" not in resp.headers["Location"], "login refused"
+        key = (id(app), username, portal)
+        if key in _session_cookies:
+            c.set_cookie("session", _session_cookies[key])
+            return c
+        c = logged_in(app, username, portal)
+        cookie = c.get_cookie("session")
+        if cookie is not None:
+            _session_cookies[key] = cookie.value
         return c
 
     return _login
-
-
-def text(resp) -> str:
-    return resp.get_data(as_text=True)
-
-
-def flashes(client) -> list[str]:
-    with client.session_transaction() as sess:
-        return [msg for _cat, msg in sess.get("_flashes", [])]
-
-
-def csrf_token(html: str) -> str:
-    m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert m, "no csrf token in page"
-    return m.group(1)

@@ -1,7 +1,10 @@
-"""Small factories and look-ups shared by the tests."""
+"""Helpers shared by the tests: clients, pages, look-ups. Fixtures live in conftest.py."""
 from __future__ import annotations
 
 import io
+import os
+import re
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from openpyxl import Workbook
@@ -19,7 +22,60 @@ from app.models import (
     Tribunal,
 )
 
-from .conftest import app_ctx
+from app import create_app
+
+PASSWORD = "Demo@2026"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "SECRET_KEY": "test-secret-key-" + "x" * 32,
+    "SERVER_NAME": None,
+}
+
+
+def make_app(url: str, **overrides):
+    """An app of its own on the database at `url` (for tests that race threads or migrate)."""
+    return create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@contextmanager
+def app_ctx(app):
+    """A short app context for seeding or reading: never held across requests."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+def login(client, username, portal="COURT", password=PASSWORD):
+    return client.post("/login/", data={"portal": portal, "username": username, "password": password})
+
+
+def logged_in(app, username, portal="COURT"):
+    """A test client of `app` logged in through the login form of `portal`."""
+    c = app.test_client()
+    resp = login(c, username, portal)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    assert "/login" not in resp.headers["Location"], "login refused"
+    return c
+
+
+def text(resp) -> str:
+    return resp.get_data(as_text=True)
+
+
+def flashes(client) -> list[str]:
+    with client.session_transaction() as sess:
+        return [msg for _cat, msg in sess.get("_flashes", [])]
+
+
+def csrf_token(html: str) -> str:
+    m = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert m, "no csrf token in page"
+    return m.group(1)
 
 
 def demo_ids(app) -> dict:

@@ -13,7 +13,7 @@ from app.roles import Portal
 from app.workflows import DomainError
 from app.workflows.accounts import CodeRejected, request_reset_code, reset_password
 
-from .conftest import app_ctx, flashes, login, text
+from .helpers import app_ctx, flashes, login, text
 from .helpers import last_sms
 
 

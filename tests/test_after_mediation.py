@@ -28,7 +28,7 @@ from app.workflows import DomainError, after_mediation
 from app.workflows.after_mediation import Applicant
 
 from .case_factory import court_actor, get_case, make_case
-from .conftest import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, text
 from .helpers import demo_ids, last_sms
 
 ENDED_CAUSE = "房屋租赁合同纠纷"  # demo: 张三 and 李四 signed today

@@ -18,7 +18,7 @@ from app.models import Agreement, Case, CaseParty, Signature, SigningToken, Tran
 from app.workflows import DomainError, agreements
 
 from .case_factory import add_agent, get_case, make_case
-from .conftest import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, text
 from .helpers import last_sms
 
 DEMO_PARTIES = [

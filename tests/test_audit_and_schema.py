@@ -12,7 +12,7 @@ from app.enums import AuditAction
 from app.extensions import db
 from app.models import AuditLog, Tribunal
 
-from .conftest import PG_URL, app_ctx, make_app
+from .helpers import PG_URL, app_ctx, make_app
 from .helpers import audit_rows, demo_ids
 
 

@@ -13,7 +13,7 @@ from app.workdays import add_working_days
 from app.workflows.numbering import next_number
 
 from .case_factory import get_case, make_case
-from .conftest import app_ctx, make_app
+from .helpers import app_ctx, make_app
 
 
 def court(code):
@@ -42,7 +42,7 @@ def test_a_rolled_back_case_does_not_burn_a_number_twice(app):
         assert next_number(cy, CaseType.PRE_LITIGATION, 2030) == "（2030）京0105民诉前调1号"
 
 
-def test_numbers_are_never_issued_twice_under_concurrent_transactions(app, db_url):
+def test_numbers_are_never_issued_twice_under_concurrent_transactions(fresh_app, db_url):
     """8 threads, each with its own connection and transaction, 5 numbers each."""
     numbers, errors = [], []
     barrier = threading.Barrier(8, timeout=60)

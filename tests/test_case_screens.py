@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case, CaseAgent, CaseParty, Court, Mediator
 
 from .case_factory import get_case, make_case
-from .conftest import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, text
 
 
 def case_id_by_cause(app, cause, court_code="京0105"):

@@ -7,7 +7,7 @@ from app.enums import CertificationStatus
 from app.extensions import db
 from app.models import MediatorCourt
 
-from .conftest import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, text
 from .helpers import audit_rows, demo_ids, last_sms
 
 

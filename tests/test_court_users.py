@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AuditLog, CourtStaff
 
-from .conftest import app_ctx, flashes, login, text
+from .helpers import app_ctx, flashes, login, text
 from .helpers import audit_rows, count, demo_ids, last_sms, xlsx
 
 

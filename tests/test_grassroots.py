@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case, Court, Dispute, GrassrootsUnit, Tribunal
 from app.workflows import DomainError, grassroots
 
-from .conftest import app_ctx, flashes, login, make_app, text
+from .helpers import app_ctx, flashes, logged_in, login, make_app, text
 
 QUICK = {"dispute_type": "NEIGHBOUR", "place": "团结湖北里3号楼", "description": "楼上漏水，双方对维修费用有争议",
          "action_taken": "现场查看并电话沟通", "role_0": "APPLICANT", "name_0": "周大", "phone_0": "13577770001",
@@ -128,8 +128,9 @@ def test_hand_off_creates_one_case_at_the_units_court_even_on_double_submit(app,
     assert admin.post(f"/case/{case_id}/do/assign", data={"mediator_id": chen, "version": version}).status_code == 302
 
 
-def test_concurrent_hand_offs_create_exactly_one_case(app, login_as, db_url):
-    liaison = login_as("13600000001", "GRASSROOTS")
+def test_concurrent_hand_offs_create_exactly_one_case(fresh_app, db_url):
+    app = fresh_app
+    liaison = logged_in(app, "13600000001", "GRASSROOTS")
     pk = dispute_id(record(liaison))
     with app_ctx(app):
         user_id = db.session.scalar(sa.select(GrassrootsUnit.liaison_user_id)

@@ -11,7 +11,7 @@ from babel.messages.pofile import read_po
 
 from app.models import Tribunal
 
-from .conftest import csrf_token, make_app, text
+from .helpers import csrf_token, make_app, text
 from .helpers import count, demo_ids
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -7,7 +7,7 @@ from app.enums import CertificationStatus
 from app.extensions import db
 from app.models import AuditLog, Organisation, OrganisationCourt
 
-from .conftest import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, text
 from .helpers import demo_ids
 
 NEW_ORG = {"name": "朝阳区劳动争议调解中心", "credit_code": "91110000600037341L", "org_type": "PEOPLES",

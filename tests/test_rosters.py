@@ -7,7 +7,7 @@ from app.enums import CertificationStatus, MediatorIdentity
 from app.extensions import db
 from app.models import Mediator, MediatorCourt, Organisation, OrganisationCourt
 
-from .conftest import app_ctx, flashes, login, text
+from .helpers import app_ctx, flashes, login, text
 from .helpers import count, demo_ids, last_sms
 
 VALID_ID = "11010519491231002X"  # GB 11643-1999 annex example

@@ -9,7 +9,7 @@ import pytest
 
 from app.models import CourtStaff, GrassrootsUnit, Mediator, Organisation, Tribunal
 
-from .conftest import text
+from .helpers import text
 from .helpers import count, demo_ids
 
 SIDEBAR = ["本院管理", "本院用户", "名册管理", "特邀调解员名册管理", "特邀调解员名册", "其他调解员名册管理",

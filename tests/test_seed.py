@@ -6,7 +6,7 @@ from app.demo import seed_demo
 from app.extensions import db
 from app.models import AuditLog, Court, CourtStaff, Ministry
 
-from .conftest import app_ctx, login
+from .helpers import app_ctx, login
 from .helpers import count
 
 

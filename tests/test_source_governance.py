@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import GrassrootsUnit, Tribunal
 
-from .conftest import app_ctx, login, text
+from .helpers import app_ctx, login, text
 from .helpers import audit_rows, count, demo_ids
 
 

@@ -22,7 +22,7 @@ from app.workflows import statistics as stats
 from app.workflows import case_lifecycle
 
 from .case_factory import court_actor, make_case, mediator_actor
-from .conftest import app_ctx, make_app, text
+from .helpers import app_ctx, make_app, text
 from .helpers import demo_ids
 
 PERIOD = {"start": "2024-01-01", "end": "2024-06-30"}
@@ -237,7 +237,7 @@ def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_pa
     app = make_app(db_url, EXPORT_SYNC_LIMIT=2, EXPORT_FOLDER=str(tmp_path))
     for day in (1, 2, 3):
         _set(app, make_case(app, status=CaseStatus.MEDIATING), received_on=D(2024, 1, day))
-    from .conftest import login
+    from .helpers import login
 
     owner = app.test_client()
     login(owner, "13800000001")

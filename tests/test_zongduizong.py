@@ -14,7 +14,7 @@ from app.outbox import MAX_ATTEMPTS, DeliveryError, deliver_due
 from app.views.ministry_api import hash_key
 
 from .case_factory import get_case, make_case
-from .conftest import app_ctx, login, text
+from .helpers import app_ctx, login, text
 
 ORG = "朝阳区商事调解中心"  # bound to 中华全国工商联, certified by 朝阳
 

@@ -7,15 +7,13 @@ message instead of a second transition.
 """
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
-from sqlalchemy.orm.exc import StaleDataError
 
+from ..clock import today
 from ..enums import CertificationStatus, DocumentKind, PartyRole, TerminationReason
 from ..extensions import db
 from ..models import (
@@ -29,17 +27,17 @@ from ..models import (
     OrganisationCourt,
     Transcript,
 )
-from ..workflows import DomainError, after_mediation, agreements, case_intake, case_lifecycle
-from ..workflows.case_lifecycle import TRANSITIONS, CaseConflict, NotAllowed
+from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
 from . import after_mediation as after_mediation_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
-
+from . import records
+from .edge import edge
 
 
 def _deadline_note(case) -> str:
     if case.deadline is None:
         return ""
-    days = (case.deadline - dt.date.today()).days
+    days = (case.deadline - today()).days
     if days < 0:
         return _("overdue by %(n)d days", n=-days)
     return _("%(n)d days left", n=days)
@@ -107,7 +105,7 @@ class CaseDetailView(BaseView):
         audit = db.session.scalars(
             sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
         ).all()
-        editable = case.status not in case_lifecycle.LOCKED
+        editable = case_intake.is_editable(case)
         documents = [
             (DocumentKind.AGREEMENT, d) for d in db.session.scalars(
                 sa.select(Agreement).where(Agreement.case_id == case.id).order_by(Agreement.version.desc()))
@@ -122,13 +120,14 @@ class CaseDetailView(BaseView):
             labels=CASE_LABELS,
             events=case_lifecycle.available_events(case, actor),
             audit=audit,
-            transitions=TRANSITIONS,
+            transition_event=records.transition_event,
+            transition_text=records.transition_text,
             editable=editable,
             can_edit_parties=editable and (actor.is_court_staff_of(case) or actor.is_mediator_of(case)),
             role_label=lambda p: p.role.label_for(case.case_type),
-            missing=case_lifecycle.missing_party_fields(case),
+            missing=case_intake.missing_party_fields(case),
             deadline_note=_deadline_note(case),
-            overdue=case.deadline is not None and case.deadline < dt.date.today(),
+            overdue=case.deadline is not None and case.deadline < today(),
             entity_labels={"mediation_case": _("Case"), "case_party": _("Party"), "case_agent": _("Agent"),
                            "agreement": _("Mediation agreement"), "transcript": _("Mediation transcript"),
                            "signature": _("Signature")},
@@ -144,71 +143,72 @@ class CaseDetailView(BaseView):
             applications=after_mediation.applications_of(case),
         )
 
-    @expose("/<int:pk>/do/<event>", methods=["GET", "POST"])
+    @expose("/<int:pk>/do/<event>", methods=["GET"])
     @has_access
     @permission_name("transition")
     def transition(self, pk, event):
         case = load_visible_case(pk)
-        actor = current_actor()
-        transition = TRANSITIONS.get(event)
-        if transition is None or transition not in case_lifecycle.available_events(case, actor):
+        action = self._offered(case, event)
+        if action is None:
             flash(_("This operation is not available for the case now."), "danger")
             return redirect(url_for(".detail", pk=pk))
-        form = request.form
-        if request.method == "POST":
-            data = _form_data(form)
-            version = form.get("version", type=int)
-            try:
-                case_lifecycle.apply(case, event, actor, expected_version=version, **data)
-                db.session.commit()
-            except (CaseConflict, NotAllowed, DomainError) as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                if isinstance(exc, CaseConflict):
-                    return redirect(url_for(".detail", pk=pk))
-                case = load_visible_case(pk)
-            except StaleDataError:
-                db.session.rollback()
-                flash(_("The case was changed by someone else. Reload the page and try again."), "danger")
-                return redirect(url_for(".detail", pk=pk))
-            else:
-                flash(_("%(event)s: done.", event=str(transition.label)), "success")
-                if transition.target is None:
-                    return redirect(url_for("PreLitigationCaseView.list")
-                                    if actor.scope.court_id else url_for("MyCaseView.list"))
-                return redirect(url_for(".detail", pk=pk))
-        choices = {f: _choices(case, actor, f, event) for f in transition.fields}
-        return self.render_template("court/case_transition.html", title=str(transition.label), case=case,
-                                    transition=transition, choices=choices, form=form)
+        return self._transition_form(case, action, request.form)
 
-    @expose("/<int:pk>/mediation-info", methods=["GET", "POST"])
+    @expose("/<int:pk>/do/<event>", methods=["POST"])
+    @has_access
+    @permission_name("transition")
+    @edge(refused="_transition_refused")
+    def transition_post(self, pk, event):
+        case = load_visible_case(pk)
+        action = self._offered(case, event)
+        if action is None:
+            flash(_("This operation is not available for the case now."), "danger")
+            return redirect(url_for(".detail", pk=pk))
+        actor = current_actor()
+        case_lifecycle.apply(case, event, actor, expected_version=request.form.get("version", type=int),
+                             **_form_data(request.form))
+        flash(_("%(event)s: done.", event=action.label), "success")
+        if action.transition.target is None:
+            return redirect(url_for("PreLitigationCaseView.list")
+                            if actor.scope.court_id else url_for("MyCaseView.list"))
+        return redirect(url_for(".detail", pk=pk))
+
+    def _offered(self, case, event):
+        return next((a for a in case_lifecycle.available_events(case, current_actor()) if a.event == event), None)
+
+    def _transition_refused(self, pk, event, exc):
+        case = load_visible_case(pk)
+        action = self._offered(case, event)
+        if isinstance(exc, Conflict) or action is None:
+            return redirect(url_for(".detail", pk=pk))
+        return self._transition_form(case, action, request.form)
+
+    def _transition_form(self, case, action, form):
+        actor = current_actor()
+        choices = {f: _choices(case, actor, f, action.event) for f in action.fields}
+        return self.render_template("court/case_transition.html", title=action.label, case=case,
+                                    transition=action, choices=choices, form=form)
+
+    @expose("/<int:pk>/mediation-info", methods=["GET"])
     @has_access
     @permission_name("edit_info")
     def mediation_info(self, pk):
         """纠纷概况 and 调解方案, written by the mediator (or the court) [FAQ 3.9]."""
         case = load_visible_case(pk)
-        actor = current_actor()
-        if not (actor.is_mediator_of(case) or actor.is_court_staff_of(case)):
-            flash(_("Only the case's mediator or court can edit the mediation information."), "danger")
-            return redirect(url_for(".detail", pk=pk, tab="mediation"))
-        try:
-            case_intake.check_editable(case)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for(".detail", pk=pk, tab="mediation"))
-        if request.method == "POST":
-            if request.form.get("version", type=int) != case.version:
-                flash(_("The case was changed by someone else. Reload the page and try again."), "danger")
-                return redirect(url_for(".detail", pk=pk, tab="mediation"))
-            case.summary = request.form.get("summary", "").strip() or None
-            case.plan = request.form.get("plan", "").strip() or None
-            try:
-                db.session.commit()
-            except StaleDataError:
-                db.session.rollback()
-                flash(_("The case was changed by someone else. Reload the page and try again."), "danger")
-            else:
-                flash(_("Mediation information saved."), "success")
+        problem = case_intake.mediation_info_problem(case, current_actor())
+        if problem:
+            flash(problem, "danger")
             return redirect(url_for(".detail", pk=pk, tab="mediation"))
         return self.render_template("court/case_mediation_info.html", title=_("Edit mediation information"),
                                     case=case, labels=CASE_LABELS)
+
+    @expose("/<int:pk>/mediation-info", methods=["POST"])
+    @has_access
+    @permission_name("edit_info")
+    @edge
+    def mediation_info_post(self, pk):
+        case = load_visible_case(pk)
+        case_intake.edit_mediation_info(case, current_actor(), request.form.get("summary", ""),
+                                        request.form.get("plan", ""), request.form.get("version", type=int))
+        flash(_("Mediation information saved."), "success")
+        return redirect(url_for(".detail", pk=pk, tab="mediation"))

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Agreement, Case, CaseAgent, CaseParty, Transcript
 from ..roles import Portal
 from ..security import active_portal, current_scope
-from ..workflows import DomainError, agreements
+from ..workflows import DomainError, agreements, case_lifecycle
 from .base import run_step
 from .cases import current_actor, load_visible_case
 
@@ -304,7 +304,7 @@ class PartyPortalView(BaseView):
             ip, agent = _client()
             try:
                 image = agreements.decode_signature(request.form.get("signature", ""))
-                agreements.party_sign(case, kind, document, phone, as_agent, image, ip, agent)
+                case_lifecycle.party_signs(case, kind, document, phone, as_agent, image, ip, agent)
             except DomainError as exc:
                 db.session.rollback()
                 error = exc.message

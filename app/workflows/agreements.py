@@ -31,6 +31,7 @@ from ..extensions import db
 from ..models import Agreement, Case, CaseAgent, CaseParty, Mediator, Signature, SigningToken, Transcript, utcnow
 from ..sms import send_sms
 from . import DomainError
+from .case_intake import missing_party_fields
 
 TOKEN_MINUTES = 10
 AGREEMENT_TYPES = ("docx", "doc", "pdf")
@@ -103,8 +104,6 @@ def _next_version(case: Case) -> int:
 
 
 def missing_for_generation(case: Case, content: dict) -> list[str]:
-    from .case_lifecycle import missing_party_fields
-
     problems = list(missing_party_fields(case))
     if not case.parties:
         problems.append(_("the parties"))
@@ -299,7 +298,7 @@ def signing_identities(case: Case, kind: DocumentKind, document, phone: str,
 
 def party_sign(case: Case, kind: DocumentKind, document, phone: str, as_agent: bool, image: bytes,
                ip: str | None, user_agent: str | None) -> list[Signature]:
-    """A party (or its special agent) signs; may end the case when everyone has [FAQ 3.11, 3.14]."""
+    """A party (or its special agent) signs [FAQ 3.11, 3.14]; `everyone_signed` tells whether that completed it."""
     allowed = signing_identities(case, kind, document, phone, as_agent)
     signatures = []
     for party, agent in allowed:
@@ -315,12 +314,12 @@ def party_sign(case: Case, kind: DocumentKind, document, phone: str, as_agent: b
     if not signatures:
         raise DomainError(_("Already signed."))
     db.session.flush()
-    if kind is DocumentKind.AGREEMENT and all(party_signed(document, p) for p in case.parties) \
-            and mediator_signed(document):
-        from .case_lifecycle import SYSTEM, apply
-
-        apply(case, "all_signed", SYSTEM)
     return signatures
+
+
+def everyone_signed(case: Case, document) -> bool:
+    """The mediator and every party (itself or by its special agent) signed this version [FAQ 3.11]."""
+    return mediator_signed(document) and all(party_signed(document, p) for p in case.parties)
 
 
 # --- hooks called by case_lifecycle ------------------------------------------

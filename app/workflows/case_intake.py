@@ -9,15 +9,49 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 
-from ..enums import CaseSource, CaseStatus, CaseType
+from .. import validation
+from ..clock import today
+from ..enums import CaseSource, CaseStatus, CaseType, PartyKind, PartyRole
 from ..extensions import db
-from ..models import Case, CaseAgent, CaseParty, Court, utcnow
+from ..models import Case, CaseAgent, CaseParty, Court
 from ..security import Scope
-from . import DomainError
-from .case_lifecycle import LOCKED, refresh_deadline
+from . import Conflict, DomainError, NotAllowed
+from .deadlines import refresh_deadline
+from .engine import flush_or_conflict
 from .numbering import next_number
 
 MAX_AGENTS_PER_PARTY = 2  # CPL art 61
+#: from 申请结案 on, a case's data is read-only [FAQ 3.8]
+LOCKED = frozenset({CaseStatus.CLOSE_REQUESTED, CaseStatus.ENDED, CaseStatus.TERMINATED})
+
+
+def is_editable(case: Case) -> bool:
+    """Whether the case's parties, information and documents may still change [FAQ 3.8]."""
+    return case.status not in LOCKED
+
+
+def party_role_label(case: Case, role: PartyRole) -> str:
+    """申请人/被申请人, or 原告/被告 in 立案调解."""
+    return role.label_for(case.case_type)
+
+
+def missing_party_fields(case: Case) -> list[str]:
+    """Each party's missing required data, e.g. 申请人张三：身份证号 [FAQ 3.11 注意(1)]."""
+    problems = []
+    for p in case.parties:
+        missing = []
+        if not p.phone or not validation.is_mobile(p.phone):
+            missing.append(_("mobile number"))
+        if p.kind is PartyKind.PERSON and not p.id_number:
+            missing.append(_("ID number"))
+        if p.kind is PartyKind.ORGANISATION:
+            if not p.credit_code:
+                missing.append(_("unified social credit code"))
+            if not p.legal_representative:
+                missing.append(_("legal representative"))
+        if missing:
+            problems.append(f"{party_role_label(case, p.role)}{p.name}：{'、'.join(missing)}")
+    return problems
 
 
 def check_editable(case: Case) -> None:
@@ -50,7 +84,7 @@ def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: Case
         case.ministry = None
     case.case_type = case_type
     case.source = source
-    case.received_on = case.received_on or utcnow().date()
+    case.received_on = case.received_on or today()
     case.status = CaseStatus.TO_ASSIGN
     case.clock_started_on = case.received_on
     case.party_names = ""
@@ -69,3 +103,26 @@ def check_can_add_agent(party: CaseParty, new_agent: CaseAgent | None = None) ->
     check_editable(party.case)
     if len([a for a in party.agents if a is not new_agent]) >= MAX_AGENTS_PER_PARTY:
         raise DomainError(_("A party can have at most two agents."))
+
+
+def mediation_info_problem(case: Case, actor) -> str | None:
+    """Why `actor` may not edit the case's 纠纷概况 and 调解方案 now, or None."""
+    if not (actor.is_mediator_of(case) or actor.is_court_staff_of(case)):
+        return _("Only the case's mediator or court can edit the mediation information.")
+    if not is_editable(case):
+        return _("A case that is %(status)s cannot be edited. To change it, the court administrator "
+                 "deletes it and enters it again.", status=case.status.label)
+    return None
+
+
+def edit_mediation_info(case: Case, actor, summary: str, plan: str, expected_version: int | None) -> Case:
+    """纠纷概况 and 调解方案 [FAQ 3.9], by the case's mediator or court, on the version the form showed."""
+    problem = mediation_info_problem(case, actor)
+    if problem:
+        raise NotAllowed(problem) if is_editable(case) else DomainError(problem)
+    if expected_version != case.version:
+        raise Conflict(_("The case was changed by someone else. Reload the page and try again."))
+    case.summary = (summary or "").strip() or None
+    case.plan = (plan or "").strip() or None
+    flush_or_conflict(_("The case was changed by someone else. Reload the page and try again."))
+    return case
