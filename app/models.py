@@ -211,8 +211,11 @@ class Organisation(Model):
     contact_phone: Mapped[str] = mapped_column(sa.String(16))
     ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
     user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     def __str__(self) -> str:
         return self.name
@@ -270,9 +273,12 @@ class MediatorCourt(_Certification, Model):
     decided_at: Mapped[Optional[dt.datetime]]
     decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
     reject_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     mediator: Mapped[Mediator] = relationship(lazy="joined")
     court: Mapped[Court] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class OrganisationCourt(_Certification, Model):
@@ -297,9 +303,12 @@ class OrganisationCourt(_Certification, Model):
     decided_at: Mapped[Optional[dt.datetime]]
     decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ab_user.id"))
     reject_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     court: Mapped[Court] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class AuditLog(Model):
@@ -944,3 +953,6 @@ class ExportJob(Model):
     error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}

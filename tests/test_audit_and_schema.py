@@ -1,10 +1,13 @@
 """The audit trail is append-only; the schema is the migrations' (issue 2 items 2, 8)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.audit import AuditTamperError
@@ -92,32 +95,44 @@ def _assert_audit_append_only(conn_engine):
             conn.execute(sa.text("DELETE FROM audit_log"))
 
 
-def test_migrations_upgrade_from_empty_match_the_models_and_each_step_downgrades(empty_db_url):
-    """Upgrade from empty = the models; then every revision steps down one at a time
-    (the append-only guard survives each step), and back up again."""
+def _schema(engine) -> dict:
+    """Every table with its columns, indexes and foreign keys: what a revision changes."""
+    insp = sa.inspect(engine)
+    return {
+        table: (
+            frozenset((c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)),
+            frozenset(i["name"] for i in insp.get_indexes(table)),
+            frozenset((tuple(f["constrained_columns"]), f["referred_table"]) for f in insp.get_foreign_keys(table)),
+        )
+        for table in insp.get_table_names() if table != "alembic_version"
+    }
+
+
+def test_every_revision_upgrades_and_downgrades_to_exactly_the_schema_before_it(empty_db_url):
+    """Walk every revision from empty: each changes the schema, its downgrade restores exactly
+    the previous step's schema (the append-only guard survives), and head equals the models."""
     app = make_app(empty_db_url)
     with app.app_context():
-        upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        assert diff == [], diff
-        head_tables = set(sa.inspect(db.engine).get_table_names())
-        steps = 0
-        while True:
-            with db.engine.connect() as conn:
-                current = MigrationContext.configure(conn).get_current_revision()
-            if current is None:
-                break
+        config = app.extensions["migrate"].migrate.get_config()
+        revisions = [r.revision for r in reversed(list(ScriptDirectory.from_config(config).walk_revisions()))]
+        files = [f for f in os.listdir(os.path.join(config.get_main_option("script_location"), "versions"))
+                 if f.endswith(".py")]
+        assert len(revisions) == len(files) and revisions[0] == "0001_foundation"
+        previous = _schema(db.engine)
+        assert previous == {}
+        for revision in revisions:
+            upgrade(revision=revision)
+            current = _schema(db.engine)
+            assert current != previous, f"{revision} changes nothing"
             downgrade(revision="-1")
-            steps += 1
-            tables = set(sa.inspect(db.engine).get_table_names())
-            assert tables < head_tables or current == "0001_foundation"
-            if "audit_log" in tables:
+            assert _schema(db.engine) == previous, f"downgrading {revision} does not restore the step before"
+            if "audit_log" in previous:
                 _assert_audit_append_only(db.engine)
-        assert steps >= 3
-        assert "court" not in sa.inspect(db.engine).get_table_names()
-        upgrade()
+            upgrade(revision=revision)
+            assert _schema(db.engine) == current
+            previous = current
         with db.engine.connect() as conn:
             assert compare_metadata(MigrationContext.configure(conn), db.metadata) == []
+        _assert_audit_append_only(db.engine)
         db.session.remove()
         db.engine.dispose()
