@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Optional
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..audit import record_transition, skip_generic_audit
+from ..audit import plain, record_transition, skip_generic_audit
 from ..extensions import db
 from . import Conflict, DomainError, NotAllowed
 
@@ -206,8 +206,6 @@ class Machine:
                                                 "and try again."))
 
     def _columns(self, subject) -> dict:
-        from ..audit import plain
-
         skip = {"version"} | set(self.unaudited)
         return {c.key: plain(getattr(subject, c.key)) for c in type(subject).__table__.columns
                 if c.key not in skip}
