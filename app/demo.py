@@ -310,21 +310,22 @@ def seed_demo_disputes() -> None:
     """纠纷化解 records of 朝阳区团结湖街道: one open, one resolved, one handed over (issue 6)."""
     from .enums import PartyRole
     from .models import Dispute
+    from .security import Scope
     from .workflows import grassroots
+    from .workflows.actor import Actor
 
     unit = _get(GrassrootsUnit, liaison_phone="13600000001")
     if db.session.scalar(sa.select(Dispute.id).where(Dispute.unit_id == unit.id).limit(1)) is not None:
         return
+    liaison = Actor(unit.liaison_user_id, Scope(portal=None))
     people = [grassroots.PartyInput(PartyRole.APPLICANT.name, "陈大爷", "13577770011"),
               grassroots.PartyInput(PartyRole.RESPONDENT.name, "林女士", "13577770012")]
-    grassroots.record(unit, unit.liaison_user_id, "NEIGHBOUR", "团结湖北里5号楼", "楼道堆放杂物引发争执",
-                      "上门沟通", people)
-    done = grassroots.record(unit, unit.liaison_user_id, "PROPERTY", "团结湖小区", "物业费收取标准争议",
-                             "组织双方协商", people)
-    grassroots.close(done, "resolve", unit.liaison_user_id, "双方同意按原标准缴纳")
-    handed = grassroots.record(unit, unit.liaison_user_id, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解",
-                               "电话沟通未果", people)
-    grassroots.hand_off(handed, unit.liaison_user_id)
+    grassroots.record(unit, liaison, "NEIGHBOUR", "团结湖北里5号楼", "楼道堆放杂物引发争执", "上门沟通", people)
+    done = grassroots.record(unit, liaison, "PROPERTY", "团结湖小区", "物业费收取标准争议", "组织双方协商", people)
+    grassroots.apply(done, "resolve", liaison, note="双方同意按原标准缴纳")
+    handed = grassroots.record(unit, liaison, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解", "电话沟通未果",
+                               people)
+    grassroots.apply(handed, "hand_off", liaison)
 
 
 def seed_demo_history() -> None:
