@@ -122,6 +122,7 @@ class CaseDetailView(BaseView):
             audit=audit,
             transition_event=records.transition_event,
             transition_text=records.transition_text,
+            summary_text=records.summary_text,
             editable=editable,
             can_edit_parties=editable and (actor.is_court_staff_of(case) or actor.is_mediator_of(case)),
             role_label=lambda p: p.role.label_for(case.case_type),
