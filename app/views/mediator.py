@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from ..extensions import db
 from ..models import Court, Mediator, MediatorCourt
 from ..security import current_scope
-from ..workflows import DomainError, certification
+from ..workflows import certification
+from .edge import edge
 
 
 class MyCertificationView(BaseView):
@@ -39,17 +40,15 @@ class MyCertificationView(BaseView):
     @expose("/apply", methods=["POST"])
     @has_access
     @permission_name("apply")
+    @edge(refused="_back")
     def apply(self):
         mediator = self._mediator()
         court_id = request.form.get("court_id", type=int)
         court = db.session.get(Court, court_id) if court_id else None
-        try:
-            certification.apply(mediator, court, request.form.get("note"))
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(_("Application sent to %(court)s; the court administrator will review it.",
-                    court=court.name), "success")
+        certification.apply(mediator, court, request.form.get("note"))
+        flash(_("Application sent to %(court)s; the court administrator will review it.",
+                court=court.name), "success")
+        return redirect(url_for(".list"))
+
+    def _back(self, exc):
         return redirect(url_for(".list"))
