@@ -17,7 +17,7 @@ from .. import outbox
 from ..clock import today
 from ..enums import OutboxStatus
 from ..models import AuditLog, Case, Court, Holiday, Ministry, OutboxMessage, SmsOutbox
-from . import records
+from .records import summary_label
 from .base import Button, ScopedModelView, interface, scoped
 from .edge import edge
 
@@ -122,7 +122,7 @@ class AuditLogView(ScopedModelView):
         "after": _l("After"),
     }
     # rows store codes (STYLE §6); the trail reads them in Chinese
-    formatters_columns = {"summary": records.summary_label}
+    formatters_columns = {"summary": summary_label}
 
     @staticmethod
     def scope_query(query, scope):
