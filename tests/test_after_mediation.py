@@ -8,13 +8,15 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.clock import today
 from app.demo import DEMO_INTRANET_KEY
-from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, OutboxStatus
+from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, HandlingPlatform, OutboxStatus
 from app.extensions import db
 from app.models import (
     AuditLog,
     Case,
     CaseParty,
+    CaseSequence,
     CourtApplication,
     IntranetApiKey,
     IntranetResult,
@@ -24,10 +26,9 @@ from app.models import (
 )
 from app.outbox import LocalIntranet, deliver_due
 from app.views.ministry_api import hash_key
-from app.workflows import DomainError, after_mediation
-from app.workflows.after_mediation import Applicant
+from app.workflows import DomainError, NotAllowed, after_mediation
 
-from .case_factory import court_actor, get_case, make_case
+from .case_factory import court_actor, get_case, make_case, mediator_actor
 from .helpers import app_ctx, flashes, text
 from .helpers import demo_ids, last_sms
 
@@ -113,7 +114,7 @@ def test_walkthrough_party_applies_respondent_consents_court_accepts_intranet_co
     li.post(f"/portal/after/application/{application.id}/consent")
     application = applications(app, ended)[0]
     assert application.status is ApplicationStatus.PENDING
-    assert application.accept_deadline > dt.date.today() and len(application.consents) == 2
+    assert application.accept_deadline > today() and len(application.consents) == 2
 
     court = login_as(CY_ADMIN)
     listing = text(court.get("/judicial-confirmations/list/?_flt_0_status=PENDING"))
@@ -189,12 +190,14 @@ def test_the_plaintiff_applies_for_online_filing_under_more(app, login_as):
 
 # --- application guards -------------------------------------------------------------
 
-def _apply(app, cid, kind, phone=ZHANG, via="party", actor=None, **kw):
+def _apply(app, cid, kind, phone, **kw):
+    """Apply through the workflow: the case's mediator for the party with `phone`, the court for a filing."""
     with app_ctx(app):
         case = db.session.get(Case, cid)
         party = next((p for p in case.parties if p.phone == phone), None)
+        actor = court_actor() if kind is ApplicationKind.FILING else mediator_actor()
         try:
-            after_mediation.apply(case, kind, Applicant(via, None, party), actor, **kw)
+            after_mediation.apply_for(case, kind, actor, party.id if party else None, **kw)
         except DomainError as exc:
             db.session.rollback()
             return exc.message
@@ -298,7 +301,9 @@ def test_court_acceptance_needs_the_handling_platform_and_refusal_a_reason(app, 
                                                             AuditLog.entity_id == doc.id,
                                                             AuditLog.action == "TRANSITION")
                                    .order_by(AuditLog.id)).all()
-        assert [r.after["event"] for r in rows] == ["apply", "refuse"]
+        assert [r.after["event"] for r in rows] == ["apply_document", "refuse"]
+        assert [r.summary for r in rows] == ["application.apply_document", "application.refuse"]  # codes
+        assert rows[0].before["status"] is None and rows[0].after["status"] == "PENDING"
 
 
 def test_another_court_neither_sees_nor_accepts(app, login_as, ended, accepted_confirmation):
@@ -319,7 +324,7 @@ def test_deadlines_are_shown_and_due_applications_listed(app, login_as, ended):
     court = login_as(CY_ADMIN)
     assert "天" in text(court.get(f"/application/{doc.id}"))
     with app_ctx(app):
-        db.session.get(CourtApplication, doc.id).accept_deadline = dt.date.today() - dt.timedelta(days=1)
+        db.session.get(CourtApplication, doc.id).accept_deadline = today() - dt.timedelta(days=1)
         db.session.commit()
     assert "张三" in text(court.get("/applications/deadlines/list/"))
     assert "超期" in text(court.get(f"/application/{doc.id}"))
@@ -329,9 +334,7 @@ def test_deadlines_are_shown_and_due_applications_listed(app, login_as, ended):
 def test_confirmation_numbers_use_tiao_que_and_their_own_sequence(app, accepted_confirmation):
     """[FAQ 5.2; SPEC §8] a 司法确认 gets its own 调确 number on acceptance, from its own yearly
     sequence per court; the case keeps its 民诉前调 number."""
-    from app.models import CaseSequence
-
-    year = dt.date.today().year
+    year = today().year
     assert accepted_confirmation.number == f"（{year}）京0105民特调确1号"
     with app_ctx(app):
         case = db.session.get(Case, accepted_confirmation.case_id)
@@ -481,7 +484,7 @@ def test_a_party_of_another_case_can_neither_apply_nor_see_results(app, login_as
     # consenting again to an application that is past consent changes nothing
     li = login_as(LI, "PARTY")
     li.post(f"/portal/after/application/{accepted_confirmation.id}/consent")
-    assert "不在待同意状态" in " ".join(flashes(li))
+    assert "已受理" in " ".join(flashes(li)) and "不能同意" in " ".join(flashes(li))
     assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
     # a party of another case can neither consent to nor read an application of 赵一 / 钱二's case
     with app_ctx(app):
@@ -519,12 +522,18 @@ def test_court_sidebar_offers_the_faq_menus(login_as):
         assert label in html, label
 
 
-def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended, login_as, accepted_confirmation):
+def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended, login_as):
     """The workflow re-checks the court, whatever the view did (STYLE §7)."""
+    apply_in_portal(login_as, ended, "MEDIATION_DOCUMENT")
+    [doc] = applications(app, ended)
     with app_ctx(app):
-        application = db.session.get(CourtApplication, accepted_confirmation.id)
-        with pytest.raises(DomainError):
-            after_mediation.accept(application, court_actor(HD_ADMIN), None)
+        application = db.session.get(CourtApplication, doc.id)
+        with pytest.raises(NotAllowed):
+            after_mediation.apply(application, "accept", court_actor(HD_ADMIN),
+                                  handling_platform=HandlingPlatform.INTRANET)
+        assert application.status is ApplicationStatus.PENDING
+        after_mediation.apply(application, "accept", court_actor(CY_ADMIN), handling_platform=HandlingPlatform.INTRANET)
+        assert application.status is ApplicationStatus.ACCEPTED
 
 
 def test_case_management_links_to_the_mediation_document_applications(login_as):
@@ -571,3 +580,4 @@ def test_the_portal_offers_only_what_can_be_applied_for_and_says_why_not(app, lo
     assert 'data-kind="JUDICIAL_CONFIRMATION"' not in page
     assert 'data-unavailable="JUDICIAL_CONFIRMATION"' in page and "本案已有司法确认申请" in page
     assert 'data-kind="MEDIATION_DOCUMENT"' in page
+
