@@ -28,7 +28,6 @@ from ..models import (
     Transcript,
 )
 from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
-from . import after_mediation as after_mediation_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
 from . import records
 from .edge import edge
@@ -140,7 +139,7 @@ class CaseDetailView(BaseView):
             mediator_signed=agreements.mediator_signed,
             party_signed=agreements.party_signed,
             PartyRole=PartyRole,
-            after_buttons=after_mediation_views.case_actions(case, actor),
+            after_buttons=after_mediation.available_applications(case, actor),
             applications=after_mediation.applications_of(case),
         )
 
