@@ -23,7 +23,7 @@ from app.models import (
     SimulatedIntranetInbox,
 )
 from app.outbox import LocalIntranet, deliver_due
-from app.views.ministry_api import hash_key
+from app.api_keys import hash_key
 from app.workflows import DomainError, after_mediation
 from app.workflows.after_mediation import Applicant
 

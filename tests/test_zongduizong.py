@@ -11,7 +11,7 @@ from app.enums import CaseStatus, OutboxStatus
 from app.extensions import db
 from app.models import InboundMessage, MinistryApiKey, Ministry, Organisation, OutboxMessage
 from app.outbox import MAX_ATTEMPTS, DeliveryError, deliver_due
-from app.views.ministry_api import hash_key
+from app.api_keys import hash_key
 
 from .case_factory import get_case, make_case
 from .helpers import app_ctx, login, text

@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db
 from ..models import IntranetApiKey
 from ..workflows import DomainError, after_mediation
-from .ministry_api import key_from_header
+from ..api_keys import key_from_header
 
 bp = Blueprint("intranet_api", __name__, url_prefix="/api/v1/intranet")
 csrf.exempt(bp)

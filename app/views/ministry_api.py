@@ -14,11 +14,10 @@ The OpenAPI description is at /api/v1/ministry/openapi.json.
 """
 from __future__ import annotations
 
-import hashlib
-
 import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 
+from ..api_keys import key_from_header
 from ..enums import TerminationReason
 from ..extensions import csrf, db
 from ..models import Case, InboundMessage, MinistryApiKey, OutboxMessage, utcnow
@@ -52,18 +51,6 @@ OPENAPI = {
         }}}},
     "components": {"securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}},
 }
-
-
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def key_from_header(model):
-    """The unrevoked key row of `model` matching the request's X-Api-Key, or None."""
-    key = request.headers.get("X-Api-Key", "")
-    if not key:
-        return None
-    return db.session.scalar(sa.select(model).where(model.key_hash == hash_key(key), model.revoked_at.is_(None)))
 
 
 def _error(status: int, reason: str):
