@@ -7,17 +7,31 @@
 
 Which path a ministry uses is data (`Ministry.certification_path`), not its name.
 A ministry account acts only on organisations of its own region.
+
+Messages from a ministry platform (`receive_message`, behind the inbound API)
+[FAQ 6.3, 6.5; SPEC §7]: a receipt of an assignment, or the outcome of a
+总对总 case (success → 调解结束, failure → 调解终止 with the reason), which goes
+through the case machine (app/workflows/case_lifecycle.py). Each message id
+is applied once per ministry: a replay changes nothing and answers the first
+result; of two copies arriving at once, the second meets the unique key of
+`inbound_message` inside a savepoint and answers the same.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..enums import CertificationPath, CertificationStatus
+from ..enums import CertificationPath, CertificationStatus, TerminationReason
 from ..extensions import db
-from ..models import Court, Ministry, Organisation, OrganisationCourt, utcnow
+from ..models import Case, Court, InboundMessage, Ministry, Organisation, OrganisationCourt, OutboxMessage, utcnow
 from ..security import Scope
-from . import DomainError
+from . import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed, case_lifecycle
+from .actor import Actor
+
+MESSAGE_TYPES = ("receipt", "outcome")
+OUTCOMES = {"success": "ministry_success", "failure": "ministry_failure"}
 
 
 def in_region(query, scope: Scope):
@@ -138,3 +152,86 @@ def reset_organisation_password(org: Organisation, password: str, by_platform: b
            {"by": "platform" if by_platform else "ministry", "work_id": (work_id or "").strip() or None})
     db.session.flush()
     return user
+
+
+# --- messages from the ministry platforms -------------------------------------------
+
+def message_problems(body) -> list[str]:
+    """Every reason a ministry platform's message is malformed (translated); empty: it is fine."""
+    if not isinstance(body, dict):
+        return [_("The body must be a JSON object.")]
+    problems = []
+    for field in ("message_id", "case_number", "type"):
+        if not isinstance(body.get(field), str) or not body[field].strip():
+            problems.append(_("%(field)s is required.", field=field))
+    if isinstance(body.get("message_id"), str) and len(body["message_id"]) > 64:
+        problems.append(_("message_id is at most 64 characters."))
+    if isinstance(body.get("type"), str) and body["type"].strip() and body["type"] not in MESSAGE_TYPES:
+        problems.append(_("type must be receipt or outcome."))
+    if body.get("type") == "outcome":
+        if body.get("outcome") not in OUTCOMES:
+            problems.append(_("outcome must be success or failure."))
+        elif body["outcome"] == "failure" and body.get("termination_reason") not in TerminationReason.__members__:
+            problems.append(_("termination_reason is required for a failure."))
+    reason = body.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        problems.append(_("reason must be a text of at most 500 characters."))
+    return problems
+
+
+def _seen(ministry_id: int, message_id: str) -> Optional[InboundMessage]:
+    return db.session.scalar(sa.select(InboundMessage).where(
+        InboundMessage.ministry_id == ministry_id, InboundMessage.message_id == message_id))
+
+
+def _claim(ministry_id: int, message_id: str, body: dict) -> Optional[InboundMessage]:
+    """Record the message as received; None when a copy of it was recorded first (at the same time)."""
+    message = InboundMessage(ministry_id=ministry_id, message_id=message_id, payload=body, result="")
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except sa.exc.IntegrityError:
+        return None
+    return message
+
+
+def receive_message(body, ministry_id: int) -> dict:
+    """One receipt or outcome from a ministry platform, applied once: a replay answers the first result.
+
+    Raises ValidationFailed (400), NotFound (404), NotAllowed (403: the case is
+    not with this ministry) or Conflict (409: the case cannot take the outcome now).
+    """
+    problems = message_problems(body)
+    if problems:
+        raise ValidationFailed(" ".join(problems), problems)
+    message_id = body["message_id"]
+    seen = _seen(ministry_id, message_id)
+    if seen is not None:
+        return {"status": "duplicate", "result": seen.result}
+    case = db.session.scalar(sa.select(Case).where(Case.number == body["case_number"]))
+    if case is None:
+        raise NotFound(_("No case has this number."))
+    actor = Actor(None, Scope(portal=None, ministry_id=ministry_id))
+    if not actor.is_ministry_of(case):
+        raise NotAllowed(_("The case is not assigned to this ministry."))
+    message = _claim(ministry_id, message_id, body)
+    if message is None:
+        seen = _seen(ministry_id, message_id)
+        return {"status": "duplicate", "result": seen.result if seen is not None else ""}
+    if body["type"] == "receipt":
+        db.session.execute(sa.update(OutboxMessage).where(
+            OutboxMessage.case_id == case.id, OutboxMessage.topic == "ministry.assign",
+            OutboxMessage.acknowledged_at.is_(None)).values(acknowledged_at=utcnow()))
+        message.result = "receipt recorded"
+    else:
+        event = OUTCOMES[body["outcome"]]
+        data = {"reason": body.get("reason") or ""}
+        if event == "ministry_failure":
+            data["termination_reason"] = TerminationReason[body["termination_reason"]]
+        refusals = case_lifecycle.MACHINE.refusals(case, event, actor, **data)
+        if refusals:
+            raise Conflict(" ".join(refusals))
+        case_lifecycle.apply(case, event, actor, **data)
+        message.result = f"case is now {case.status.name}"
+    db.session.flush()
+    return {"status": "ok", "result": message.result}
