@@ -394,7 +394,7 @@ def seed_demo_after_mediation() -> None:
     from .enums import CaseStatus, DocumentKind, SignerRole
     from .models import Case, IntranetApiKey, Signature
     from .security import Scope
-    from .views.ministry_api import hash_key
+    from .api_keys import hash_key
     from .workflows import agreements, case_lifecycle
     from .workflows.case_lifecycle import Actor
 

@@ -27,9 +27,9 @@ from app.models import (
     SimulatedIntranetInbox,
 )
 from app.outbox import LocalIntranet, deliver_due
+from app.api_keys import hash_key
 from app.roles import Portal
 from app.security import Scope
-from app.views.ministry_api import hash_key
 from app.workflows import DomainError, NotAllowed, after_mediation
 from app.workflows.actor import SYSTEM, Actor
 

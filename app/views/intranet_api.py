@@ -25,7 +25,7 @@ from ..extensions import csrf
 from ..models import IntranetApiKey
 from ..workflows import after_mediation
 from .edge import edge
-from .ministry_api import key_from_header
+from ..api_keys import key_from_header
 
 bp = Blueprint("intranet_api", __name__, url_prefix="/api/v1/intranet")
 csrf.exempt(bp)
