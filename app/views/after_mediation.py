@@ -31,7 +31,7 @@ from ..workflows import after_mediation
 from ..workflows.after_mediation import Applicant
 from ..workflows.agreements import signer_identities
 from .base import Button, ScopedModelView, interface, minutes, run_step, scoped
-from .cases import current_actor, load_visible_case
+from .scope import current_actor, load_visible_case, portal_cases
 
 K = ApplicationKind
 A = ApplicationStatus
@@ -289,8 +289,6 @@ class PortalApplicationView(BaseView):
     route_base = "/portal/after"
 
     def _case(self, pk):
-        from .documents import portal_cases
-
         phone, as_agent = _portal_identity()
         case = next((c for c in portal_cases(phone, as_agent) if c.id == pk), None)
         if case is None:

@@ -29,7 +29,8 @@ from ..models import (
 )
 from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
 from . import after_mediation as after_mediation_views
-from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
+from .cases import CASE_LABELS, CaseAgentView, CasePartyView
+from .scope import current_actor, load_visible_case
 from . import records
 from .edge import edge
 

@@ -1,9 +1,8 @@
 """调解案件管理 (court) and 我的案件 (mediator) [FAQ 3.x, 5.1; SPEC §3].
 
-Who sees a case: the users of its court, the mediator it is assigned to (or
-the mediators of the assigned organisation), and platform staff. Lists,
-detail, transitions, party editing, exports and the API all use
-`visible_cases`. Buttons on a case are `case_lifecycle.available_events`; the
+Who sees a case is app/views/scope.py (`visible_cases`): the lists here, the
+case page, parties and agents, documents, after mediation and the API all
+filter with it. Buttons on a case are `case_lifecycle.available_events`; the
 views never set a status themselves.
 """
 from __future__ import annotations
@@ -14,7 +13,7 @@ import io
 import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy import orm
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
@@ -24,61 +23,12 @@ from wtforms.validators import DataRequired, InputRequired
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Organisation, Tribunal
-from ..security import Scope, current_scope
-from ..workflows import DomainError, case_intake, case_lifecycle
+from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
+from ..security import current_scope
+from ..workflows import DomainError, case_intake
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .court import xlsx_response
-
-
-def visible_cases(query, scope: Scope, case=Case):
-    """Cases of the acting court, or assigned to the acting mediator (or their organisation)."""
-    if scope.court_id is not None:
-        return query.filter(case.court_id == scope.court_id)
-    if scope.mediator_id is not None:
-        org_id = sa.select(Mediator.organisation_id).where(Mediator.id == scope.mediator_id).scalar_subquery()
-        return query.filter(sa.or_(
-            case.mediator_id == scope.mediator_id,
-            sa.and_(case.mediator_id.is_(None), case.organisation_id.is_not(None), case.organisation_id == org_id),
-        ))
-    if scope.ministry_id is not None:
-        # 总对总: cases with the ministry's organisations of the account's region, and
-        # historical cases entered with this ministry's 部委信息 [FAQ 6.6]
-        from ..workflows.ministry import in_region
-
-        orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
-        return query.filter(sa.or_(case.organisation_id.in_(orgs),
-                                   sa.and_(case.has_ministry.is_(True), case.ministry_id == scope.ministry_id)))
-    return query.filter(sa.false())
-
-
-def case_scoped(fn):
-    """Like `scoped`, but mediators pass too (their cases, not their court's)."""
-
-    def apply(query):
-        scope = current_scope()
-        if scope.is_platform:
-            return query
-        if scope.court_id is None and scope.mediator_id is None and scope.ministry_id is None:
-            return query.filter(sa.false())
-        return fn(query, scope)
-
-    return apply
-
-
-def load_visible_case(pk: int) -> Case:
-    scope = current_scope()
-    query = sa.select(Case).where(Case.id == pk)
-    if not scope.is_platform:
-        query = visible_cases(query, scope)
-    case = db.session.scalar(query)
-    if case is None:
-        abort(404)
-    return case
-
-
-def current_actor() -> case_lifecycle.Actor:
-    return case_lifecycle.actor_for(g.user.id if g.user else None, current_scope())
+from .scope import agent_scope, case_scoped, load_visible_case, party_scope, visible_cases
 
 
 CASE_LABELS = {
@@ -331,15 +281,6 @@ class DeadlineView(_CaseListView):
 
 
 # --- parties and agents -------------------------------------------------------
-
-def party_scope(query, scope):
-    return query.filter(CaseParty.case_id.in_(visible_cases(sa.select(Case.id), scope)))
-
-
-def agent_scope(query, scope):
-    return query.filter(CaseAgent.party_id.in_(
-        sa.select(CaseParty.id).where(CaseParty.case_id.in_(visible_cases(sa.select(Case.id), scope)))))
-
 
 class _CaseChildView(ScopedModelView):
     """Parties and agents are edited from the case page (tab 当事人 › 编辑) [FAQ 3.8]."""

@@ -21,12 +21,12 @@ from flask_babel import gettext as _
 
 from ..enums import CaseStatus, DocumentKind, SignerRole
 from ..extensions import db
-from ..models import Agreement, Case, CaseAgent, CaseParty, Transcript
+from ..models import Agreement, Case, Transcript
 from ..roles import Portal
 from ..security import active_portal, current_scope
 from ..workflows import DomainError, agreements, case_lifecycle
 from .base import run_step
-from .cases import current_actor, load_visible_case
+from .scope import current_actor, load_visible_case, portal_cases
 
 CONTENT_FIELDS = ("disputed_items", "liability", "terms", "performance_manner", "performance_place",
                   "performance_deadline")
@@ -227,15 +227,6 @@ def _portal_identity() -> tuple[str, bool]:
     if portal not in (Portal.PARTY, Portal.AGENT):
         abort(403)
     return g.user.username, portal is Portal.AGENT
-
-
-def portal_cases(phone: str, as_agent: bool):
-    if as_agent:
-        party_ids = sa.select(CaseAgent.party_id).where(CaseAgent.phone == phone)
-        case_ids = sa.select(CaseParty.case_id).where(CaseParty.id.in_(party_ids))
-    else:
-        case_ids = sa.select(CaseParty.case_id).where(CaseParty.phone == phone)
-    return db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.id.desc())).all()
 
 
 class PartyPortalView(BaseView):
