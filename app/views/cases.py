@@ -1,9 +1,11 @@
-"""调解案件管理 (court) and 我的案件 (mediator) [FAQ 3.x, 5.1; SPEC §3].
+"""调解案件管理 (court) and 我的案件 (mediator) [FAQ 3.x, 5.1; SPEC §3], parties and agents.
 
 Who sees a case is app/views/scope.py (`visible_cases`): the lists here, the
 case page, parties and agents, documents, after mediation and the API all
-filter with it. Buttons on a case are `case_lifecycle.available_events`; the
-views never set a status themselves.
+filter with it. The
+generated add/edit/delete screens commit through FAB, once: their checks and
+the derived 当事人 column are done in `pre_add`/`pre_update`/`pre_delete` by
+app/workflows/case_intake.py, before that commit. The views never set a status.
 """
 from __future__ import annotations
 
@@ -25,10 +27,10 @@ from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
 from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
 from ..security import current_scope
-from ..workflows import DomainError, case_intake
+from ..workflows import case_intake
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .court import xlsx_response
-from .scope import agent_scope, case_scoped, load_visible_case, party_scope, visible_cases
+from .scope import agent_scope, case_scoped, current_actor, load_visible_case, party_scope, visible_cases
 
 
 CASE_LABELS = {
@@ -133,11 +135,9 @@ class _CaseListView(ScopedModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        case = self.get_scoped(pk)
-        try:
-            case_intake.check_editable(case)
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        problem = case_intake.edit_problem(self.get_scoped(pk))
+        if problem:
+            flash(problem, "danger")
             return redirect(url_for("CaseDetailView.detail", pk=pk))
         return super().edit(pk)
 
@@ -292,31 +292,24 @@ class _CaseChildView(ScopedModelView):
     def case_of(self, item) -> Case:
         return item.case
 
-    def _back(self, item):
-        return redirect(url_for("CaseDetailView.detail", pk=self.case_of(item).id, tab="parties"))
+    def _back(self, case: Case):
+        return redirect(url_for("CaseDetailView.detail", pk=case.id, tab="parties"))
 
-    def _guard(self, item):
-        try:
-            case_intake.check_editable(self.case_of(item))
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return self._back(item)
-        return None
+    def _refused(self, case: Case, problem: str | None):
+        """The case page again with the reason, when the form may not even be shown."""
+        if problem is None:
+            return None
+        flash(problem, "danger")
+        return self._back(case)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        item = self.get_scoped(pk)
-        return self._guard(item) or super().edit(pk)
-
-    def pre_update(self, item):
-        case_intake.check_editable(self.case_of(item))
-
-    def pre_delete(self, item):
-        case_intake.check_editable(self.case_of(item))
+        case = self.case_of(self.get_scoped(pk))
+        return self._refused(case, case_intake.party_edit_problem(case, current_actor())) or super().edit(pk)
 
     def post_edit_redirect(self):
-        return self._back(self.get_scoped(request.view_args["pk"]))
+        return self._back(self.case_of(self.get_scoped(request.view_args["pk"])))
 
     def post_delete_redirect(self):
         return redirect(request.referrer or url_for("MyCaseView.list"))
@@ -367,29 +360,16 @@ class CasePartyView(_CaseChildView):
         if case_id is None:
             abort(404)
         case = load_visible_case(case_id)
-        try:
-            case_intake.check_editable(case)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for("CaseDetailView.detail", pk=case.id, tab="parties"))
-        return super().add()
+        return self._refused(case, case_intake.party_edit_problem(case, current_actor())) or super().add()
 
     def pre_add(self, item):
-        case_intake.check_editable(item.case)
+        case_intake.save_party(item, current_actor())
 
-    def post_add(self, item):
-        case_intake.refresh_party_names(item.case)
-        db.session.commit()
+    def pre_update(self, item):
+        case_intake.save_party(item, current_actor())
 
-    def post_update(self, item):
-        case_intake.refresh_party_names(item.case)
-        db.session.commit()
-
-    def post_delete(self, item):
-        case = db.session.get(Case, item.case_id)
-        if case is not None:
-            case_intake.refresh_party_names(case)
-            db.session.commit()
+    def pre_delete(self, item):
+        case_intake.remove_party(item, current_actor())
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=request.args.get("_flt_0_case", type=int),
@@ -429,12 +409,7 @@ class CaseAgentView(_CaseChildView):
     @has_access
     def add(self):
         party = self._party_from_args()
-        try:
-            case_intake.check_can_add_agent(party)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for("CaseDetailView.detail", pk=party.case_id, tab="parties"))
-        return super().add()
+        return self._refused(party.case, case_intake.agent_problem(party, current_actor())) or super().add()
 
     def _party_from_args(self) -> CaseParty:
         party_id = request.args.get("_flt_0_party", type=int)
@@ -448,7 +423,13 @@ class CaseAgentView(_CaseChildView):
         return party
 
     def pre_add(self, item):
-        case_intake.check_can_add_agent(item.party, item)
+        case_intake.save_agent(item, current_actor(), new=True)
+
+    def pre_update(self, item):
+        case_intake.save_agent(item, current_actor())
+
+    def pre_delete(self, item):
+        case_intake.remove_agent(item, current_actor())
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=self._party_from_args().case_id, tab="parties"))

@@ -91,5 +91,8 @@ def portal_cases(phone: str, as_agent: bool) -> list[Case]:
 
 
 def current_actor() -> Actor:
-    """Who acts in this request, for the workflows."""
-    return actor_for(g.user.id if g.user else None, current_scope())
+    """Who acts in this request, for the workflows: resolved once per request (a FAB
+    `pre_add` then reads it without a query flushing the half-built row)."""
+    if "actor" not in g:
+        g.actor = actor_for(g.user.id if g.user else None, current_scope())
+    return g.actor
