@@ -14,24 +14,14 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
 from ..clock import today
-from ..enums import CertificationStatus, DocumentKind, PartyRole, TerminationReason
+from ..enums import CertificationStatus, TerminationReason
 from ..extensions import db
-from ..models import (
-    Agreement,
-    AuditLog,
-    Court,
-    Mediator,
-    MediatorCourt,
-    Ministry,
-    Organisation,
-    OrganisationCourt,
-    Transcript,
-)
-from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
+from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
+from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import after_mediation as after_mediation_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
-from . import records
+from . import documents, records
 from .edge import edge
 
 
@@ -106,14 +96,6 @@ class CaseDetailView(BaseView):
         audit = db.session.scalars(
             sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
         ).all()
-        editable = case_intake.is_editable(case)
-        documents = [
-            (DocumentKind.AGREEMENT, d) for d in db.session.scalars(
-                sa.select(Agreement).where(Agreement.case_id == case.id).order_by(Agreement.version.desc()))
-        ] + [
-            (DocumentKind.TRANSCRIPT, d) for d in db.session.scalars(
-                sa.select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id.desc()))
-        ]
         return self.render_template(
             "court/case_detail.html",
             title=str(case),
@@ -123,7 +105,7 @@ class CaseDetailView(BaseView):
             audit=audit,
             transition_event=records.transition_event,
             transition_text=records.transition_text,
-            editable=editable,
+            can_edit_info=case_intake.mediation_info_problem(case, actor) is None,
             can_edit_parties=case_intake.party_edit_problem(case, actor) is None,
             can_add_agent=lambda party: case_intake.agent_problem(party, actor) is None,
             role_label=lambda p: p.role.label_for(case.case_type),
@@ -135,12 +117,8 @@ class CaseDetailView(BaseView):
                            "signature": _("Signature")},
             field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
-            documents=documents,
-            latest_agreement=agreements.latest_agreement(case),
-            is_mediator=actor.is_mediator_of(case),
-            mediator_signed=agreements.mediator_signed,
-            party_signed=agreements.party_signed,
-            PartyRole=PartyRole,
+            document_buttons=documents.case_buttons(case, actor),
+            document_rows=documents.document_rows(case, actor),
             after_buttons=after_mediation_views.case_actions(case, actor),
             applications=after_mediation.applications_of(case),
         )

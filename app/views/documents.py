@@ -1,36 +1,166 @@
 """Agreements, transcripts and signing pages [FAQ 3.9–3.11, 3.14].
 
-- `DocumentView` (court and mediator, on the case page): generate, upload,
-  push, QR for the mediator's signature, transcripts, downloads. Writing is
-  the case's mediator's; the court reads and downloads.
+- `DocumentView` (court and mediator, the case page's tab 协议与笔录):
+  generate, upload, push, the QR for the mediator's signature, transcripts,
+  downloads. The court reads and downloads.
 - `SigningView` (no login): the page the mediator's phone opens from the QR;
-  the single-use token is the proof.
+  the single-use token names the mediator.
 - `PartyPortalView` (当事人 / 代理人): 待签材料 — read what was pushed, sign
   what was sent for signature. Mobile first.
+
+Every operation is app/workflows/agreements.py with the acting `Actor`, and
+every button comes from its `available_document_actions`; the templates only
+loop. Each state-changing handler runs through the request edge.
 """
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import segno
 import sqlalchemy as sa
-from flask import Response, abort, g, jsonify, redirect, request, url_for
+from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from ..enums import CaseStatus, DocumentKind, SignerRole
+from ..documents.agreement import signature_page
+from ..enums import DocumentKind, SignerRole
 from ..extensions import db
 from ..models import Agreement, Case, Transcript
 from ..roles import Portal
-from ..security import active_portal, current_scope
-from ..workflows import DomainError, agreements, case_lifecycle
-from .base import run_step
+from ..security import active_portal
+from ..workflows import agreements, case_lifecycle
+from .edge import edge
 from .scope import current_actor, load_visible_case, portal_cases
 
 CONTENT_FIELDS = ("disputed_items", "liability", "terms", "performance_manner", "performance_place",
                   "performance_deadline")
 
+
+@dataclass(frozen=True)
+class DocumentButton:
+    """One button of the agreements tab or the portal: `method` get (a link), post (a form
+    button) or upload (a form with a file input accepting `accept`)."""
+
+    label: str
+    url: str
+    css: str = "btn-default"
+    method: str = "get"
+    accept: str = ""
+    element_id: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document as the case page lists it."""
+
+    title: str
+    created_at: dt.datetime
+    stage: str
+    superseded: bool
+    signers: list[tuple[str, bool]]
+    buttons: list[DocumentButton] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PortalDocument:
+    """A document as the party portal lists it."""
+
+    title: str
+    read_url: str
+    signed: bool
+    buttons: list[DocumentButton]
+
+
+# --- the buttons: the workflow says which, this says where they go --------------------
+
+#: the operations on the case's documents as a whole
+CASE_BUTTONS = {
+    "generate": (lambda case: url_for("DocumentView.generate", pk=case.id), "get", "", "generate-agreement"),
+    "upload": (lambda case: url_for("DocumentView.upload_agreement", pk=case.id), "upload", ".doc,.docx,.pdf", ""),
+    "upload_transcript": (lambda case: url_for("DocumentView.upload_transcript", pk=case.id), "upload",
+                          ".doc,.docx,.png,.jpg,.jpeg", ""),
+}
+#: the operations on one document
+DOCUMENT_BUTTONS = {
+    "issue_qr": (lambda case, kind, doc: url_for("DocumentView.sign_qr", pk=case.id, kind=kind, doc_id=doc.id),
+                 "get"),
+    "push": (lambda case, kind, doc: url_for("DocumentView.push", pk=case.id, doc_id=doc.id), "post"),
+    "confirm_transcript": (lambda case, kind, doc: url_for("DocumentView.confirm_transcript", pk=case.id,
+                                                           doc_id=doc.id), "post"),
+    "sign_agreement": (lambda case, kind, doc: url_for("PartyPortalView.sign", pk=case.id, kind=kind,
+                                                       doc_id=doc.id), "get"),
+    "sign_transcript": (lambda case, kind, doc: url_for("PartyPortalView.sign", pk=case.id, kind=kind,
+                                                        doc_id=doc.id), "get"),
+}
+#: where a button reads differently from the operation's name
+BUTTON_LABELS = {
+    "upload": _l("Upload agreement (DOC/DOCX/PDF)"),
+    "upload_transcript": _l("Upload transcript (DOC/DOCX/PNG/JPG)"),
+    "sign_agreement": _l("Sign"),
+    "sign_transcript": _l("Sign"),
+}
+
+
+def _label(action) -> str:
+    return str(BUTTON_LABELS.get(action.event, action.label))
+
+
+def case_buttons(case: Case, actor) -> list[DocumentButton]:
+    """Generate and upload, for whoever may now."""
+    buttons = []
+    for action in agreements.available_document_actions(case, actor):
+        url, method, accept, element_id = CASE_BUTTONS[action.event]
+        buttons.append(DocumentButton(_label(action), url(case), action.css, method, accept, element_id))
+    return buttons
+
+
+def document_buttons(case: Case, actor, document) -> list[DocumentButton]:
+    kind = agreements.kind_of(document).name
+    buttons = []
+    for action in agreements.available_document_actions(case, actor, document):
+        url, method = DOCUMENT_BUTTONS[action.event]
+        buttons.append(DocumentButton(_label(action), url(case, kind, document), action.css, method))
+    return buttons
+
+
+def _downloads(case: Case, document) -> list[DocumentButton]:
+    kind = agreements.kind_of(document).name
+    buttons = [DocumentButton(_("Download"), url_for("DocumentView.download", pk=case.id, kind=kind,
+                                                     doc_id=document.id))]
+    if document.signatures:
+        buttons.append(DocumentButton(_("Download signed version"), url_for(
+            "DocumentView.download_signed", pk=case.id, kind=kind, doc_id=document.id)))
+    return buttons
+
+
+def document_rows(case: Case, actor) -> list[DocumentRow]:
+    """The agreements (newest version first), then the transcripts, with what `actor` may do to each."""
+    documents = list(db.session.scalars(sa.select(Agreement).where(Agreement.case_id == case.id)
+                                        .order_by(Agreement.version.desc())))
+    documents += db.session.scalars(sa.select(Transcript).where(Transcript.case_id == case.id)
+                                    .order_by(Transcript.id.desc()))
+    rows = []
+    for document in documents:
+        is_agreement = isinstance(document, Agreement)
+        signers = [(_("Mediator"), agreements.mediator_signed(document))]
+        signers += [(p.role.label_for(case.case_type) + p.name, agreements.party_signed(document, p))
+                    for p in case.parties]
+        rows.append(DocumentRow(
+            title=f"{agreements.kind_of(document).label} · {document.file_name}",
+            created_at=document.created_at if is_agreement else document.uploaded_at,
+            stage=agreements.stage_label(document),
+            superseded=not agreements.is_latest(case, document),
+            signers=signers,
+            buttons=_downloads(case, document) + document_buttons(case, actor, document),
+        ))
+    return rows
+
+
+# --- responses --------------------------------------------------------------------
 
 def _kind(value: str) -> DocumentKind:
     if value not in DocumentKind.__members__:
@@ -39,8 +169,7 @@ def _kind(value: str) -> DocumentKind:
 
 
 def _case_document(case: Case, kind: DocumentKind, doc_id: int):
-    model = Agreement if kind is DocumentKind.AGREEMENT else Transcript
-    document = db.session.get(model, doc_id)
+    document = db.session.get(agreements.MODELS[kind], doc_id)
     if document is None or document.case_id != case.id:
         abort(404)
     return document
@@ -57,8 +186,6 @@ def file_response(data: bytes, content_type: str, file_name: str) -> Response:
 
 def signed_package(document) -> bytes:
     """The document with a final page: every signature, its time, IP and the hash signed."""
-    from ..documents.agreement import signature_page
-
     lines, images = [], []
     for s in sorted(document.signatures, key=lambda s: s.signed_at):
         role = s.role.label
@@ -82,95 +209,123 @@ def _uploaded_file() -> tuple[str, bytes]:
     return (upload.filename, upload.read()) if upload else ("", b"")
 
 
+def _drawn_signature() -> bytes | None:
+    return agreements.image_from_data_url(request.form.get("signature", ""))
+
+
 class DocumentView(BaseView):
     route_base = "/case"
 
-    def _mediator_case(self, pk) -> Case:
-        case = load_visible_case(pk)
-        if not current_actor().is_mediator_of(case):
-            abort(403)
-        return case
-
-    def _back(self, pk):
+    def _to_documents(self, pk, exc=None, **_kwargs):
         return redirect(url_for("CaseDetailView.detail", pk=pk, tab="documents"))
 
-    @expose("/<int:pk>/agreement/new", methods=["GET", "POST"])
-    @has_access
-    @permission_name("write_documents")
-    def generate(self, pk):
-        case = self._mediator_case(pk)
-        latest = agreements.latest_agreement(case)
-        content = dict(latest.content or {}) if latest and latest.content else {}
-        if request.method == "POST":
-            content = {f: request.form.get(f, "").strip() for f in CONTENT_FIELDS}
-            if run_step(agreements.generate, case, content, g.user.id,
-                         success=_("Agreement generated.")) is not None:
-                return self._back(pk)
-            case = load_visible_case(pk)
+    def _generate_form(self, case, content):
         return self.render_template("court/agreement_form.html", title=_("Generate mediation agreement"),
                                     case=case, content=content,
                                     missing=agreements.missing_for_generation(case, {"terms": "x"}))
 
+    @expose("/<int:pk>/agreement/new", methods=["GET"])
+    @has_access
+    @permission_name("write_documents")
+    def generate(self, pk):
+        case = load_visible_case(pk)
+        if not any(a.event == "generate" for a in agreements.available_document_actions(case, current_actor())):
+            flash(_("This operation is not available for the case now."), "danger")
+            return self._to_documents(pk)
+        latest = agreements.latest_agreement(case)
+        return self._generate_form(case, dict(latest.content) if latest and latest.content else {})
+
+    @expose("/<int:pk>/agreement/new", methods=["POST"])
+    @has_access
+    @permission_name("write_documents")
+    @edge(refused="_generate_refused")
+    def generate_post(self, pk):
+        agreements.generate(load_visible_case(pk), current_actor(), self._posted_content())
+        flash(_("Agreement generated."), "success")
+        return self._to_documents(pk)
+
+    @staticmethod
+    def _posted_content() -> dict:
+        return {f: request.form.get(f, "").strip() for f in CONTENT_FIELDS}
+
+    def _generate_refused(self, pk, exc):
+        case = load_visible_case(pk)
+        if not any(a.event == "generate" for a in agreements.available_document_actions(case, current_actor())):
+            return self._to_documents(pk)
+        return self._generate_form(case, self._posted_content())
+
     @expose("/<int:pk>/agreement/upload", methods=["POST"])
     @has_access
     @permission_name("write_documents")
+    @edge(refused="_to_documents")
     def upload_agreement(self, pk):
-        case = self._mediator_case(pk)
-        run_step(agreements.upload, case, *_uploaded_file(), g.user.id, success=_("Agreement uploaded."))
-        return self._back(pk)
+        agreements.upload(load_visible_case(pk), current_actor(), *_uploaded_file())
+        flash(_("Agreement uploaded."), "success")
+        return self._to_documents(pk)
 
     @expose("/<int:pk>/agreement/<int:doc_id>/push", methods=["POST"])
     @has_access
     @permission_name("write_documents")
+    @edge(refused="_to_documents")
     def push(self, pk, doc_id):
-        case = self._mediator_case(pk)
-        document = _case_document(case, DocumentKind.AGREEMENT, doc_id)
-        run_step(agreements.push_preview, document,
-                  success=_("Pushed to the parties for reading."))
-        return self._back(pk)
+        case = load_visible_case(pk)
+        agreements.push_preview(case, current_actor(), _case_document(case, DocumentKind.AGREEMENT, doc_id))
+        flash(_("Pushed to the parties for reading."), "success")
+        return self._to_documents(pk)
 
     @expose("/<int:pk>/transcript/upload", methods=["POST"])
     @has_access
     @permission_name("write_documents")
+    @edge(refused="_to_documents")
     def upload_transcript(self, pk):
-        case = self._mediator_case(pk)
-        run_step(agreements.upload_transcript, case, *_uploaded_file(), success=_("Transcript uploaded."))
-        return self._back(pk)
+        agreements.upload_transcript(load_visible_case(pk), current_actor(), *_uploaded_file())
+        flash(_("Transcript uploaded."), "success")
+        return self._to_documents(pk)
 
     @expose("/<int:pk>/transcript/<int:doc_id>/confirm", methods=["POST"])
     @has_access
     @permission_name("write_documents")
+    @edge(refused="_to_documents")
     def confirm_transcript(self, pk, doc_id):
-        case = self._mediator_case(pk)
-        document = _case_document(case, DocumentKind.TRANSCRIPT, doc_id)
-        run_step(agreements.start_transcript_confirmation, document,
-                  success=_("Sent to the parties for confirmation."))
-        return self._back(pk)
+        case = load_visible_case(pk)
+        agreements.start_transcript_confirmation(case, current_actor(),
+                                                 _case_document(case, DocumentKind.TRANSCRIPT, doc_id))
+        flash(_("Sent to the parties for confirmation."), "success")
+        return self._to_documents(pk)
 
     @expose("/<int:pk>/sign-qr/<kind>/<int:doc_id>")
     @has_access
     @permission_name("write_documents")
+    @edge(refused="_to_documents")
     def sign_qr(self, pk, kind, doc_id):
-        """The QR code the mediator scans to sign on a phone [FAQ 3.9(3)]."""
-        case = self._mediator_case(pk)
+        """The QR code the mediator scans to sign on a phone [FAQ 3.9(3)]; showing it issues a token."""
+        case = load_visible_case(pk)
         kind = _kind(kind)
         document = _case_document(case, kind, doc_id)
-        raw = run_step(agreements.issue_mediator_token, case, current_scope().mediator_id, kind, document)
-        if raw is None:
-            return self._back(pk)
+        actor = current_actor()
+        raw = agreements.issue_mediator_token(case, actor, document)
         url = url_for("SigningView.sign", token=raw, _external=True)
         svg = segno.make(url, error="m").svg_inline(scale=5)
-        return self.render_template("court/sign_qr.html", title=_("Scan to sign"), case=case, document=document,
-                                    kind=kind, svg=svg, url=url, minutes=agreements.TOKEN_MINUTES,
-                                    signed=agreements.mediator_signed(document))
+        # after signing the agreement, the next step is 申请结案 [FAQ 3.11]
+        next_steps = [a for a in case_lifecycle.available_events(case, actor)
+                      if kind is DocumentKind.AGREEMENT and a.event == "apply_close"]
+        return self.render_template("court/sign_qr.html", title=_("Scan to sign"), case=case,
+                                    document=document, svg=svg, url=url, minutes=agreements.TOKEN_MINUTES,
+                                    signed=agreements.mediator_signed(document),
+                                    status_url=url_for(".sign_status", pk=case.id, kind=kind.name, doc_id=doc_id),
+                                    next_steps=[DocumentButton(a.label, url_for(
+                                        "CaseDetailView.transition", pk=case.id, event=a.event), "btn-primary",
+                                        element_id="apply-close") for a in next_steps])
 
     @expose("/<int:pk>/sign-status/<kind>/<int:doc_id>")
     @has_access
     @permission_name("write_documents")
+    @edge(api=True)
     def sign_status(self, pk, kind, doc_id):
-        case = self._mediator_case(pk)
+        """What the QR page polls until the phone has signed."""
+        case = load_visible_case(pk)
         document = _case_document(case, _kind(kind), doc_id)
-        return jsonify(signed=agreements.mediator_signed(document))
+        return jsonify(signed=agreements.mediator_signature_done(case, current_actor(), document))
 
     @expose("/<int:pk>/document/<kind>/<int:doc_id>")
     @has_access
@@ -195,30 +350,29 @@ class SigningView(BaseView):
 
     route_base = "/sign"
 
-    @expose("/<token>", methods=["GET", "POST"])
+    def _pad(self, token: str, done: bool = False, show_problem: bool = True):
+        signing = agreements.token_of(token)
+        document = agreements.token_document(signing) if signing is not None else None
+        problem = None if done else agreements.token_problem(signing)
+        return self.render_template("court/sign_pad.html", title=_("Sign"), done=done,
+                                    error=problem if show_problem else None, document=document,
+                                    case=document.case if document is not None else None,
+                                    action=None if done or problem else url_for(".sign", token=token),
+                                    signer=_("Mediator"))
+
+    @expose("/<token>", methods=["GET"])
     def sign(self, token):
-        error, done = None, False
-        try:
-            signing = agreements.find_token(token)
-        except DomainError as exc:
-            return self.render_template("court/sign_pad.html", title=_("Sign"), error=exc.message, done=False,
-                                        document=None, case=None, action=None)
-        model = Agreement if signing.kind is DocumentKind.AGREEMENT else Transcript
-        document = db.session.get(model, signing.document_id)
-        if request.method == "POST":
-            ip, agent = _client()
-            try:
-                image = agreements.decode_signature(request.form.get("signature", ""))
-                agreements.sign_with_token(token, image, ip, agent)
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
-            else:
-                db.session.commit()
-                done = True
-        return self.render_template("court/sign_pad.html", title=_("Sign"), error=error, done=done,
-                                    document=document, case=document.case if document else None,
-                                    action=url_for(".sign", token=token), signer=_("Mediator"))
+        return self._pad(token)
+
+    @expose("/<token>", methods=["POST"])
+    @edge(refused="_sign_refused")
+    def sign_post(self, token):
+        ip, user_agent = _client()
+        agreements.sign_with_token(token, _drawn_signature(), ip, user_agent)
+        return self._pad(token, done=True)
+
+    def _sign_refused(self, token, exc):
+        return self._pad(token, show_problem=False)  # the refusal is flashed
 
 
 def _portal_identity() -> tuple[str, bool]:
@@ -246,65 +400,55 @@ class PartyPortalView(BaseView):
     @has_access
     def index(self):
         phone, as_agent = _portal_identity()
+        actor = current_actor()
         items = []
         for case in portal_cases(phone, as_agent):
-            docs = []
-            for document in db.session.scalars(sa.select(Agreement).where(Agreement.case_id == case.id)
-                                               .order_by(Agreement.version.desc())):
-                if document.pushed_at or document.for_signature_at:
-                    docs.append((DocumentKind.AGREEMENT, document))
-                    break  # the latest visible version
-            for document in db.session.scalars(sa.select(Transcript).where(Transcript.case_id == case.id)):
-                if document.confirmation_started_at:
-                    docs.append((DocumentKind.TRANSCRIPT, document))
-            items.append((case, [(k, d, agreements.signable_for(case, k, d),
-                                  self._signed_for_me(case, d, phone, as_agent)) for k, d in docs]))
+            items.append((case, [PortalDocument(
+                title=f"{agreements.kind_of(d).label}：{d.file_name}",
+                read_url=url_for(".read", pk=case.id, kind=agreements.kind_of(d).name, doc_id=d.id),
+                signed=agreements.signed_for(case, d, actor),
+                buttons=document_buttons(case, actor, d),
+            ) for d in agreements.documents_for_parties(case)]))
         return self.render_template("court/portal_index.html", title=_("My cases and documents to sign"),
                                     items=items, as_agent=as_agent)
-
-    @staticmethod
-    def _signed_for_me(case, document, phone, as_agent) -> bool:
-        identities = agreements.signer_identities(case, phone, as_agent)
-        return bool(identities) and all(agreements.party_signed(document, p) for p, _a in identities)
 
     @expose("/case/<int:pk>/<kind>/<int:doc_id>")
     @has_access
     def read(self, pk, kind, doc_id):
         case = self._case(pk)
-        kind = _kind(kind)
-        document = _case_document(case, kind, doc_id)
-        if not (getattr(document, "pushed_at", None) or getattr(document, "for_signature_at", None)
-                or getattr(document, "confirmation_started_at", None)):
+        document = _case_document(case, _kind(kind), doc_id)
+        if not agreements.open_to_parties(document):
             abort(404)
         return file_response(document.data, document.content_type, document.file_name)
 
-    @expose("/case/<int:pk>/<kind>/<int:doc_id>/sign", methods=["GET", "POST"])
-    @has_access
-    def sign(self, pk, kind, doc_id):
-        phone, as_agent = _portal_identity()
+    def _pad(self, pk, kind, doc_id, done=False, show_problems=True):
         case = self._case(pk)
         kind = _kind(kind)
         document = _case_document(case, kind, doc_id)
-        error, done = None, False
-        try:
-            agreements.signing_identities(case, kind, document, phone, as_agent)
-            can_sign = True
-        except DomainError as exc:
-            error, can_sign = exc.message, False
-        if request.method == "POST" and can_sign:
-            ip, agent = _client()
-            try:
-                image = agreements.decode_signature(request.form.get("signature", ""))
-                case_lifecycle.party_signs(case, kind, document, phone, as_agent, image, ip, agent)
-            except DomainError as exc:
-                db.session.rollback()
-                error = exc.message
-            else:
-                db.session.commit()
-                done = True
-        return self.render_template("court/sign_pad.html", title=_("Sign"), error=error, done=done,
-                                    document=document, case=case, signer=_("Agent") if as_agent else _("Party"),
-                                    action=url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id) if can_sign
-                                    else None,
-                                    back=url_for(".index"), status_note=case.status.label
-                                    if case.status is CaseStatus.ENDED else None)
+        actor = current_actor()
+        problems = [] if done else agreements.why_not(case, actor, agreements.SIGN_EVENTS[kind], document)
+        return self.render_template(
+            "court/sign_pad.html", title=_("Sign"), error=" ".join(problems) if show_problems else None,
+            done=done, document=document, case=case,
+            signer=_("Agent") if actor.scope.portal is Portal.AGENT else _("Party"),
+            action=None if done or problems else url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id),
+            back=url_for(".index"))
+
+    @expose("/case/<int:pk>/<kind>/<int:doc_id>/sign", methods=["GET"])
+    @has_access
+    def sign(self, pk, kind, doc_id):
+        return self._pad(pk, kind, doc_id)
+
+    @expose("/case/<int:pk>/<kind>/<int:doc_id>/sign", methods=["POST"])
+    @has_access
+    @permission_name("sign")
+    @edge(refused="_sign_refused")
+    def sign_post(self, pk, kind, doc_id):
+        case = self._case(pk)
+        document = _case_document(case, _kind(kind), doc_id)
+        ip, user_agent = _client()
+        case_lifecycle.party_signs(case, current_actor(), document, _drawn_signature(), ip, user_agent)
+        return self._pad(pk, kind, doc_id, done=True)
+
+    def _sign_refused(self, pk, kind, doc_id, exc):
+        return self._pad(pk, kind, doc_id, show_problems=False)  # the refusal is flashed
