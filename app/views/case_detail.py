@@ -21,7 +21,8 @@ from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import after_mediation as after_mediation_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
-from . import documents, records
+from . import agreements as agreement_views
+from . import records
 from .edge import edge
 
 
@@ -97,7 +98,7 @@ class CaseDetailView(BaseView):
             sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
         ).all()
         return self.render_template(
-            "court/case_detail.html",
+            "cases/detail.html",
             title=str(case),
             case=case,
             labels=CASE_LABELS,
@@ -117,8 +118,8 @@ class CaseDetailView(BaseView):
                            "signature": _("Signature")},
             field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
-            document_buttons=documents.case_buttons(case, actor),
-            document_rows=documents.document_rows(case, actor),
+            document_buttons=agreement_views.case_buttons(case, actor),
+            document_rows=agreement_views.document_rows(case, actor),
             after_buttons=after_mediation_views.case_actions(case, actor),
             applications=after_mediation.applications_of(case),
         )
@@ -166,7 +167,7 @@ class CaseDetailView(BaseView):
     def _transition_form(self, case, action, form):
         actor = current_actor()
         choices = {f: _choices(case, actor, f, action.event) for f in action.fields}
-        return self.render_template("court/case_transition.html", title=action.label, case=case,
+        return self.render_template("cases/transition.html", title=action.label, case=case,
                                     transition=action, choices=choices, form=form)
 
     @expose("/<int:pk>/mediation-info", methods=["GET"])
@@ -179,7 +180,7 @@ class CaseDetailView(BaseView):
         if problem:
             flash(problem, "danger")
             return redirect(url_for(".detail", pk=pk, tab="mediation"))
-        return self.render_template("court/case_mediation_info.html", title=_("Edit mediation information"),
+        return self.render_template("cases/mediation_info.html", title=_("Edit mediation information"),
                                     case=case, labels=CASE_LABELS)
 
     @expose("/<int:pk>/mediation-info", methods=["POST"])

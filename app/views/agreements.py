@@ -1,6 +1,6 @@
-"""Agreements, transcripts and signing pages [FAQ 3.9–3.11, 3.14].
+"""Agreements, transcripts and signing: the screens [FAQ 3.9–3.11, 3.14].
 
-- `DocumentView` (court and mediator, the case page's tab 协议与笔录):
+- `AgreementView` (court and mediator, the case page's tab 协议与笔录):
   generate, upload, push, the QR for the mediator's signature, transcripts,
   downloads. The court reads and downloads.
 - `SigningView` (no login): the page the mediator's phone opens from the QR;
@@ -79,17 +79,17 @@ class PortalDocument:
 
 #: the operations on the case's documents as a whole
 CASE_BUTTONS = {
-    "generate": (lambda case: url_for("DocumentView.generate", pk=case.id), "get", "", "generate-agreement"),
-    "upload": (lambda case: url_for("DocumentView.upload_agreement", pk=case.id), "upload", ".doc,.docx,.pdf", ""),
-    "upload_transcript": (lambda case: url_for("DocumentView.upload_transcript", pk=case.id), "upload",
+    "generate": (lambda case: url_for("AgreementView.generate", pk=case.id), "get", "", "generate-agreement"),
+    "upload": (lambda case: url_for("AgreementView.upload_agreement", pk=case.id), "upload", ".doc,.docx,.pdf", ""),
+    "upload_transcript": (lambda case: url_for("AgreementView.upload_transcript", pk=case.id), "upload",
                           ".doc,.docx,.png,.jpg,.jpeg", ""),
 }
 #: the operations on one document
 DOCUMENT_BUTTONS = {
-    "issue_qr": (lambda case, kind, doc: url_for("DocumentView.sign_qr", pk=case.id, kind=kind, doc_id=doc.id),
+    "issue_qr": (lambda case, kind, doc: url_for("AgreementView.sign_qr", pk=case.id, kind=kind, doc_id=doc.id),
                  "get"),
-    "push": (lambda case, kind, doc: url_for("DocumentView.push", pk=case.id, doc_id=doc.id), "post"),
-    "confirm_transcript": (lambda case, kind, doc: url_for("DocumentView.confirm_transcript", pk=case.id,
+    "push": (lambda case, kind, doc: url_for("AgreementView.push", pk=case.id, doc_id=doc.id), "post"),
+    "confirm_transcript": (lambda case, kind, doc: url_for("AgreementView.confirm_transcript", pk=case.id,
                                                            doc_id=doc.id), "post"),
     "sign_agreement": (lambda case, kind, doc: url_for("PartyPortalView.sign", pk=case.id, kind=kind,
                                                        doc_id=doc.id), "get"),
@@ -129,11 +129,11 @@ def document_buttons(case: Case, actor, document) -> list[DocumentButton]:
 
 def _downloads(case: Case, document) -> list[DocumentButton]:
     kind = agreements.kind_of(document).name
-    buttons = [DocumentButton(_("Download"), url_for("DocumentView.download", pk=case.id, kind=kind,
+    buttons = [DocumentButton(_("Download"), url_for("AgreementView.download", pk=case.id, kind=kind,
                                                      doc_id=document.id))]
     if document.signatures:
         buttons.append(DocumentButton(_("Download signed version"), url_for(
-            "DocumentView.download_signed", pk=case.id, kind=kind, doc_id=document.id)))
+            "AgreementView.download_signed", pk=case.id, kind=kind, doc_id=document.id)))
     return buttons
 
 
@@ -213,20 +213,20 @@ def _drawn_signature() -> bytes | None:
     return agreements.image_from_data_url(request.form.get("signature", ""))
 
 
-class DocumentView(BaseView):
+class AgreementView(BaseView):
     route_base = "/case"
 
     def _to_documents(self, pk, exc=None, **_kwargs):
         return redirect(url_for("CaseDetailView.detail", pk=pk, tab="documents"))
 
     def _generate_form(self, case, content):
-        return self.render_template("court/agreement_form.html", title=_("Generate mediation agreement"),
+        return self.render_template("agreements/form.html", title=_("Generate mediation agreement"),
                                     case=case, content=content,
                                     missing=agreements.missing_for_generation(case, {"terms": "x"}))
 
     @expose("/<int:pk>/agreement/new", methods=["GET"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     def generate(self, pk):
         case = load_visible_case(pk)
         if not any(a.event == "generate" for a in agreements.available_document_actions(case, current_actor())):
@@ -237,7 +237,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/agreement/new", methods=["POST"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_generate_refused")
     def generate_post(self, pk):
         agreements.generate(load_visible_case(pk), current_actor(), self._posted_content())
@@ -256,7 +256,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/agreement/upload", methods=["POST"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_to_documents")
     def upload_agreement(self, pk):
         agreements.upload(load_visible_case(pk), current_actor(), *_uploaded_file())
@@ -265,7 +265,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/agreement/<int:doc_id>/push", methods=["POST"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_to_documents")
     def push(self, pk, doc_id):
         case = load_visible_case(pk)
@@ -275,7 +275,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/transcript/upload", methods=["POST"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_to_documents")
     def upload_transcript(self, pk):
         agreements.upload_transcript(load_visible_case(pk), current_actor(), *_uploaded_file())
@@ -284,7 +284,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/transcript/<int:doc_id>/confirm", methods=["POST"])
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_to_documents")
     def confirm_transcript(self, pk, doc_id):
         case = load_visible_case(pk)
@@ -295,7 +295,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/sign-qr/<kind>/<int:doc_id>")
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(refused="_to_documents")
     def sign_qr(self, pk, kind, doc_id):
         """The QR code the mediator scans to sign on a phone [FAQ 3.9(3)]; showing it issues a token."""
@@ -309,7 +309,7 @@ class DocumentView(BaseView):
         # after signing the agreement, the next step is 申请结案 [FAQ 3.11]
         next_steps = [a for a in case_lifecycle.available_events(case, actor)
                       if kind is DocumentKind.AGREEMENT and a.event == "apply_close"]
-        return self.render_template("court/sign_qr.html", title=_("Scan to sign"), case=case,
+        return self.render_template("agreements/sign_qr.html", title=_("Scan to sign"), case=case,
                                     document=document, svg=svg, url=url, minutes=agreements.TOKEN_MINUTES,
                                     signed=agreements.mediator_signed(document),
                                     status_url=url_for(".sign_status", pk=case.id, kind=kind.name, doc_id=doc_id),
@@ -319,7 +319,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/sign-status/<kind>/<int:doc_id>")
     @has_access
-    @permission_name("write_documents")
+    @permission_name("write_agreements")
     @edge(api=True)
     def sign_status(self, pk, kind, doc_id):
         """What the QR page polls until the phone has signed."""
@@ -329,7 +329,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/document/<kind>/<int:doc_id>")
     @has_access
-    @permission_name("read_documents")
+    @permission_name("read_agreements")
     def download(self, pk, kind, doc_id):
         case = load_visible_case(pk)
         document = _case_document(case, _kind(kind), doc_id)
@@ -337,7 +337,7 @@ class DocumentView(BaseView):
 
     @expose("/<int:pk>/document/<kind>/<int:doc_id>/signed")
     @has_access
-    @permission_name("read_documents")
+    @permission_name("read_agreements")
     def download_signed(self, pk, kind, doc_id):
         case = load_visible_case(pk)
         document = _case_document(case, _kind(kind), doc_id)
@@ -354,7 +354,7 @@ class SigningView(BaseView):
         signing = agreements.token_of(token)
         document = agreements.token_document(signing) if signing is not None else None
         problem = None if done else agreements.token_problem(signing)
-        return self.render_template("court/sign_pad.html", title=_("Sign"), done=done,
+        return self.render_template("agreements/sign_pad.html", title=_("Sign"), done=done,
                                     error=problem if show_problem else None, document=document,
                                     case=document.case if document is not None else None,
                                     action=None if done or problem else url_for(".sign", token=token),
@@ -409,7 +409,7 @@ class PartyPortalView(BaseView):
                 signed=agreements.signed_for(case, d, actor),
                 buttons=document_buttons(case, actor, d),
             ) for d in agreements.documents_for_parties(case)]))
-        return self.render_template("court/portal_index.html", title=_("My cases and documents to sign"),
+        return self.render_template("agreements/portal.html", title=_("My cases and documents to sign"),
                                     items=items, as_agent=as_agent)
 
     @expose("/case/<int:pk>/<kind>/<int:doc_id>")
@@ -428,7 +428,7 @@ class PartyPortalView(BaseView):
         actor = current_actor()
         problems = [] if done else agreements.why_not(case, actor, agreements.SIGN_EVENTS[kind], document)
         return self.render_template(
-            "court/sign_pad.html", title=_("Sign"), error=" ".join(problems) if show_problems else None,
+            "agreements/sign_pad.html", title=_("Sign"), error=" ".join(problems) if show_problems else None,
             done=done, document=document, case=case,
             signer=_("Agent") if actor.scope.portal is Portal.AGENT else _("Party"),
             action=None if done or problems else url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id),
