@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 
+from app import clock
 from app.clock import utcnow
+from app.documents.agreement import agreement_context
 from app.enums import AgentType, CaseStatus, SignerRole
 from app.extensions import db
 from app.models import Agreement, AuditLog, Case, CaseParty, Mediator, Signature, SigningToken, Transcript
@@ -481,3 +483,10 @@ def test_every_state_and_document_operation(app, status, event):
             assert not any("无权" in r for r in refused), refused
         else:
             assert refused == [state_refusal + "。"]
+
+
+def test_the_agreement_is_dated_by_the_beijing_clock(app, case_id, monkeypatch):
+    """One clock: at 01:00 on 1 January in Beijing (17:00 UTC the day before) the agreement says 1 January."""
+    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 1, 1, 1, 0, tzinfo=clock.BEIJING))
+    with app_ctx(app):
+        assert agreement_context(db.session.get(Case, case_id), TERMS)["date"] == "二〇二七年一月一日"

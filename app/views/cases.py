@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
+from ..clock import today
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
@@ -276,7 +277,7 @@ class DeadlineView(_CaseListView):
 
     @classmethod
     def scope_query(cls, query, scope):
-        soon = dt.date.today() + dt.timedelta(days=cls.DUE_WITHIN_DAYS)
+        soon = today() + dt.timedelta(days=cls.DUE_WITHIN_DAYS)
         return visible_cases(query, scope).filter(Case.deadline.is_not(None), Case.deadline <= soon)
 
 
