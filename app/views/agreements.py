@@ -77,14 +77,15 @@ class PortalDocument:
 
 # --- the buttons: the workflow says which, this says where they go --------------------
 
-#: the operations on the case's documents as a whole
+#: the operations on the case's documents as a whole: where they go, the files an upload accepts, the
+#: button's id (an operation whose hint asks for a `file` is an upload form, the others a link)
 CASE_BUTTONS = {
-    "generate": (lambda case: url_for("AgreementView.generate", pk=case.id), "get", "", "generate-agreement"),
-    "upload": (lambda case: url_for("AgreementView.upload_agreement", pk=case.id), "upload", ".doc,.docx,.pdf", ""),
-    "upload_transcript": (lambda case: url_for("AgreementView.upload_transcript", pk=case.id), "upload",
+    "generate": (lambda case: url_for("AgreementView.generate", pk=case.id), "", "generate-agreement"),
+    "upload": (lambda case: url_for("AgreementView.upload_agreement", pk=case.id), ".doc,.docx,.pdf", ""),
+    "upload_transcript": (lambda case: url_for("AgreementView.upload_transcript", pk=case.id),
                           ".doc,.docx,.png,.jpg,.jpeg", ""),
 }
-#: the operations on one document
+#: the operations on one document: where they go, and whether that is a link or a form posting to it
 DOCUMENT_BUTTONS = {
     "issue_qr": (lambda case, kind, doc: url_for("AgreementView.sign_qr", pk=case.id, kind=kind, doc_id=doc.id),
                  "get"),
@@ -113,7 +114,8 @@ def case_buttons(case: Case, actor) -> list[DocumentButton]:
     """Generate and upload, for whoever may now."""
     buttons = []
     for action in agreements.available_document_actions(case, actor):
-        url, method, accept, element_id = CASE_BUTTONS[action.event]
+        url, accept, element_id = CASE_BUTTONS[action.event]
+        method = "upload" if "file" in action.fields else "get"
         buttons.append(DocumentButton(_label(action), url(case), action.css, method, accept, element_id))
     return buttons
 
