@@ -14,7 +14,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
 from ..clock import today
-from ..enums import CertificationStatus, TerminationReason
+from ..enums import CertificationStatus, PartyKind, TerminationReason
 from ..extensions import db
 from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
 from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
@@ -24,6 +24,14 @@ from .scope import current_actor, load_visible_case
 from . import agreements as agreement_views
 from . import records
 from .edge import edge
+
+
+def _party_details(party) -> list[tuple[str, str]]:
+    """A party's rows on the case page: a person's ID number, an organisation's credit code and
+    legal representative [FAQ 3.1]."""
+    names = ["phone"] + (["id_number"] if party.kind is PartyKind.PERSON else
+                         ["credit_code", "legal_representative"]) + ["address"]
+    return [(CasePartyView.label_columns[n], getattr(party, n) or "") for n in names]
 
 
 def _deadline_note(case) -> str:
@@ -110,6 +118,7 @@ class CaseDetailView(BaseView):
             can_edit_parties=case_intake.party_edit_problem(case, actor) is None,
             can_add_agent=lambda party: case_intake.agent_problem(party, actor) is None,
             role_label=lambda p: p.role.label_for(case.case_type),
+            party_details=_party_details,
             missing=case_intake.missing_party_fields(case),
             deadline_note=_deadline_note(case),
             overdue=case.deadline is not None and case.deadline < today(),
