@@ -25,8 +25,8 @@ from .models import (
     OrganisationCourt,
     Tribunal,
 )
-from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT
-from .workflows.accounts import ensure_account
+from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal
+from .workflows.accounts import ensure_account, find_user
 from .models import utcnow
 from .workflows.rosters import court_roles
 
@@ -391,7 +391,7 @@ def seed_demo_after_mediation() -> None:
     """For the after-mediation walkthrough (issue 8): an ended 朝阳 case whose agreement 张三 and
     李四 signed today (司法确认 is open for 30 days), and the demo intranet API key (README).
     The terminated case for 在线立案 is 装饰装修合同纠纷 above."""
-    from .enums import CaseStatus, DocumentKind, SignerRole
+    from .enums import CaseStatus, SignerRole
     from .models import Case, IntranetApiKey, Signature
     from .security import Scope
     from .api_keys import hash_key
@@ -416,14 +416,14 @@ def seed_demo_after_mediation() -> None:
         ("RESPONDENT", "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")]),
     ], summary="双方因房屋租金及押金退还发生争议。", plan="被申请人退还押金，申请人放弃违约金。")
     _act(case, "assign", court, mediator_id=chen.id)
-    agreement = agreements.generate(case, {"terms": "一、李四于2026年12月31日前退还张三押金人民币一万元。\n"
-                                                     "二、张三放弃其他请求。"}, chen.user_id)
+    agreement = agreements.generate(case, mediator, {"terms": "一、李四于2026年12月31日前退还张三押金人民币一万元。\n"
+                                                               "二、张三放弃其他请求。"})
     db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=chen.id,
                              signer_name=chen.name, image=_DEMO_SIGNATURE, document_sha256=agreement.sha256))
     db.session.flush()
     _act(case, "apply_close", mediator)
     for phone in ("13500000001", "13500000002"):
-        case_lifecycle.party_signs(case, DocumentKind.AGREEMENT, agreement, phone, False, _DEMO_SIGNATURE, None,
-                                   "demo")
+        party = Actor(find_user(phone).id, Scope(portal=Portal.PARTY))
+        case_lifecycle.party_signs(case, party, agreement, _DEMO_SIGNATURE, None, "demo")
     assert case.status is CaseStatus.ENDED
     db.session.flush()

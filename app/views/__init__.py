@@ -18,7 +18,7 @@ from .after_mediation import (
 )
 from .api import CaseApi
 from .case_detail import CaseDetailView
-from .documents import DocumentView, PartyPortalView, SigningView
+from .agreements import AgreementView, PartyPortalView, SigningView
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
 from .ministry import (
     BindOrganisationView,
@@ -74,7 +74,7 @@ VIEWS = [
     CasePartyView,
     CaseAgentView,
     CaseDetailView,
-    DocumentView,
+    AgreementView,
     SigningView,
     PartyPortalView,
     LiaisonView,

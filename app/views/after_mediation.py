@@ -28,9 +28,8 @@ from ..roles import Portal
 from ..security import active_portal, current_scope
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
-from .cases import current_actor, load_visible_case
-from .documents import portal_cases
 from .edge import edge
+from .scope import current_actor, load_visible_case, portal_cases
 
 K = ApplicationKind
 A = ApplicationStatus
