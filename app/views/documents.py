@@ -24,6 +24,8 @@ from ..extensions import db
 from ..models import Agreement, Case, CaseAgent, CaseParty, Transcript
 from ..roles import Portal
 from ..security import active_portal, current_scope
+from ..serving import external_url
+from ..transactions import writes
 from ..workflows import DomainError, agreements, case_lifecycle
 from .base import run_step
 from .cases import current_actor, load_visible_case
@@ -150,6 +152,7 @@ class DocumentView(BaseView):
     @expose("/<int:pk>/sign-qr/<kind>/<int:doc_id>")
     @has_access
     @permission_name("write_documents")
+    @writes
     def sign_qr(self, pk, kind, doc_id):
         """The QR code the mediator scans to sign on a phone [FAQ 3.9(3)]."""
         case = self._mediator_case(pk)
@@ -158,7 +161,7 @@ class DocumentView(BaseView):
         raw = run_step(agreements.issue_mediator_token, case, current_scope().mediator_id, kind, document)
         if raw is None:
             return self._back(pk)
-        url = url_for("SigningView.sign", token=raw, _external=True)
+        url = external_url("SigningView.sign", token=raw)  # EXTERNAL_BASE_URL: the phone must reach it
         svg = segno.make(url, error="m").svg_inline(scale=5)
         return self.render_template("court/sign_qr.html", title=_("Scan to sign"), case=case, document=document,
                                     kind=kind, svg=svg, url=url, minutes=agreements.TOKEN_MINUTES,
