@@ -137,7 +137,7 @@ class Worker:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, self._stop)
             signal.signal(signal.SIGINT, self._stop)
-        log.info("worker %s started (pid %d)", self.name, os.getpid())
+        log.info("flask worker %r started (pid %d)", self.name, os.getpid())
         while True:
             ok = self.round()
             if once or self.stop.is_set():

@@ -65,9 +65,10 @@ class JsonFormatter(logging.Formatter):
 
 class TextFormatter(logging.Formatter):
     def __init__(self):
-        super().__init__("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        super().__init__("%(asctime)s %(levelname)s %(name)s [%(rid)s] %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
+        record.rid = getattr(record, "request_id", None) or "-"
         text = super().format(record)
         fields = getattr(record, "fields", None)
         return f"{text} {json.dumps(fields, ensure_ascii=False, default=str)}" if fields else text
@@ -86,6 +87,8 @@ def configure_logging(app: Flask) -> None:
         root.addHandler(handler)
     handler.setFormatter(JsonFormatter() if app.config.get("LOG_FORMAT") == "json" else TextFormatter())
     root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # FAB narrates every permission it adds and every view it registers at INFO.
+    logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
 
 def install(app: Flask) -> None:

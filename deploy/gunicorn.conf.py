@@ -21,6 +21,8 @@ errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = ""
 secure_scheme_headers = {}
+# gunicorn 25+ opens a control socket in $HOME; two instances (make run beside the tests) would share it.
+control_socket_disable = True
 # A restarted worker process now and then bounds any slow leak.
 max_requests = 2000
 max_requests_jitter = 200
