@@ -392,7 +392,6 @@ def test_concurrent_writers_keep_one_linear_chain(fresh_app):
         assert db.session.scalar(sa.select(sa.func.count()).where(AuditLog.summary == "test.race")) == 48
 
 
-@SQLITE_ONLY
 def test_migration_0010_chains_the_rows_written_before_it(tmp_path):
     from flask_migrate import upgrade
 
@@ -462,9 +461,30 @@ def _damage(out):
         fh.write(b"!")
 
 
-@SQLITE_ONLY
-def test_backup_then_restore_into_an_empty_instance_gives_every_count_and_hash_back_sqlite(db_url, tmp_path):
-    _round_trip(db_url, f"sqlite:///{tmp_path / 'restored.db'}", tmp_path)
+@pytest.fixture()
+def sqlite_url(request, tmp_path):
+    """A demo SQLite database: the suite's copy, or on the PostgreSQL leg one migrated and seeded here."""
+    if not PG_URL:
+        return request.getfixturevalue("db_url")
+    from flask_migrate import upgrade
+
+    from app.commands import seed_roles
+    from app.demo import seed_demo
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        seed_roles()
+        seed_demo()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def test_backup_then_restore_into_an_empty_instance_gives_every_count_and_hash_back_sqlite(sqlite_url, tmp_path):
+    _round_trip(sqlite_url, f"sqlite:///{tmp_path / 'restored.db'}", tmp_path)
     _damage(tmp_path / "backup")
     refused = make_app(f"sqlite:///{tmp_path / 'other.db'}", UPLOAD_FOLDER=str(tmp_path / "up3")) \
         .test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
