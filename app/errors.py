@@ -59,10 +59,8 @@ def message_for(error: HTTPException) -> str:
     if error.code == 413:
         limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
         return _("The upload is larger than %(mb)d MB.", mb=limit)
-    message = MESSAGES.get(error.code or 500)
-    if message is None:
-        return error.description or ""
-    return str(message)
+    code = error.code or 500
+    return str(MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400])
 
 
 def wants_json() -> bool:
@@ -76,10 +74,10 @@ def handle(error: HTTPException):
         response = jsonify(status="error", reason=message, request_id=request_id())
     else:
         response = current_app.make_response(render_template(
-            "court/error.html", code=code, title=str(TITLES.get(code, error.name)), message=message,
-            request_id=request_id()))
+            "court/error.html", code=code, title=str(TITLES.get(code) or TITLES[500 if code >= 500 else 400]),
+            message=message, request_id=request_id()))
     response.status_code = code
-    if code == 405 and error.valid_methods:
+    if code == 405 and getattr(error, "valid_methods", None):
         response.headers["Allow"] = ", ".join(error.valid_methods)
     for name, value in (error.get_headers() if code == 429 else []):
         if name.lower() == "retry-after":

@@ -23,6 +23,7 @@ from ..enums import CaseType, ExportStatus
 from ..extensions import db
 from ..models import Court, ExportJob
 from ..security import current_scope
+from ..transactions import writes
 from ..workflows import DomainError, ValidationFailed, dashboard
 from ..workflows import statistics as stats
 from .court import xlsx_response
@@ -165,6 +166,7 @@ class StatisticsView(BaseView):
 
     @expose("/detail/export")
     @has_access
+    @writes  # a large export queues an ExportJob
     def detail_export(self):
         reach = _reach()
         try:
