@@ -3,9 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app run
+# HOST=0.0.0.0 lets a phone on the LAN in; its QR codes then carry this machine's LAN address.
+HOST   ?= 127.0.0.1
 PORT   ?= 5000
+ifeq ($(HOST),0.0.0.0)
+LAN_IP := $(shell hostname -I 2>/dev/null | awk '{print $$1}')
+EXTERNAL_BASE_URL ?= $(if $(LAN_IP),http://$(LAN_IP):$(PORT))
+endif
+RUN_DIR := $(CURDIR)/instance/run
 
-.PHONY: run test bench setup translations messages db clean-venv
+.PHONY: run test bench bench-concurrency setup translations messages db clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +32,13 @@ db: setup
 	$(FLASK) db upgrade
 	$(FLASK) seed --demo
 
-# The outbox worker runs beside the web server and stops with it.
+# gunicorn and the outbox worker under supervisord (deploy/supervisord.conf): the worker is
+# restarted when it dies, and Ctrl-C stops both.
 run: db
-	$(FLASK) worker & trap "kill $$!" EXIT INT TERM; $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	@mkdir -p $(RUN_DIR)
+	@echo "Serving on http://$(HOST):$(PORT)/ (QR codes: $(or $(EXTERNAL_BASE_URL),the address you open)). Ctrl-C stops."
+	HOST=$(HOST) PORT=$(PORT) EXTERNAL_BASE_URL=$(EXTERNAL_BASE_URL) COURT_RUN_DIR=$(RUN_DIR) \
+	COURT_PYTHON=$(CURDIR)/$(BIN)/python $(BIN)/python -m supervisor.supervisord -c deploy/supervisord.conf
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -35,6 +46,10 @@ test: setup
 # Benchmarks (issue 7): generates the 1 M-case data set on first use, then prints the table.
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# Reads beside a writer on SQLite (issue 16): gunicorn, 2 sync workers, a Python load generator.
+bench-concurrency: setup
+	$(BIN)/python -m benchmarks.concurrency $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

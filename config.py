@@ -1,7 +1,16 @@
-"""Configuration, read from the environment. Nothing here has side effects.
+"""Configuration, read from the environment.
 
-`create_app(overrides)` loads this module and then applies `overrides`
-(tests pass their own database URL and switch CSRF off).
+`create_app(overrides)` loads this module, then `PRODUCTION` when the profile
+is production (`CONFIG=production`, or `PROFILE` in the overrides), then
+`overrides` (tests pass their own database URL and switch CSRF off).
+
+Profiles (README "Production profile"):
+- development (default): a generated SECRET_KEY kept in instance/, text
+  logs, no proxy trusted, cookies without Secure (plain http on a laptop or LAN).
+- production: SECRET_KEY from the environment or no start; demo accounts
+  with their demo password and the demo intranet key refused
+  (app/operations.py); `PROXY_COUNT` proxies trusted (default 1, nginx);
+  Secure cookies and HSTS (TLS ends at the proxy); JSON logs.
 """
 import os
 import secrets
@@ -9,11 +18,15 @@ import secrets
 BASE_DIR = os.path.abspath(os.path.dirname(__file__))
 INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
 
+PROFILE = os.environ.get("CONFIG", "development").strip().lower() or "development"
+if PROFILE not in ("development", "production"):
+    raise RuntimeError(f"CONFIG must be development or production, not {PROFILE!r}")
 
-def _secret_key() -> str:
-    """The environment's key; in development a generated one kept in instance/."""
+
+def _secret_key() -> str | None:
+    """The environment's key; in development a generated one kept in instance/ (production: none)."""
     key = os.environ.get("SECRET_KEY")
-    if key:
+    if key or PROFILE == "production":
         return key
     os.makedirs(INSTANCE_DIR, exist_ok=True)
     path = os.path.join(INSTANCE_DIR, "secret_key")
@@ -87,3 +100,35 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # more are written in the background by `flask worker` into EXPORT_FOLDER.
 EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER") or os.path.join(INSTANCE_DIR, "exports")
 EXPORT_SYNC_LIMIT = 2000
+
+# Serving (app/serving.py). EXTERNAL_BASE_URL (scheme://host[:port]) is what a phone
+# opens from a QR code; unset, the request's own host is used.
+EXTERNAL_BASE_URL = os.environ.get("EXTERNAL_BASE_URL") or None
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
+
+# SQLite: WAL lets readers run beside the writer (app/transactions.py).
+SQLITE_WAL = True
+
+# The worker (app/operations.py): seconds between rounds, the longest back-off after
+# database errors, and when /health calls its heartbeat stale (503). A round that
+# runs a large export can take a while: keep the threshold well above one round.
+WORKER_INTERVAL_SECONDS = float(os.environ.get("WORKER_INTERVAL_SECONDS", "5"))
+WORKER_MAX_BACKOFF_SECONDS = float(os.environ.get("WORKER_MAX_BACKOFF_SECONDS", "60"))
+WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SECONDS", "120"))
+# The audit chain head goes to the log this often (`flask audit anchor` exports it on demand).
+AUDIT_ANCHOR_SECONDS = float(os.environ.get("AUDIT_ANCHOR_SECONDS", "3600"))
+
+# The production profile, applied over the values above by create_app.
+PRODUCTION = {
+    "PROFILE": "production",
+    "DEBUG": False,
+    "PROXY_COUNT": int(os.environ.get("PROXY_COUNT", "1")),
+    "PREFERRED_URL_SCHEME": "https",
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+}

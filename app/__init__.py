@@ -10,16 +10,25 @@ from flask_appbuilder import AppBuilder
 def create_app(overrides: dict | None = None) -> Flask:
     from flask_sqlalchemy.session import Session as FlaskSession
 
-    from . import audit, commands, views
+    import config
+
+    from . import audit, commands, errors, operations, serving, views
     from .extensions import csrf, db, migrate
 
     app = Flask(__name__)
     app.config.from_object("config")
-    app.config.update(overrides or {})
+    overrides = overrides or {}
+    if overrides.get("PROFILE", app.config["PROFILE"]) == "production":
+        app.config.update(config.PRODUCTION)
+    app.config.update(overrides)
+    if app.config["PROFILE"] == "production" and not app.config.get("SECRET_KEY"):
+        raise RuntimeError("CONFIG=production needs SECRET_KEY in the environment (32 or more characters)")
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
 
+    # Request ids and proxies first: every later hook and log line sees them.
+    serving.install(app)
     # CSRF first, so that FAB's REST blueprints can exempt themselves (notes/fab5.md §3).
     csrf.init_app(app)
     db.init_app(app)
@@ -31,6 +40,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         views.register(appbuilder)
 
+    errors.register(app)
+    operations.register(app)
     commands.register(app)
     _configure_sqlite(app)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
@@ -44,29 +55,20 @@ def _migrations_dir() -> str:
 
 
 def _configure_sqlite(app: Flask) -> None:
-    """SQLite: enforce foreign keys, and begin every transaction IMMEDIATE.
+    """SQLite: WAL, foreign keys, and IMMEDIATE only for writing transactions.
 
-    Immediate transactions take the write lock up front, so two requests that
-    both read then write (case numbering, transitions) queue on the busy
-    timeout instead of failing with "database is locked" or interleaving.
-    This is the SQLAlchemy recipe for pysqlite's transaction handling.
+    GET/HEAD requests begin DEFERRED and, in WAL mode, never wait for the
+    writer; POST/PUT/DELETE requests, CLI commands and the worker begin
+    IMMEDIATE, so two writers that read then write (case numbering,
+    transitions) queue on the busy timeout instead of failing with "database
+    is locked". app/transactions.py explains the rule and its `@writes`
+    exception for a GET that writes.
     """
-    from sqlalchemy import event
-
     from .extensions import db
+    from .transactions import configure_sqlite
 
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():
         engine = db.engine
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    configure_sqlite(app, engine)

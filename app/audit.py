@@ -6,20 +6,46 @@ workflow, bulk import, CLI) can change audited data without a trace. The
 actor and address come from the request when there is one. Secrets never reach
 the trail: columns listed in `SECRET_COLUMNS` are recorded as changed, not
 shown. Audit rows themselves cannot be updated or deleted.
+
+Tamper evidence (issue 16 item 5): the rows form ONE hash chain. Each new row
+gets the next `seq`, the previous row's hash (`prev_hash`) and
+`row_hash = sha256(prev_hash + canonical JSON of its content)`, in the flush
+that writes it, while the transaction holds the chain head
+(`audit_chain_head`, one row): `SELECT … FOR UPDATE` on PostgreSQL; on SQLite
+the writing transaction's IMMEDIATE lock already serialises writers (and a
+read transaction that writes fails rather than fork the chain). So the chain
+stays linear under concurrent writers, and a rolled-back transaction leaves
+no gap. `verify_chain` walks it in `seq` order and names the first row whose
+content, link or position is wrong (a rewritten, deleted or inserted row); an
+anchor — the head's seq and hash, written to the log and exported by `flask
+audit anchor` — catches what a chain alone cannot: deleting the newest rows
+or rewriting the whole tail.
+
+One chain rather than one per court: rows without a court (platform,
+ministries, accounts) need a chain too, a transaction that touches two
+courts would lock two heads (deadlock-prone order), and one head gives one
+anchor to keep. The cost is that audited PostgreSQL transactions serialise
+on the head from their first audited flush to commit; per-court chains with
+ordered locking are the step if that ever limits throughput.
 """
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
+import json
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
+import sqlalchemy as sa
 from flask import g, has_request_context, request
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
+from .clock import utcnow
 from .enums import AuditAction
-from .models import AuditLog
+from .models import AuditChainHead, AuditLog
 
 SECRET_COLUMNS = {"password", "code_hash"}
 
@@ -152,6 +178,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
     for obj in session.deleted:
         if getattr(obj, "__audited__", False):
             session.add(_row(obj, AuditAction.DELETE, _snapshot(obj), None))
+    _link(session, [o for o in session.new if isinstance(o, AuditLog) and o.seq is None])
 
 
 def _after_flush_postexec(session: Session, flush_context) -> None:
@@ -168,3 +195,153 @@ def install(session_class) -> None:
     if not event.contains(session_class, "before_flush", _before_flush):
         event.listen(session_class, "before_flush", _before_flush)
         event.listen(session_class, "after_flush_postexec", _after_flush_postexec)
+
+
+# --- the hash chain -----------------------------------------------------------
+
+GENESIS = "0" * 64
+CHAIN_FIELDS = ("seq", "at", "actor_id", "actor_name", "ip", "action", "entity", "entity_id", "court_id",
+                "case_id", "summary", "before", "after")
+_head = AuditChainHead.__table__
+_log = AuditLog.__table__
+
+
+def _json(value: Any) -> Any:
+    """The value as the JSON column gives it back (tuples become lists, int keys strings)."""
+    return None if value is None else json.loads(json.dumps(value))
+
+
+def row_digest(values: dict, prev_hash: str) -> str:
+    """sha256 over the previous hash and the row's canonical content (format v1)."""
+    content = {"v": 1}
+    for field in CHAIN_FIELDS:
+        value = values.get(field)
+        if isinstance(value, enum.Enum):
+            value = value.name
+        elif isinstance(value, dt.datetime):
+            value = value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        elif field in ("before", "after"):
+            value = _json(value)
+        content[field] = value
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{text}".encode()).hexdigest()
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """The chain head, locked until this transaction ends (PostgreSQL row lock; SQLite's write lock)."""
+    head = session.execute(sa.select(_head.c.seq, _head.c.row_hash).where(_head.c.id == 1)
+                           .with_for_update()).first()
+    if head is not None:
+        return head.seq, head.row_hash
+    # The row is created by migration 0010; rebuilt from the newest link if someone removed it.
+    last = session.execute(sa.select(_log.c.seq, _log.c.row_hash).where(_log.c.seq.is_not(None))
+                           .order_by(_log.c.seq.desc()).limit(1)).first()
+    seq, digest = (last.seq, last.row_hash) if last is not None else (0, GENESIS)
+    session.execute(sa.insert(_head).values(id=1, seq=seq, row_hash=digest))
+    return seq, digest
+
+
+def _link(session: Session, rows: list[AuditLog]) -> None:
+    """Give this flush's new audit rows their place in the chain (see the module docstring)."""
+    if not rows:
+        return
+    seq, prev = _lock_head(session)
+    for row in rows:
+        seq += 1
+        row.seq = seq
+        if row.at is None:
+            row.at = utcnow()
+        row.prev_hash = prev
+        row.row_hash = prev = row_digest({f: getattr(row, f) for f in CHAIN_FIELDS}, prev)
+    session.execute(sa.update(_head).where(_head.c.id == 1).values(seq=seq, row_hash=prev))
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A point of the chain kept outside the database: row `seq` had hash `row_hash`."""
+
+    seq: int
+    row_hash: str
+    at: str | None = None
+
+    def line(self) -> str:
+        return json.dumps({"seq": self.seq, "row_hash": self.row_hash, "at": self.at}, separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, text: str) -> "Anchor":
+        data = json.loads(text)
+        return cls(int(data["seq"]), str(data["row_hash"]), data.get("at"))
+
+
+@dataclass(frozen=True)
+class Broken:
+    """The first place the chain is wrong: the row's id (None when the row is missing) and why."""
+
+    row_id: int | None
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"audit_log id {self.row_id}" if self.row_id is not None else "no row"
+        return f"{where} (seq {self.seq if self.seq is not None else '-'}): {self.reason}"
+
+
+@dataclass(frozen=True)
+class Verified:
+    rows: int
+    head: Anchor
+    broken: Broken | None
+
+
+def current_anchor(session: Session) -> Anchor:
+    head = session.execute(sa.select(_head.c.seq, _head.c.row_hash).where(_head.c.id == 1)).first()
+    seq, digest = (head.seq, head.row_hash) if head is not None else (0, GENESIS)
+    return Anchor(seq, digest, utcnow().isoformat(timespec="seconds") + "Z")
+
+
+def verify_chain(session: Session, anchors: Iterable[Anchor] = (), batch: int = 2000) -> Verified:
+    """Walk the whole trail in chain order; the first broken row, if any.
+
+    Catches a rewritten row (its hash), a deleted row (a gap in `seq` or a
+    `prev_hash` that does not match), an inserted row (no place in the chain,
+    or a link that does not match), a head that does not match the newest row,
+    and — with `anchors` — rows missing or rewritten at or before an anchor.
+    """
+    by_seq = {a.seq: a for a in anchors}
+    broken = None
+    prev, expected, count = GENESIS, 1, 0
+    columns = [_log.c.id, _log.c.prev_hash, _log.c.row_hash, *(_log.c[f] for f in CHAIN_FIELDS)]
+    result = session.execute(sa.select(*columns).where(_log.c.seq.is_not(None)).order_by(_log.c.seq)
+                             .execution_options(yield_per=batch))
+    for row in result:
+        if broken is not None:
+            break
+        count += 1
+        values = row._mapping
+        if row.seq != expected:
+            broken = Broken(row.id, row.seq, f"expected seq {expected}: rows {expected}..{row.seq - 1} are missing")
+        elif row.prev_hash != prev:
+            broken = Broken(row.id, row.seq, "link to the previous row does not match")
+        elif row_digest(values, prev) != row.row_hash:
+            broken = Broken(row.id, row.seq, "content does not match its hash (rewritten)")
+        elif row.seq in by_seq and by_seq[row.seq].row_hash != row.row_hash:
+            broken = Broken(row.id, row.seq, "differs from the anchor")
+        prev, expected = row.row_hash, expected + 1
+    result.close()
+    last_seq = expected - 1
+    head = session.execute(sa.select(_head.c.seq, _head.c.row_hash).where(_head.c.id == 1)).first()
+    if broken is None and head is not None and (head.seq, head.row_hash) != (last_seq, prev):
+        broken = Broken(None, head.seq, f"the chain head (seq {head.seq}) does not match the newest row "
+                        f"(seq {last_seq}): rows deleted or added at the end")
+    if broken is None:
+        unchained = session.execute(sa.select(_log.c.id).where(sa.or_(_log.c.seq.is_(None),
+                                                                      _log.c.row_hash.is_(None)))
+                                    .order_by(_log.c.id).limit(1)).scalar()
+        if unchained is not None:
+            broken = Broken(unchained, None, "row outside the chain (inserted without a link)")
+    if broken is None:
+        beyond = [a for a in by_seq.values() if a.seq > last_seq]
+        if beyond:
+            a = min(beyond, key=lambda x: x.seq)
+            broken = Broken(None, a.seq, f"anchored row seq {a.seq} is missing: the chain ends at seq {last_seq}")
+    return Verified(count, Anchor(last_seq, prev), broken)

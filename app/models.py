@@ -333,8 +333,13 @@ class AuditLog(Model):
     summary: Mapped[Optional[str]] = mapped_column(sa.String(200))
     before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    #: the hash chain (app/audit.py): position, the previous row's hash, this row's hash
+    seq: Mapped[Optional[int]]
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),)
+    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),
+                      sa.Index("ix_audit_log_seq", "seq", unique=True))
 
 
 class SmsOutbox(Model):
@@ -956,3 +961,29 @@ class ExportJob(Model):
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class AuditChainHead(Model):
+    """The audit chain's newest link, one row: locked by each transaction that appends (app/audit.py)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    row_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class WorkerHeartbeat(Model):
+    """`flask worker` writes its row after every round; /health reads it (app/operations.py)."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(sa.String(128))
+    started_at: Mapped[dt.datetime]
+    beat_at: Mapped[dt.datetime]
+    rounds: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    last_error_at: Mapped[Optional[dt.datetime]]

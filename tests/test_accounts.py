@@ -60,11 +60,6 @@ def test_portal_narrows_roles_to_that_identity(app, login_as):
     assert as_mediator.get("/my/certifications/").status_code == 200
 
 
-def test_health_reports_the_database(client):
-    resp = client.get("/health")
-    assert resp.status_code == 200 and resp.json == {"status": "ok", "database": "ok"}
-
-
 # --- forgot password -------------------------------------------------------
 
 def code_from_sms(app, phone):

@@ -6,7 +6,7 @@ from flask_babel import get_locale
 
 from ..menu import visible_menu
 from ..security import current_scope
-from .account import HomeView, PasswordResetView, health
+from .account import HomeView, PasswordResetView
 from .after_mediation import (
     ApplicationDeadlineView,
     ApplicationDetailView,
@@ -101,26 +101,17 @@ VIEWS = [
 __all__ = ["HomeView", "register", "VIEWS"]
 
 
-def _too_large(_error):
-    from flask_babel import gettext as _
-
-    limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
-    return _("The upload is larger than %(mb)d MB.", mb=limit), 413
-
-
 def register(appbuilder) -> None:
     for view in VIEWS:
         appbuilder.add_view_no_menu(view)
     appbuilder.add_api(CaseApi)
     app = current_app._get_current_object()
-    app.add_url_rule("/health", "health", health)
     from .ministry_api import bp as ministry_api
 
     app.register_blueprint(ministry_api)
     from .intranet_api import bp as intranet_api
 
     app.register_blueprint(intranet_api)
-    app.register_error_handler(413, _too_large)
 
     @app.context_processor
     def _court_context():

@@ -1,12 +1,11 @@
-"""Public pages: 忘记密码 on every portal [FAQ 1.2–1.4, 7.3(2)], the home page, /health.
+"""Public pages: 忘记密码 on every portal [FAQ 1.2–1.4, 7.3(2)], the home page (/health: app/operations.py).
 
 Forgot password is open to anyone (no login); the SMS code is the proof.
 The page says the same thing whether or not the phone has an account.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import flash, g, jsonify, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose, has_access
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -112,13 +111,3 @@ class HomeView(IndexView):
         if scope.portal is Portal.GRASSROOTS:
             return redirect(url_for("LiaisonView.index"))
         return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope)
-
-
-def health():
-    """For load balancers: 200 when the database answers, 503 otherwise."""
-    try:
-        db.session.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        db.session.rollback()
-        return jsonify(status="error", database="unavailable", error=type(exc).__name__), 503
-    return jsonify(status="ok", database="ok")

@@ -32,6 +32,8 @@ from ..extensions import db
 from ..models import Agreement, Case, Transcript
 from ..roles import Portal
 from ..security import active_portal
+from ..serving import external_url
+from ..transactions import writes
 from ..workflows import agreements, case_lifecycle
 from .edge import edge
 from .scope import current_actor, load_visible_case, portal_cases
@@ -299,6 +301,7 @@ class AgreementView(BaseView):
     @has_access
     @permission_name("write_agreements")
     @edge(refused="_to_documents")
+    @writes  # issuing the token is a write on a GET
     def sign_qr(self, pk, kind, doc_id):
         """The QR code the mediator scans to sign on a phone [FAQ 3.9(3)]; showing it issues a token."""
         case = load_visible_case(pk)
@@ -306,7 +309,7 @@ class AgreementView(BaseView):
         document = _case_document(case, kind, doc_id)
         actor = current_actor()
         raw = agreements.issue_mediator_token(case, actor, document)
-        url = url_for("SigningView.sign", token=raw, _external=True)
+        url = external_url("SigningView.sign", token=raw)  # EXTERNAL_BASE_URL: the phone must reach it
         svg = segno.make(url, error="m").svg_inline(scale=5)
         # after signing the agreement, the next step is 申请结案 [FAQ 3.11]
         next_steps = [a for a in case_lifecycle.available_events(case, actor)

@@ -18,7 +18,7 @@ from ..models import Dispute, GrassrootsUnit, Tribunal
 from ..security import current_scope
 from ..workflows import grassroots
 from .base import ScopedModelView, interface
-from .cases import current_actor
+from .scope import current_actor
 from .edge import edge
 
 PARTY_ROWS = 4

@@ -17,7 +17,7 @@ from ..models import Court, Ministry, Organisation, OrganisationCourt
 from ..security import current_scope
 from ..workflows import certification, ministry
 from .base import Button, ScopedModelView, interface
-from .cases import current_actor
+from .scope import current_actor
 from .edge import edge
 from .roster import ORG_LABELS, CertificationDecisionView
 

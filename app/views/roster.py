@@ -24,7 +24,7 @@ from ..forms import MEDIATOR_EXISTS_MESSAGE, CreditCode, Mobile, ResidentId, Uni
 from ..models import Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..workflows import Conflict, certification, rosters
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
-from .cases import current_actor
+from .scope import current_actor
 from .court import xlsx_response
 from .edge import edge
 

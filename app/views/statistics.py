@@ -23,6 +23,7 @@ from ..enums import CaseType
 from ..extensions import db
 from ..models import Court, ExportJob
 from ..security import current_scope
+from ..transactions import writes
 from ..workflows import dashboard
 from ..workflows import statistics as stats
 from .court import xlsx_response
@@ -160,6 +161,7 @@ class StatisticsView(BaseView):
     @expose("/detail/export")
     @has_access
     @edge(refused="_to_report")
+    @writes  # a large export queues an ExportJob
     def detail_export(self):
         """Small: the workbook now. Large: a queued `ExportJob`, committed by the edge."""
         reach = _reach()

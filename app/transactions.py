@@ -1,0 +1,123 @@
+"""Which transactions write: SQLite begins those IMMEDIATE, every other one DEFERRED.
+
+SQLite has one write lock per database. Until issue 16 every transaction
+began `BEGIN IMMEDIATE`, reads included, so a page view queued behind any
+writer (a 14 KB import froze the site for 18.7 s). Now, in WAL mode, readers
+never wait for the writer, and only a transaction that will write asks for
+the write lock up front:
+
+- a request with a writing method (POST, PUT, PATCH, DELETE) writes;
+- a GET/HEAD/OPTIONS request reads, unless its view is marked `@writes`
+  (a GET that issues something, e.g. the signing QR's token);
+- outside a request — CLI commands, `flask worker`, scripts, tests' own
+  transactions — a transaction writes (the safe default);
+- `reading()` / `writing()` override it for a block of code.
+
+Why IMMEDIATE for writers at all: a DEFERRED transaction that reads then
+writes fails at once with "database is locked" when another writer committed
+in between (WAL snapshots cannot be upgraded); IMMEDIATE takes the lock first
+and queues on the busy timeout instead (case numbering, transitions). Why
+DEFERRED for reads: they need no lock and, in WAL, see a consistent snapshot.
+
+A read transaction that flushes anyway is logged as a warning naming the
+endpoint (it works when nobody else writes, and fails under contention), so a
+GET that writes is found and marked. PostgreSQL needs none of this: its MVCC
+readers never wait for writers.
+
+The decision is taken when the transaction begins (the engine's "begin"
+event), from the request the thread is serving — no hook order to get right.
+The tests' conftest opens one connection per test, outside any request, so
+that outer transaction is IMMEDIATE and every session joins it through
+SAVEPOINTs, exactly as before.
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+from contextlib import contextmanager
+from typing import Callable
+
+from flask import Flask, current_app, has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger("court.transactions")
+
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: an explicit choice for the current context: True writes, False reads, None decides by the request
+_MODE: contextvars.ContextVar[bool | None] = contextvars.ContextVar("court_tx_writes", default=None)
+
+
+def writes(view: Callable) -> Callable:
+    """Mark a GET view that writes: its transactions begin IMMEDIATE like a POST's."""
+    view.writes = True
+    return view
+
+
+def _view_writes() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "writes", False))
+
+
+def is_writing() -> bool:
+    """Does a transaction beginning now intend to write?"""
+    mode = _MODE.get()
+    if mode is not None:
+        return mode
+    if has_request_context():
+        return request.method not in READING_METHODS or _view_writes()
+    return True
+
+
+@contextmanager
+def _mode(value: bool):
+    token = _MODE.set(value)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def reading():
+    """Transactions begun in this block read (e.g. a long report in a CLI command)."""
+    return _mode(False)
+
+
+def writing():
+    """Transactions begun in this block write."""
+    return _mode(True)
+
+
+_warned: set[str] = set()
+
+
+def _flush_in_read_transaction(session, _flush_context, _instances) -> None:
+    if not (session.new or session.dirty or session.deleted) or is_writing():
+        return
+    if not has_request_context() or session.get_bind().dialect.name != "sqlite":
+        return
+    endpoint = request.endpoint or request.path
+    if endpoint not in _warned:
+        _warned.add(endpoint)
+        log.warning("%s %s writes inside a read transaction: mark its view @writes", request.method, endpoint)
+
+
+def configure_sqlite(app: Flask, engine) -> None:
+    """WAL, foreign keys, and IMMEDIATE only for writing transactions (see the module docstring)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # SQLAlchemy's pysqlite recipe: we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        if app.config.get("SQLITE_WAL", True):
+            cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if is_writing() else "BEGIN")
+
+    if not event.contains(Session, "before_flush", _flush_in_read_transaction):
+        event.listen(Session, "before_flush", _flush_in_read_transaction)

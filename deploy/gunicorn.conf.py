@@ -1,0 +1,28 @@
+"""gunicorn settings for `make run` and production (deploy/court-web.service).
+
+Everything comes from the environment so one file serves both:
+HOST/PORT (default 127.0.0.1:5000; HOST=0.0.0.0 to let a phone on the LAN in),
+WEB_CONCURRENCY (default 2 sync workers: on 2 cores workers = cores measured
+best, notes/performance.md §5), GUNICORN_TIMEOUT.
+
+Proxy headers are left to the app (`PROXY_COUNT` → ProxyFix), so gunicorn
+itself trusts none: one place decides who the client is.
+"""
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 20
+# The app writes one access line per request with its request id (app/serving.py).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+# gunicorn 25+ opens a control socket in $HOME; two instances (make run beside the tests) would share it.
+control_socket_disable = True
+# A restarted worker process now and then bounds any slow leak.
+max_requests = 2000
+max_requests_jitter = 200
