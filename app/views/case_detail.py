@@ -29,6 +29,7 @@ from ..models import (
 )
 from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
 from . import after_mediation as after_mediation_views
+from . import hearings as hearing_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
 from . import records
 from .edge import edge
@@ -141,6 +142,7 @@ class CaseDetailView(BaseView):
             PartyRole=PartyRole,
             after_buttons=after_mediation_views.case_actions(case, actor),
             applications=after_mediation.applications_of(case),
+            hearing_section=hearing_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])
