@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import struct
 from itertools import chain
-from typing import Iterable, Optional
+from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
@@ -383,16 +383,12 @@ def webm_duration_patch(head: bytes, duration_ms: int) -> Optional[tuple[bytes, 
     new_info = b"\x15\x49\xa9\x66" + _size8(len(info)) + info
     growth = len(new_info) - (info_end - seg_start)
     segment_size = b"\x01\xff\xff\xff\xff\xff\xff\xff" if seg_size is None else _size8(seg_size + growth)
-    prefix = head[:pos_of_segment_size(head)] + segment_size + new_info
+    prefix = head[:_pos_of_segment_size(head)] + segment_size + new_info
     return prefix, info_end
 
 
-def pos_of_segment_size(head: bytes) -> int:
+def _pos_of_segment_size(head: bytes) -> int:
     """Where the Segment's size starts (after the EBML header and the Segment id)."""
     _ident, pos = _read_id(head, 0)
     size, pos = _read_size(head, pos)
     return pos + size + 4
-
-
-def iter_bytes(rec: Recording, start: int = 0, end: Optional[int] = None) -> Iterable[bytes]:
-    return file_store().iter_range(rec.file_key, start, end)
