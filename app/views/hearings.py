@@ -206,7 +206,7 @@ class HearingView(BaseView):
                 "mute": _("Mute"), "unmute": _("Unmute"), "camera_off": _("Camera off"),
                 "camera_on": _("Camera on"), "recording": _("Recording…"), "record": _("Start recording"),
                 "stop_record": _("Stop recording"), "saved": _("The recording was saved."),
-                "connecting": _("Connecting…"), "in_room": _("In the room"),
+                "connecting": _("Connecting…"), "in_room": _("You are in the video room."),
                 "network": _("The connection to the platform was interrupted; retrying…"),
             },
         }

@@ -89,7 +89,7 @@ def test_three_browsers_see_each_other_and_the_mediator_reenters(live, login):
     assert sorted(m.locator("#roster li").all_inner_texts())[0].startswith(("张三", "李四", "陈静"))
 
     m.close()  # the mediator closes the tab: the room stays, the parties stay connected to each other
-    assert z.evaluate("document.getElementById('room-status').textContent") == "在场人员"
+    assert z.evaluate("document.getElementById('room-status').textContent") == "您已进入视频房间。"
     m2 = open_room(mediator, f"{live.url}/hearing/{hid}")
     for page in (m2, z, l_):
         wait_connected(page, 2)
