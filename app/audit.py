@@ -109,21 +109,6 @@ def record(session: Session, obj, action: AuditAction, summary: str, data: dict 
     session.add(_row(obj, action, None, data or {}, summary=summary))
 
 
-def transition_row(obj, event: str, from_status, to_status, reason: str | None,
-                   before: dict | None = None, after: dict | None = None) -> None:
-    """The audit row of a workflow transition: from → to, reason, changed fields."""
-    from .extensions import db
-
-    label = f"{event}: {from_status.label} → {to_status.label if to_status else '—'}"
-    db.session.add(_row(
-        obj, AuditAction.TRANSITION,
-        {**(before or {}), "status": plain(from_status)},
-        {**(after or {}), "status": plain(to_status) if to_status else None, "event": event,
-         "reason": (reason or "").strip() or None},
-        summary=label[:200],
-    ))
-
-
 def record_transition(obj, machine: str, event: str, from_state, to_state, reason: str | None,
                       before: dict | None = None, after: dict | None = None) -> None:
     """The audit row of a workflow transition, stored as codes (STYLE §6).

@@ -69,7 +69,7 @@ def register(app: Flask) -> None:
         import sqlalchemy as sa
 
         from .models import Ministry, MinistryApiKey
-        from .views.ministry_api import hash_key
+        from .api_keys import hash_key
 
         ministry = db.session.scalar(sa.select(Ministry).where(Ministry.code == ministry_code))
         if ministry is None:
@@ -88,7 +88,7 @@ def register(app: Flask) -> None:
         import sqlalchemy as sa
 
         from .models import Court, IntranetApiKey
-        from .views.ministry_api import hash_key
+        from .api_keys import hash_key
 
         court = None
         if court_code:

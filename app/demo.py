@@ -25,8 +25,8 @@ from .models import (
     OrganisationCourt,
     Tribunal,
 )
-from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT
-from .workflows.accounts import ensure_account
+from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal
+from .workflows.accounts import ensure_account, find_user
 from .models import utcnow
 from .workflows.rosters import court_roles
 
@@ -310,21 +310,22 @@ def seed_demo_disputes() -> None:
     """纠纷化解 records of 朝阳区团结湖街道: one open, one resolved, one handed over (issue 6)."""
     from .enums import PartyRole
     from .models import Dispute
+    from .security import Scope
     from .workflows import grassroots
+    from .workflows.actor import Actor
 
     unit = _get(GrassrootsUnit, liaison_phone="13600000001")
     if db.session.scalar(sa.select(Dispute.id).where(Dispute.unit_id == unit.id).limit(1)) is not None:
         return
+    liaison = Actor(unit.liaison_user_id, Scope(portal=None))
     people = [grassroots.PartyInput(PartyRole.APPLICANT.name, "陈大爷", "13577770011"),
               grassroots.PartyInput(PartyRole.RESPONDENT.name, "林女士", "13577770012")]
-    grassroots.record(unit, unit.liaison_user_id, "NEIGHBOUR", "团结湖北里5号楼", "楼道堆放杂物引发争执",
-                      "上门沟通", people)
-    done = grassroots.record(unit, unit.liaison_user_id, "PROPERTY", "团结湖小区", "物业费收取标准争议",
-                             "组织双方协商", people)
-    grassroots.close(done, "resolve", unit.liaison_user_id, "双方同意按原标准缴纳")
-    handed = grassroots.record(unit, unit.liaison_user_id, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解",
-                               "电话沟通未果", people)
-    grassroots.hand_off(handed, unit.liaison_user_id)
+    grassroots.record(unit, liaison, "NEIGHBOUR", "团结湖北里5号楼", "楼道堆放杂物引发争执", "上门沟通", people)
+    done = grassroots.record(unit, liaison, "PROPERTY", "团结湖小区", "物业费收取标准争议", "组织双方协商", people)
+    grassroots.apply(done, "resolve", liaison, note="双方同意按原标准缴纳")
+    handed = grassroots.record(unit, liaison, "CONTRACT", "团结湖路", "装修款尾款纠纷，需视频调解", "电话沟通未果",
+                               people)
+    grassroots.apply(handed, "hand_off", liaison)
 
 
 def seed_demo_history() -> None:
@@ -390,10 +391,10 @@ def seed_demo_after_mediation() -> None:
     """For the after-mediation walkthrough (issue 8): an ended 朝阳 case whose agreement 张三 and
     李四 signed today (司法确认 is open for 30 days), and the demo intranet API key (README).
     The terminated case for 在线立案 is 装饰装修合同纠纷 above."""
-    from .enums import CaseStatus, DocumentKind, SignerRole
+    from .enums import CaseStatus, SignerRole
     from .models import Case, IntranetApiKey, Signature
     from .security import Scope
-    from .views.ministry_api import hash_key
+    from .api_keys import hash_key
     from .workflows import agreements, case_lifecycle
     from .workflows.case_lifecycle import Actor
 
@@ -415,14 +416,14 @@ def seed_demo_after_mediation() -> None:
         ("RESPONDENT", "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")]),
     ], summary="双方因房屋租金及押金退还发生争议。", plan="被申请人退还押金，申请人放弃违约金。")
     _act(case, "assign", court, mediator_id=chen.id)
-    agreement = agreements.generate(case, {"terms": "一、李四于2026年12月31日前退还张三押金人民币一万元。\n"
-                                                     "二、张三放弃其他请求。"}, chen.user_id)
+    agreement = agreements.generate(case, mediator, {"terms": "一、李四于2026年12月31日前退还张三押金人民币一万元。\n"
+                                                               "二、张三放弃其他请求。"})
     db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=chen.id,
                              signer_name=chen.name, image=_DEMO_SIGNATURE, document_sha256=agreement.sha256))
     db.session.flush()
     _act(case, "apply_close", mediator)
     for phone in ("13500000001", "13500000002"):
-        case_lifecycle.party_signs(case, DocumentKind.AGREEMENT, agreement, phone, False, _DEMO_SIGNATURE, None,
-                                   "demo")
+        party = Actor(find_user(phone).id, Scope(portal=Portal.PARTY))
+        case_lifecycle.party_signs(case, party, agreement, _DEMO_SIGNATURE, None, "demo")
     assert case.status is CaseStatus.ENDED
     db.session.flush()

@@ -14,6 +14,7 @@ from wtforms.validators import StopValidation as ValidationError
 
 from . import validation
 from .extensions import db
+from .validation import password_problem
 
 MOBILE_MESSAGE = _l("Enter a mobile number: 11 digits starting with 1.")
 ID_MESSAGE = _l("The resident ID number is invalid (check its 18 characters, birth date and check digit).")
@@ -26,7 +27,6 @@ MEDIATOR_EXISTS_MESSAGE = _l(
     "(use Forgot password if needed), open My settings › Certified courts and apply for "
     "certification to this court."
 )
-PASSWORD_MESSAGE = _l("The password needs at least 8 characters with both letters and digits.")
 
 
 class Mobile:
@@ -62,17 +62,9 @@ class CreditCode:
             raise ValidationError(str(USCC_MESSAGE))
 
 
-def password_problem(password: str) -> str | None:
-    if (
-        len(password) < 8
-        or not any(c.isalpha() for c in password)
-        or not any(c.isdigit() for c in password)
-    ):
-        return str(PASSWORD_MESSAGE)
-    return None
-
-
 class StrongPassword:
+    """The platform's password rule (app/validation.py `password_problem`)."""
+
     def __call__(self, form, field):
         if field.data:
             problem = password_problem(field.data)

@@ -37,10 +37,11 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from .enums import OutboxStatus
 from .extensions import db
-from .models import OutboxMessage, utcnow
+from .models import OutboxMessage, SimulatedIntranetInbox, utcnow
 
 MAX_ATTEMPTS = 5
 FIRST_RETRY_SECONDS = 30
@@ -101,10 +102,6 @@ class LocalIntranet:
     """The simulated 内网办案系统: records what arrived, once per message_id, in its own transaction."""
 
     def deliver(self, envelope: Envelope) -> bool:
-        from sqlalchemy.orm import Session
-
-        from .models import SimulatedIntranetInbox
-
         with Session(db.engine) as session, session.begin():
             seen = session.scalar(sa.select(SimulatedIntranetInbox).where(
                 SimulatedIntranetInbox.message_id == envelope.message_id))

@@ -83,7 +83,7 @@ CASE_WORK = {
     "CasePartyView": ["can_add", "can_edit", "can_delete"],
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
-    "DocumentView": ["can_read_documents"],
+    "AgreementView": ["can_read_agreements"],
     "DisputeView": ["can_list", "can_show"],
     "GrassrootsFiguresView": ["can_index"],
     "StatisticsView": ["can_report", "can_export"],
@@ -104,7 +104,7 @@ MEDIATOR_CASE_WORK = {
     "CasePartyView": ["can_add", "can_edit", "can_delete"],
     "CaseAgentView": ["can_add", "can_edit", "can_delete"],
     "CaseApi": ["can_get", "can_info"],
-    "DocumentView": ["can_read_documents", "can_write_documents"],
+    "AgreementView": ["can_read_agreements", "can_write_agreements"],
     # applying on a party's behalf [FAQ 3.15]
     "ApplicationDetailView": ["can_detail", "can_apply"],
     # 视频调解, 上传录音录像, 查看录像 [FAQ 4.1, 4.2]

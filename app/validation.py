@@ -9,14 +9,21 @@
 - Unified social credit code (GB 32100-2015): 18 chars over 31 symbols
   (no I O Z S V); chars 9-17 are a GB 11714-1997 organisation code with its
   own MOD 11 check; char 18 is ISO 7064 MOD 31-3 (weights 3^(i-1) mod 31).
+- Password: at least 8 characters with both letters and digits, for every
+  account (court users, liaisons, organisations, a reset by SMS code).
 
 Every ``is_*`` function normalises first, so callers may pass raw user input.
+Forms (app/forms.py) and workflows both check through these functions.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from . import clock
 
 _MOBILE = re.compile(r"1[0-9]{10}")
 _PHONE_SEPARATORS = re.compile(r"[\s\-]")
@@ -76,7 +83,7 @@ def is_id_number(value: str, *, today: date | None = None) -> bool:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if not EARLIEST_BIRTH_DATE <= born <= (today or date.today()):
+    if not EARLIEST_BIRTH_DATE <= born <= (today or clock.today()):
         return False
     return id_check_char(value[:17]) == value[17]
 
@@ -111,3 +118,18 @@ def is_credit_code(value: str) -> bool:
         credit_code_check_char(value[:17]) == value[17]
         and organization_code_check_char(value[8:16]) == value[16]
     )
+
+
+PASSWORD_MESSAGE = _l("The password needs at least 8 characters with both letters and digits.")
+PASSWORD_MIN_LENGTH = 8
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` is too weak, or None."""
+    if (
+        len(password) < PASSWORD_MIN_LENGTH
+        or not any(c.isalpha() for c in password)
+        or not any(c.isdigit() for c in password)
+    ):
+        return str(PASSWORD_MESSAGE)
+    return None

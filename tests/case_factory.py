@@ -1,10 +1,9 @@
 """`make_case(app, status=...)`: a case of 朝阳 in any state, built directly for tests."""
 from __future__ import annotations
 
-import datetime as dt
-
 import sqlalchemy as sa
 
+from app.clock import today
 from app.enums import AgentType, CaseSource, CaseStatus, CaseType, PartyKind, PartyRole, TerminationReason
 from app.extensions import db
 from app.models import Case, CaseAgent, CaseParty, Court, CourtStaff, Mediator, Organisation
@@ -26,7 +25,7 @@ def make_case(app, status=CaseStatus.TO_ASSIGN, court_code="京0105", mediator_p
         court = db.session.scalar(sa.select(Court).where(Court.code == court_code))
         values = {"summary": "纠纷概况", "plan": "调解方案", **fields}
         case = Case(case_type=case_type, source=CaseSource.COURT, cause="合同纠纷", court=court, status=status,
-                    received_on=dt.date.today(), clock_started_on=dt.date.today(), **values)
+                    received_on=today(), clock_started_on=today(), **values)
         if status is CaseStatus.TO_ACCEPT:
             case.court = None
             case.case_type = CaseType.INTERNET

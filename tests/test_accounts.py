@@ -7,13 +7,14 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from app.enums import AuditAction
 from app.extensions import db
-from app.models import SmsCode
+from app.models import AuditLog, SmsCode
 from app.roles import Portal
 from app.workflows import DomainError
 from app.workflows.accounts import CodeRejected, request_reset_code, reset_password
 
-from .helpers import app_ctx, flashes, login, text
+from .helpers import app_ctx, login, text
 from .helpers import last_sms
 
 
@@ -103,16 +104,23 @@ def _request(app, phone="13800000001", portal=Portal.COURT, now=None):
 
 
 def _reset(app, code, now=None, phone="13800000001", password="NewPass2026"):
+    """As the request edge runs it: commit, or on a refusal keep only what the error says to keep."""
     with app.test_request_context():
         try:
             reset_password(phone, Portal.COURT, code, password, now=now)
-        except CodeRejected:
-            db.session.commit()
-            raise
-        except DomainError:
-            db.session.rollback()
+        except DomainError as exc:
+            if exc.keeps_changes:
+                db.session.commit()
+            else:
+                db.session.rollback()
             raise
         db.session.commit()
+
+
+def _attempts(app, phone="13800000001"):
+    with app_ctx(app):
+        return db.session.scalar(sa.select(SmsCode.attempts).where(SmsCode.phone == phone)
+                                 .order_by(SmsCode.id.desc()).limit(1))
 
 
 def test_wrong_code_is_refused_and_counts_the_attempt(app):
@@ -120,6 +128,7 @@ def test_wrong_code_is_refused_and_counts_the_attempt(app):
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     with pytest.raises(CodeRejected, match="还可尝试4次"):
         _reset(app, wrong)
+    assert _attempts(app) == 1  # kept, though the step was refused
     _reset(app, code)  # the right code still works after one mistake
 
 
@@ -168,5 +177,19 @@ def test_reset_page_shows_wrong_code_message_and_keeps_the_phone(app, client):
     resp = client.post("/password/reset", data={"portal": "COURT", "phone": "13800000001", "code": "000000x",
                                                 "password": "NewPass2026", "confirm": "NewPass2026"})
     assert resp.status_code == 200
-    assert "验证码错误" in " ".join(flashes(client)) or "验证码错误" in text(resp)
+    assert "验证码错误" in text(resp)  # the edge's flash, shown on the form it re-rendered
     assert 'value="13800000001"' in text(resp)
+    assert _attempts(app) == 1  # the edge committed the failed attempt before refusing
+
+
+def test_reset_audit_row_stores_a_code_and_the_trail_reads_it_in_chinese(app, login_as):
+    code = _request(app)
+    _reset(app, code)
+    with app_ctx(app):
+        row = db.session.scalar(sa.select(AuditLog).where(AuditLog.entity == "ab_user",
+                                                          AuditLog.action == AuditAction.PASSWORD)
+                                .order_by(AuditLog.id.desc()).limit(1))
+        assert row.summary == "account.password_reset" and row.after == {"portal": "COURT"}
+        row_id = row.id
+    page = text(login_as("admin", "PLATFORM").get(f"/audit/show/{row_id}"))
+    assert "短信验证码重置密码" in page and "account.password_reset" not in page

@@ -7,14 +7,18 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask_appbuilder.security.sqla.models import User
 
+from app.clock import today
 from app.demo import DEMO_INTRANET_KEY
-from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, OutboxStatus
+from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, HandlingPlatform, OutboxStatus
 from app.extensions import db
 from app.models import (
+    ApplicationConsent,
     AuditLog,
     Case,
     CaseParty,
+    CaseSequence,
     CourtApplication,
     IntranetApiKey,
     IntranetResult,
@@ -23,11 +27,13 @@ from app.models import (
     SimulatedIntranetInbox,
 )
 from app.outbox import LocalIntranet, deliver_due
-from app.views.ministry_api import hash_key
-from app.workflows import DomainError, after_mediation
-from app.workflows.after_mediation import Applicant
+from app.api_keys import hash_key
+from app.roles import Portal
+from app.security import Scope
+from app.workflows import DomainError, NotAllowed, after_mediation
+from app.workflows.actor import SYSTEM, Actor
 
-from .case_factory import court_actor, get_case, make_case
+from .case_factory import court_actor, get_case, make_case, mediator_actor
 from .helpers import app_ctx, flashes, text
 from .helpers import demo_ids, last_sms
 
@@ -113,7 +119,7 @@ def test_walkthrough_party_applies_respondent_consents_court_accepts_intranet_co
     li.post(f"/portal/after/application/{application.id}/consent")
     application = applications(app, ended)[0]
     assert application.status is ApplicationStatus.PENDING
-    assert application.accept_deadline > dt.date.today() and len(application.consents) == 2
+    assert application.accept_deadline > today() and len(application.consents) == 2
 
     court = login_as(CY_ADMIN)
     listing = text(court.get("/judicial-confirmations/list/?_flt_0_status=PENDING"))
@@ -189,12 +195,14 @@ def test_the_plaintiff_applies_for_online_filing_under_more(app, login_as):
 
 # --- application guards -------------------------------------------------------------
 
-def _apply(app, cid, kind, phone=ZHANG, via="party", actor=None, **kw):
+def _apply(app, cid, kind, phone, **kw):
+    """Apply through the workflow: the case's mediator for the party with `phone`, the court for a filing."""
     with app_ctx(app):
         case = db.session.get(Case, cid)
         party = next((p for p in case.parties if p.phone == phone), None)
+        actor = court_actor() if kind is ApplicationKind.FILING else mediator_actor()
         try:
-            after_mediation.apply(case, kind, Applicant(via, None, party), actor, **kw)
+            after_mediation.apply_for(case, kind, actor, party.id if party else None, **kw)
         except DomainError as exc:
             db.session.rollback()
             return exc.message
@@ -298,7 +306,9 @@ def test_court_acceptance_needs_the_handling_platform_and_refusal_a_reason(app, 
                                                             AuditLog.entity_id == doc.id,
                                                             AuditLog.action == "TRANSITION")
                                    .order_by(AuditLog.id)).all()
-        assert [r.after["event"] for r in rows] == ["apply", "refuse"]
+        assert [r.after["event"] for r in rows] == ["apply_document", "refuse"]
+        assert [r.summary for r in rows] == ["application.apply_document", "application.refuse"]  # codes
+        assert rows[0].before["status"] is None and rows[0].after["status"] == "PENDING"
 
 
 def test_another_court_neither_sees_nor_accepts(app, login_as, ended, accepted_confirmation):
@@ -319,7 +329,7 @@ def test_deadlines_are_shown_and_due_applications_listed(app, login_as, ended):
     court = login_as(CY_ADMIN)
     assert "天" in text(court.get(f"/application/{doc.id}"))
     with app_ctx(app):
-        db.session.get(CourtApplication, doc.id).accept_deadline = dt.date.today() - dt.timedelta(days=1)
+        db.session.get(CourtApplication, doc.id).accept_deadline = today() - dt.timedelta(days=1)
         db.session.commit()
     assert "张三" in text(court.get("/applications/deadlines/list/"))
     assert "超期" in text(court.get(f"/application/{doc.id}"))
@@ -329,9 +339,7 @@ def test_deadlines_are_shown_and_due_applications_listed(app, login_as, ended):
 def test_confirmation_numbers_use_tiao_que_and_their_own_sequence(app, accepted_confirmation):
     """[FAQ 5.2; SPEC §8] a 司法确认 gets its own 调确 number on acceptance, from its own yearly
     sequence per court; the case keeps its 民诉前调 number."""
-    from app.models import CaseSequence
-
-    year = dt.date.today().year
+    year = today().year
     assert accepted_confirmation.number == f"（{year}）京0105民特调确1号"
     with app_ctx(app):
         case = db.session.get(Case, accepted_confirmation.case_id)
@@ -481,7 +489,7 @@ def test_a_party_of_another_case_can_neither_apply_nor_see_results(app, login_as
     # consenting again to an application that is past consent changes nothing
     li = login_as(LI, "PARTY")
     li.post(f"/portal/after/application/{accepted_confirmation.id}/consent")
-    assert "不在待同意状态" in " ".join(flashes(li))
+    assert "已受理" in " ".join(flashes(li)) and "不能同意" in " ".join(flashes(li))
     assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
     # a party of another case can neither consent to nor read an application of 赵一 / 钱二's case
     with app_ctx(app):
@@ -519,12 +527,18 @@ def test_court_sidebar_offers_the_faq_menus(login_as):
         assert label in html, label
 
 
-def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended, login_as, accepted_confirmation):
+def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended, login_as):
     """The workflow re-checks the court, whatever the view did (STYLE §7)."""
+    apply_in_portal(login_as, ended, "MEDIATION_DOCUMENT")
+    [doc] = applications(app, ended)
     with app_ctx(app):
-        application = db.session.get(CourtApplication, accepted_confirmation.id)
-        with pytest.raises(DomainError):
-            after_mediation.accept(application, court_actor(HD_ADMIN), None)
+        application = db.session.get(CourtApplication, doc.id)
+        with pytest.raises(NotAllowed):
+            after_mediation.apply(application, "accept", court_actor(HD_ADMIN),
+                                  handling_platform=HandlingPlatform.INTRANET)
+        assert application.status is ApplicationStatus.PENDING
+        after_mediation.apply(application, "accept", court_actor(CY_ADMIN), handling_platform=HandlingPlatform.INTRANET)
+        assert application.status is ApplicationStatus.ACCEPTED
 
 
 def test_case_management_links_to_the_mediation_document_applications(login_as):
@@ -571,3 +585,204 @@ def test_the_portal_offers_only_what_can_be_applied_for_and_says_why_not(app, lo
     assert 'data-kind="JUDICIAL_CONFIRMATION"' not in page
     assert 'data-unavailable="JUDICIAL_CONFIRMATION"' in page and "本案已有司法确认申请" in page
     assert 'data-kind="MEDIATION_DOCUMENT"' in page
+
+
+# --- the application machine: every state × event, from SPEC --------------------------------
+
+A = ApplicationStatus
+K = ApplicationKind
+NEW = None  # an application that does not exist yet
+# Written from SPEC §3.3 and §8 and FAQ 3.4–3.6, 3.15, 3.16 — not read from the code's table:
+# event: (the states it leaves, the state it reaches, who takes it, the kind it is tried on)
+SPEC_TABLE = {
+    # 司法确认: a joint application (CPL art 205), by a party or the mediator for a party [FAQ 3.6, 3.15]
+    "apply_confirmation": ({NEW}, A.AWAITING_CONSENT, "party", K.JUDICIAL_CONFIRMATION),
+    "consent": ({A.AWAITING_CONSENT}, A.AWAITING_CONSENT, "other party", K.JUDICIAL_CONFIRMATION),
+    "all_consented": ({A.AWAITING_CONSENT}, A.PENDING, "system", K.JUDICIAL_CONFIRMATION),
+    # 申请出具调解书 [FAQ 3.4, 3.15]
+    "apply_document": ({NEW}, A.PENDING, "party", K.MEDIATION_DOCUMENT),
+    # 更多 › 在线立案 by the plaintiff [FAQ 3.16]; 转在线立案 by the court [FAQ 3.5]: 待立案
+    "apply_filing": ({NEW}, A.PENDING, "plaintiff", K.FILING),
+    "transfer_filing": ({NEW}, A.PENDING, "court", K.FILING),
+    # 待受理 › 受理 / 编写调解书 / 立案审查 → 内网办案系统, or 不予受理 [FAQ 3.4–3.6]
+    "accept": ({A.PENDING}, A.ACCEPTED, "court", K.MEDIATION_DOCUMENT),
+    "refuse": ({A.PENDING}, A.REJECTED, "court", K.FILING),
+    # the intranet's result comes back automatically [SPEC §3.3, §7]
+    "result_confirmed": ({A.ACCEPTED}, A.CONFIRMED, "system", K.JUDICIAL_CONFIRMATION),
+    "result_issued": ({A.ACCEPTED}, A.ISSUED, "system", K.MEDIATION_DOCUMENT),
+    "result_filed": ({A.ACCEPTED}, A.FILED, "system", K.FILING),
+    "result_rejected": ({A.ACCEPTED}, A.REJECTED, "system", K.JUDICIAL_CONFIRMATION),
+}
+VALID_DATA = {
+    "accept": {"handling_platform": HandlingPlatform.INTRANET},
+    "refuse": {"reason": "材料不全"},
+    "result_filed": {"number": "（2026）京0105民初77号"},
+    "result_confirmed": {"number": "（2026）京0105民特调确9号"},
+    "result_rejected": {"reason": "协议违反法律规定"},
+}
+MATRIX = [(status, event) for event, (sources, *_rest) in SPEC_TABLE.items()
+          for status in [NEW, *ApplicationStatus] if status is not NEW or NEW in sources]
+
+
+def test_the_application_table_has_exactly_the_spec_events():
+    assert set(SPEC_TABLE) == set(after_mediation.MACHINE.transitions)
+    assert after_mediation.MACHINE.states is ApplicationStatus  # the audit trail reads its labels
+
+
+def portal_actor(phone):
+    """A party-portal login of the demo account `phone`."""
+    return Actor(db.session.scalar(sa.select(User.id).where(User.username == phone)), Scope(portal=Portal.PARTY))
+
+
+def matrix_actor(who):
+    return {"party": lambda: portal_actor(ZHANG), "plaintiff": lambda: portal_actor(ZHANG),
+            "other party": lambda: portal_actor(LI), "court": court_actor,
+            "system": lambda: SYSTEM}[who]()
+
+
+def application_audit(application_id):
+    return db.session.scalars(sa.select(AuditLog).where(
+        AuditLog.entity == "court_application", AuditLog.entity_id == application_id,
+        AuditLog.action == "TRANSITION").order_by(AuditLog.id)).all()
+
+
+@pytest.mark.parametrize("status,event", MATRIX, ids=lambda v: getattr(v, "name", v) or "NEW")
+def test_every_application_state_and_event(app, status, event):
+    sources, target, who, kind = SPEC_TABLE[event]
+    cid = case_id(app, TERMINATED_CAUSE if kind is K.FILING else ENDED_CAUSE)
+    with app_ctx(app):
+        case = db.session.get(Case, cid)
+        zhang, li = (next(p for p in case.parties if p.phone == phone) for phone in (ZHANG, LI))
+        actor = matrix_actor(who)
+        if status is NEW:  # creating: the row is built and its apply event run
+            application = after_mediation.apply_for(case, kind, actor, zhang.id, claims="判令被告付款",
+                                                    facts="被告未付款")
+            db.session.commit()
+            assert application.status is target and application.kind is kind
+            [row] = application_audit(application.id)
+            assert row.summary == f"application.{event}" and row.before["status"] is None
+            return
+        application = CourtApplication(case=case, court_id=case.court_id, kind=kind, status=status,
+                                       applicant_party=zhang, applicant_name=zhang.name, applied_via="party")
+        db.session.add(application)
+        consented = [zhang, li] if event == "all_consented" else [zhang]
+        for party in consented:
+            application.consents.append(ApplicationConsent(party_id=party.id, given_via="party"))
+        db.session.commit()
+        before = (application.status, application.version, len(application_audit(application.id)))
+        data = {**VALID_DATA.get(event, {}), "applicant": after_mediation.Applicant(li if who == "other party"
+                                                                                   else zhang)}
+        if status in sources:
+            after_mediation.apply(application, event, actor, **data)
+            db.session.commit()
+            assert application.status is target
+            row = application_audit(application.id)[-1]
+            assert row.summary == f"application.{event}" and row.before["status"] == status.name
+            assert row.after["status"] == target.name
+        else:
+            with pytest.raises(DomainError) as refused:
+                after_mediation.apply(application, event, actor, **data)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in refused.value.message), refused.value.message
+            db.session.rollback()
+            application = db.session.get(CourtApplication, application.id)
+            assert (application.status, application.version, len(application_audit(application.id))) == before
+
+
+def test_only_the_intranet_takes_results_and_only_the_court_accepts(app, accepted_confirmation, login_as):
+    """SPEC §3.3: the result comes back from the intranet (the system), not from a clerk or a party."""
+    with app_ctx(app):
+        application = db.session.get(CourtApplication, accepted_confirmation.id)
+        for actor in (court_actor(), mediator_actor(), portal_actor(ZHANG)):
+            with pytest.raises(NotAllowed):
+                after_mediation.apply(application, "result_confirmed", actor)
+        assert application.status is ApplicationStatus.ACCEPTED
+
+
+def test_a_result_of_the_wrong_kind_is_refused_by_its_guard(app, accepted_confirmation):
+    with app_ctx(app):
+        application = db.session.get(CourtApplication, accepted_confirmation.id)
+        with pytest.raises(DomainError, match="已立案"):
+            after_mediation.apply(application, "result_filed", SYSTEM,
+                                  number="（2026）京0105民初1号")
+
+
+def test_the_30_days_are_counted_in_beijing_days(app, login_as, ended):
+    """CPL art 205 + one clock: an agreement signed at 01:00 Beijing time (17:00 UTC the day before)
+    took effect that Beijing day, so its 30th day is still open."""
+    effective_utc = dt.datetime.combine(today() - dt.timedelta(days=31), dt.time(17, 0))
+    with app_ctx(app):
+        for s in db.session.scalars(sa.select(Signature)):
+            if s.agreement is not None and s.agreement.case_id == ended:
+                s.signed_at = effective_utc
+        db.session.commit()
+        assert after_mediation.confirmation_window_ends(db.session.get(Case, ended)) == today()
+    apply_in_portal(login_as, ended, "JUDICIAL_CONFIRMATION")
+    assert [a.status for a in applications(app, ended)] == [ApplicationStatus.AWAITING_CONSENT]
+
+
+def test_a_result_arriving_twice_at_once_is_applied_once(app, client, accepted_confirmation, monkeypatch):
+    """SPEC §7 idempotent, under a race: the second copy passed the replay check before the first was
+    recorded; it meets the first's claim on the message id (the unique key) in its SAVEPOINT and is
+    answered as a duplicate, changing nothing."""
+    body = {"message_id": accepted_confirmation.outbox_message.message_id, "result": "confirmed"}
+    first = api(client, DEMO_INTRANET_KEY, **body)
+    assert first.json["status"] == "ok"
+    version = applications(app, accepted_confirmation.case_id)[0].version
+    seen, looks = after_mediation._seen, []
+
+    def blind_the_first_look(message_id, kind):
+        looks.append(kind)
+        return None if len(looks) == 1 else seen(message_id, kind)
+
+    monkeypatch.setattr(after_mediation, "_seen", blind_the_first_look)
+    second = api(client, DEMO_INTRANET_KEY, **body)
+    assert second.status_code == 200 and second.json == {"status": "duplicate", "result": first.json["result"]}
+    assert len(looks) == 2  # the claim failed, then the first request's row was read
+    application = applications(app, accepted_confirmation.case_id)[0]
+    assert application.status is ApplicationStatus.CONFIRMED and application.version == version
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(IntranetResult)) == 1
+
+
+def test_what_may_be_applied_for_is_decided_by_the_workflow(app, ended):
+    """The case page's buttons: the mediator applies for a party (司法确认, 调解书), the court only turns
+    failed cases into filings; each offer says why not when it is not open."""
+    with app_ctx(app):
+        case = db.session.get(Case, ended)
+        mediator = after_mediation.available_applications(case, mediator_actor())
+        assert [(o.kind, o.available) for o in mediator] == [(K.JUDICIAL_CONFIRMATION, True),
+                                                             (K.MEDIATION_DOCUMENT, True)]
+        assert mediator[0].label == "代当事人申请司法确认"
+        assert after_mediation.available_applications(case, court_actor()) == []
+        terminated = db.session.get(Case, case_id(app, TERMINATED_CAUSE))
+        [filing] = after_mediation.available_applications(terminated, court_actor())
+        assert (filing.kind, filing.label, filing.available) == (K.FILING, "转在线立案", True)
+        assert after_mediation.available_applications(terminated, mediator_actor()) == []
+        zhang = portal_actor(ZHANG)
+        after_mediation.apply_for(case, K.MEDIATION_DOCUMENT, zhang)
+        offers = {o.kind: o for o in after_mediation.available_applications(case, zhang)}
+        assert offers[K.JUDICIAL_CONFIRMATION].available
+        assert "已有" in offers[K.MEDIATION_DOCUMENT].reason
+
+
+def test_each_step_writes_one_transition_row_and_no_second_generic_one(app, accepted_confirmation):
+    """STYLE §6: the engine's row describes the change; the generic audit does not repeat it."""
+    with app_ctx(app):
+        rows = db.session.scalars(sa.select(AuditLog).where(
+            AuditLog.entity == "court_application", AuditLog.entity_id == accepted_confirmation.id)
+            .order_by(AuditLog.id)).all()
+        assert [(r.action.name, (r.after or {}).get("event")) for r in rows] == [
+            ("CREATE", None), ("TRANSITION", "apply_confirmation"), ("TRANSITION", "consent"),
+            ("TRANSITION", "all_consented"), ("TRANSITION", "accept")]
+
+
+def test_a_stale_page_cannot_accept_or_refuse(app, login_as, ended):
+    """Two clerks on one application: the second, whose page shows an older version, gets a conflict."""
+    apply_in_portal(login_as, ended, "MEDIATION_DOCUMENT")
+    [doc] = applications(app, ended)
+    court = login_as(CY_ADMIN)
+    court.post(f"/application/{doc.id}/do/refuse", data={"reason": "材料不全", "version": doc.version - 1})
+    assert "已被他人修改" in " ".join(flashes(court))
+    assert applications(app, ended)[0].status is ApplicationStatus.PENDING
+    court.post(f"/application/{doc.id}/do/accept", data={"handling_platform": "INTRANET", "version": doc.version})
+    assert applications(app, ended)[0].status is ApplicationStatus.ACCEPTED

@@ -82,7 +82,7 @@ def actor_of(who):
 
 def mediator_signed_agreement(case):
     """What 申请结案 needs besides complete data: an agreement its mediator signed [FAQ 3.9]."""
-    agreement = agreements.generate(case, {"terms": "一、双方和解。"}, None)
+    agreement = agreements.generate(case, mediator_actor(), {"terms": "一、双方和解。"})
     db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
                              signer_name="陈静", image=b"png", document_sha256=agreement.sha256))
     db.session.flush()

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSession
 from openpyxl import load_workbook
 
 from app.enums import CaseStatus
@@ -12,6 +14,21 @@ from app.models import Case, CaseAgent, CaseParty, Court, Mediator
 
 from .case_factory import get_case, make_case
 from .helpers import app_ctx, flashes, text
+
+
+@contextmanager
+def counted_commits():
+    """How many times the sessions of the requests inside commit."""
+    commits = []
+
+    def count(session):
+        commits.append(session)
+
+    sa.event.listen(FlaskSession, "after_commit", count)
+    try:
+        yield commits
+    finally:
+        sa.event.remove(FlaskSession, "after_commit", count)
 
 
 def case_id_by_cause(app, cause, court_code="京0105"):
@@ -210,3 +227,41 @@ def test_in_litigation_case_needs_its_intranet_number(app, login_as):
     assert resp.status_code == 200 and "必填" in text(resp)
     resp = admin.post("/cases/in-litigation/add", data={"cause": "借款纠纷", "intranet_number": "（2026）京0105民初9号"})
     assert resp.status_code == 302
+
+
+def test_party_screens_commit_once_with_the_case_party_names(app, login_as):
+    """FAB's own commit is the only one: the 当事人 column is set before it (pre_add/pre_update/pre_delete)."""
+    case_id = make_case(app)
+    admin = login_as("13800000001")
+    with counted_commits() as commits:
+        resp = admin.post(f"/case-parties/add?_flt_0_case={case_id}",
+                          data={"role": "RESPONDENT", "kind": "PERSON", "name": "孙丙", "phone": "13522220003"})
+    assert resp.status_code == 302 and len(commits) == 1
+    assert get_case(app, case_id).party_names == "赵一、钱二、孙丙"
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == case_id,
+                                                                   CaseParty.name == "孙丙"))
+    with counted_commits() as commits:
+        admin.post(f"/case-parties/edit/{party_id}", data={"role": "RESPONDENT", "kind": "PERSON", "name": "孙丁",
+                                                           "phone": "13522220003"})
+    assert len(commits) == 1 and get_case(app, case_id).party_names == "赵一、钱二、孙丁"
+    with counted_commits() as commits:
+        admin.post(f"/case-parties/delete/{party_id}")
+    assert len(commits) == 1 and get_case(app, case_id).party_names == "赵一、钱二"
+
+
+def test_only_the_cases_court_or_mediator_edits_its_parties(app, login_as):
+    """The workflow checks who edits, not only the list filter: the platform sees the case but may not."""
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == case_id))
+    platform = login_as("admin", "PLATFORM")
+    platform.post(f"/case-parties/edit/{party_id}", data={"role": "APPLICANT", "kind": "PERSON", "name": "改名",
+                                                          "phone": "13511110001"})
+    assert "只有本案的法院或调解员可以编辑当事人" in " ".join(flashes(platform))
+    with app_ctx(app):
+        assert db.session.get(CaseParty, party_id).name == "赵一"
+    mediator = login_as("13900000001", "MEDIATOR")
+    mediator.post(f"/case-parties/edit/{party_id}", data={"role": "APPLICANT", "kind": "PERSON", "name": "赵壹",
+                                                          "phone": "13511110001"})
+    assert get_case(app, case_id).party_names == "赵壹、钱二"

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import AuditLog, CourtStaff
+from app.security import Scope
+from app.workflows import NotAllowed, bulk_import
+from app.workflows.actor import Actor
 
 from .helpers import app_ctx, flashes, login, text
 from .helpers import audit_rows, count, demo_ids, last_sms, xlsx
@@ -149,6 +153,20 @@ def test_bulk_import_with_a_bad_row_imports_nothing_and_names_the_row(app, login
     assert "第2行：" not in html  # the good row is not an error
     assert count(app, CourtStaff) == before
     assert last_sms(app, "13811110001") is None
+
+
+def test_bulk_import_is_the_court_admins_even_when_the_workflow_is_called_directly(app):
+    """The workflow checks who imports; the view's permission is not the protection."""
+    ids = demo_ids(app)
+    data = xlsx([["甲", "13811110001", "书记员", "否"]])
+    with app_ctx(app):
+        judge = db.session.get(CourtStaff, ids["cy_judge"])
+        for scope in (Scope(portal=None, court_id=ids["chaoyang"], is_court_admin=False, staff_id=judge.id),
+                      Scope(portal=None, is_platform=True)):
+            with pytest.raises(NotAllowed):
+                bulk_import.import_users(data, Actor(judge.user_id, scope))
+        db.session.rollback()
+    assert count(app, CourtStaff, CourtStaff.phone == "13811110001") == 0
 
 
 def test_bulk_import_refuses_a_file_that_is_not_excel(app, login_as):

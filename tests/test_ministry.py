@@ -1,11 +1,15 @@
 """总对总, ministry side: binding, certification per ministry path, region scoping, 调解资源 [FAQ 6.1, 6.4, 6.7]."""
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
-from app.enums import CertificationStatus
+from app.enums import CertificationStatus, OrganisationType
 from app.extensions import db
-from app.models import AuditLog, Organisation, OrganisationCourt
+from app.models import AuditLog, Ministry, Organisation, OrganisationCourt
+from app.security import Scope
+from app.workflows import Conflict, DomainError, ministry
+from app.workflows.actor import Actor
 
 from .helpers import app_ctx, flashes, text
 from .helpers import demo_ids
@@ -62,7 +66,8 @@ def test_bind_and_unbind_are_audited(app, login_as):
     assert org(app, NEW_ORG["name"]).ministry_id is None
     with app_ctx(app):
         changes = db.session.scalars(sa.select(AuditLog.after).where(
-            AuditLog.entity == "organisation", AuditLog.entity_id == pk, AuditLog.action == "UPDATE")).all()
+            AuditLog.entity == "organisation", AuditLog.entity_id == pk, AuditLog.action == "UPDATE")
+            .order_by(AuditLog.id)).all()
     assert [c["ministry_id"] is not None for c in changes] == [True, False]
 
 
@@ -86,7 +91,7 @@ def test_acfic_applies_for_certification_and_the_court_approves(app, login_as):
         link_id = link.id
         assert link.status is CertificationStatus.PENDING
     resp = acfic.post(f"/ministry/organisations/apply/{pk}", data={"court_id": ids["haidian"]})
-    assert "等待" in text(resp)
+    assert "当前认证申请状态为“待认证”，不能申请认证。" in text(resp)
     assert login_as("13800000001").get(f"/organisation-certifications/show/{link_id}").status_code == 404
     haidian = login_as("13800000011")
     listing = text(haidian.get("/organisation-certifications/list/"))
@@ -94,7 +99,7 @@ def test_acfic_applies_for_certification_and_the_court_approves(app, login_as):
     haidian.post(f"/organisation-certifications/approve/{link_id}")
     assert "朝阳区商事调解中心" in text(haidian.get("/organisations/list/"))
     haidian.post(f"/organisation-certifications/approve/{link_id}")
-    assert "已处理" in " ".join(flashes(haidian))
+    assert flashes(haidian)[-1] == "当前认证申请状态为“已认证”，不能通过。"
 
 
 def test_court_rejects_with_a_reason(app, login_as):
@@ -138,3 +143,77 @@ def test_mediation_resources_page_is_public_and_searchable(client):
     assert "朝阳区商事调解中心" in html and "中华全国工商联" in html and "中国人民银行" in html
     html = text(client.get("/resources/?q=金融"))
     assert "北京金融纠纷调解中心" in html and "朝阳区商事调解中心" not in html
+
+
+# Binding [FAQ 6.1, 6.7(3); SPEC §4], written out by hand: (whom the organisation is bound to,
+# event) → does it happen. An organisation is bound to one ministry at most, and only the
+# ministry it is bound to unbinds it. Binding has no state column for a Machine (the state is
+# which ministry: app/workflows/ministry.py says why), so the table checks the functions.
+BINDING_TABLE = {
+    ("nobody", "bind"): "mine",
+    ("mine", "bind"): None,
+    ("another", "bind"): None,
+    ("nobody", "unbind"): None,
+    ("mine", "unbind"): "nobody",
+    ("another", "unbind"): None,
+}
+
+
+def _ministry_id(code):
+    return db.session.scalar(sa.select(Ministry.id).where(Ministry.code == code))
+
+
+@pytest.mark.parametrize("bound,event", list(BINDING_TABLE))
+def test_every_binding_state_and_event(app, bound, event):
+    reached = BINDING_TABLE[(bound, event)]
+    with app_ctx(app):
+        mine, another = _ministry_id("cbirc"), _ministry_id("acfic")
+        ministry_of = {"nobody": None, "mine": mine, "another": another}
+        org = Organisation(**{**NEW_ORG, "org_type": OrganisationType.PEOPLES}, ministry_id=ministry_of[bound])
+        db.session.add(org)
+        db.session.flush()
+        actor = Actor(None, Scope(portal=None, ministry_id=mine, province="北京市", city="北京市"))
+        step = ministry.bind if event == "bind" else ministry.unbind
+        if reached is None:
+            version = org.version
+            with pytest.raises(DomainError) as refused:
+                step(org, actor)
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in refused.value.message)
+            db.session.expire_all()
+            assert (org.ministry_id, org.version) == (ministry_of[bound], version)
+        else:
+            step(org, actor)
+            db.session.expire_all()
+            assert org.ministry_id == ministry_of[reached]
+
+
+def test_binding_names_the_ministry_an_organisation_is_already_bound_to(app, login_as):
+    page = text(login_as("13700000002", "MINISTRY").get("/ministry/bind/"))
+    assert "该调解组织已绑定中华全国工商联" in page  # said beside it, no 绑定 button for it
+    assert f'action="/ministry/bind/{org_id(app, "朝阳区商事调解中心")}"' not in page
+    assert f'action="/ministry/bind/{org_id(app, "朝阳区商会商事调解委员会")}"' in page
+
+
+def test_binding_an_organisation_changed_meanwhile_is_a_conflict(app):
+    with app_ctx(app):
+        org = db.session.scalar(sa.select(Organisation).where(Organisation.name == "朝阳区商会商事调解委员会"))
+        # another request binds it and commits after this one read the row
+        db.session.execute(sa.update(Organisation).where(Organisation.id == org.id)
+                           .values(version=Organisation.version + 1)
+                           .execution_options(synchronize_session=False))
+        actor = Actor(None, Scope(portal=None, ministry_id=_ministry_id("cbirc"), province="北京市", city="北京市"))
+        with pytest.raises(Conflict):
+            ministry.bind(org, actor)
+
+
+def test_the_organisation_page_offers_what_its_ministry_may_do(app, login_as):
+    pk = org_id(app, "朝阳区商事调解中心")  # 工商联: the ministry side applies; the platform resets passwords
+    page = text(login_as("13700000001", "MINISTRY").get(f"/ministry/organisations/show/{pk}"))
+    assert f"/ministry/organisations/apply/{pk}" in page and f"/ministry/organisations/unbind/{pk}" in page
+    assert f"/ministry/organisations/password/{pk}" not in page
+    add_court_org(login_as)
+    cbirc = login_as("13700000002", "MINISTRY")
+    pk = org_id(app, NEW_ORG["name"])
+    cbirc.post(f"/ministry/bind/{pk}")  # 银保监会: the court adds; the ministry account resets passwords
+    page = text(cbirc.get(f"/ministry/organisations/show/{pk}"))
+    assert f"/ministry/organisations/apply/{pk}" not in page and f"/ministry/organisations/password/{pk}" in page

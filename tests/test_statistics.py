@@ -7,17 +7,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import threading
 
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app import exports
+from app.clock import today
 from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, ExportStatus
 from app.extensions import db
-from app.models import Case, Court, CourtApplication, ExportJob
+from app.models import AuditLog, Case, Court, CourtApplication, ExportJob
 from app.security import Scope
+from app.workflows import Conflict, DomainError, NotAllowed
 from app.workflows import statistics as stats
+from app.workflows.actor import SYSTEM, Actor
 
 from app.workflows import case_lifecycle
 
@@ -246,11 +250,13 @@ def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_pa
     job_url = resp.headers["Location"]
     status = owner.get(job_url + "/status").get_json()
     assert status["status"] == "queued" and status["total"] == 3 and status["download"] is None
+    assert status["pending"] is True
     assert 'id="job-bar"' in text(owner.get(job_url))
     with app_ctx(app):
         assert exports.run_due_jobs() == 1
     status = owner.get(job_url + "/status").get_json()
     assert status["status"] == "done" and status["done"] == 3 and status["download"]
+    assert status["pending"] is False and 'id="job-download" class="btn btn-success"' in text(owner.get(job_url))
     ws = _xlsx(owner.get(status["download"]))
     assert ws.max_row == 3 + 3
     # a colleague of the same court cannot see or fetch it
@@ -280,6 +286,130 @@ def test_a_failed_job_says_why_and_the_worker_goes_on(app, tmp_path):
         db.session.expire_all()
         assert bad.status is ExportStatus.FAILED and bad.error
         assert good.status is ExportStatus.DONE and list(tmp_path.iterdir())
+
+
+# --- the export job machine (SPEC §6 exports; app/exports.py) ---------------------------
+
+Q, R, DONE, FAILED = ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED
+# written by hand: a queued job is claimed by one worker, which finishes it or records why it failed;
+# done and failed are final.
+JOB_TABLE = {
+    "claim": ({Q}, R),
+    "finish": ({R}, DONE),
+    "fail": ({R}, FAILED),
+}
+JOB_DATA = {"claim": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
+GOOD_PARAMS = {"query": PERIOD | {"by": "mediator"}, "reach": {"court_ids": [1], "organisation_ids": None},
+               "figure": "received", "key": "all"}
+
+
+def _job(status=Q, title="好", params=GOOD_PARAMS) -> int:
+    user_id = db.session.scalar(sa.text("SELECT id FROM ab_user WHERE username='13800000001'"))
+    job = ExportJob(user_id=user_id, kind="case_detail", title=title, status=status, params=params)
+    db.session.add(job)
+    db.session.commit()
+    return job.id
+
+
+def test_the_job_table_has_exactly_the_spec_events():
+    assert set(JOB_TABLE) == set(exports.JOBS.transitions)
+
+
+@pytest.mark.parametrize("event", list(JOB_TABLE))
+@pytest.mark.parametrize("status", list(ExportStatus), ids=lambda s: s.name)
+def test_every_job_state_and_event(app, status, event):
+    sources, target = JOB_TABLE[event]
+    with app_ctx(app):
+        job = db.session.get(ExportJob, _job(status))
+        before = (job.status, job.version)
+        if status in sources:
+            exports.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
+            db.session.commit()
+            assert job.status is target and job.version == before[1] + 1
+            if event == "finish":
+                assert (job.done, job.total, job.path) == (7, 7, "/tmp/x.xlsx") and job.finished_at
+            if event == "fail":
+                assert job.error == "磁盘已满" and job.finished_at
+        else:
+            with pytest.raises(DomainError) as refused:
+                exports.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
+            assert "不能" in refused.value.message
+            db.session.rollback()
+            assert (job.status, job.version) == before
+
+
+@pytest.mark.parametrize("event", list(JOB_TABLE))
+def test_only_the_worker_moves_a_job(app, event):
+    """Not even the job's owner: a job changes state only in `flask worker`."""
+    with app_ctx(app):
+        job = db.session.get(ExportJob, _job(next(iter(JOB_TABLE[event][0]))))
+        owner = Actor(job.user_id, Scope(portal=None, court_id=demo_ids(app)["chaoyang"], is_court_admin=True))
+        with pytest.raises(NotAllowed):
+            exports.JOBS.apply(job, event, owner, **JOB_DATA[event])
+
+
+def test_a_second_claim_of_a_job_read_before_the_first_is_a_conflict(app):
+    with app_ctx(app):
+        job = db.session.get(ExportJob, _job())
+        # another worker claims it between this worker's read and its write
+        db.session.execute(sa.update(ExportJob).where(ExportJob.id == job.id)
+                           .values(status=R, version=ExportJob.version + 1),
+                           execution_options={"synchronize_session": False})
+        assert job.status is Q  # what this worker read
+        with pytest.raises(Conflict):
+            exports.JOBS.apply(job, "claim", SYSTEM)
+        db.session.rollback()
+
+
+def test_two_workers_claiming_one_job_run_it_once(fresh_app, tmp_path, monkeypatch):
+    """Two `flask worker`s pick the same queued job: exactly one writes it, the other gets Conflict
+    (PostgreSQL: both read it queued first; SQLite serialises them, so the second finds it taken)."""
+    app = fresh_app
+    app.config["EXPORT_FOLDER"] = str(tmp_path)
+    with app_ctx(app):
+        job_id = _job()
+        racing = db.engine.dialect.name != "sqlite"  # SQLite's BEGIN IMMEDIATE queues the second reader
+    written, outcomes, results = [], [], []
+    real_write, real_apply = exports.write_cases, exports.JOBS.apply
+    barrier = threading.Barrier(2, timeout=30)
+
+    def write_cases(*args, **kwargs):
+        written.append(1)
+        return real_write(*args, **kwargs)
+
+    def apply(job, event, actor, *args, **kwargs):
+        if event == "claim" and racing:
+            barrier.wait()  # both workers have read the job as queued
+        try:
+            return real_apply(job, event, actor, *args, **kwargs)
+        except Conflict:
+            outcomes.append("conflict")
+            raise
+
+    monkeypatch.setattr(exports, "write_cases", write_cases)
+    monkeypatch.setattr(exports.JOBS, "apply", apply)
+
+    def worker():
+        with app.app_context():
+            try:
+                results.append(exports.run_job(job_id))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(results) == [False, True] and len(written) == 1
+    if racing:
+        assert outcomes == ["conflict"]
+    with app_ctx(app):
+        job = db.session.get(ExportJob, job_id)
+        assert job.status is DONE and len(list(tmp_path.iterdir())) == 1
+        claims = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
+            AuditLog.entity == "export_job", AuditLog.entity_id == job_id, AuditLog.summary == "export_job.claim"))
+        assert claims == 1
 
 
 @pytest.mark.parametrize("user,portal", [("13900000001", "MEDIATOR"), ("13500000001", "PARTY"),
@@ -331,7 +461,7 @@ def test_dashboard_draws_its_charts_without_a_cdn(app, cohort, login_as):
     with app_ctx(app):
         overdue = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
             Case.court_id == demo_ids(app)["chaoyang"], Case.status.in_(stats.OPEN),
-            Case.deadline < dt.date.today()))
+            Case.deadline < today()))  # the one clock the dashboard counts by
     assert f'id="overdue-total">{overdue}<' in body
 
 

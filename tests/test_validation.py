@@ -5,7 +5,10 @@ from datetime import date
 
 import pytest
 
+from app import clock, forms
+from app.workflows import accounts
 from app.validation import (
+    PASSWORD_MESSAGE,
     USCC_ALPHABET,
     credit_code_check_char,
     id_check_char,
@@ -16,6 +19,7 @@ from app.validation import (
     normalize_id_number,
     normalize_phone,
     organization_code_check_char,
+    password_problem,
 )
 
 FORBIDDEN_USCC_CHARS = "IOZSV"
@@ -102,6 +106,16 @@ def test_id_number_rejects_birth_date_in_the_future():
     assert is_id_number(value, today=date(2030, 1, 1))
 
 
+def test_id_number_counts_the_future_from_the_beijing_day(monkeypatch):
+    """One clock: "today" is Beijing's day (app/clock.py), not the server's."""
+    body = "110105" + "20300101" + "002"
+    value = body + id_check_char(body)
+    monkeypatch.setattr(clock, "today", lambda: date(2029, 12, 31))
+    assert not is_id_number(value)
+    monkeypatch.setattr(clock, "today", lambda: date(2030, 1, 1))
+    assert is_id_number(value)
+
+
 def test_id_check_char_refuses_malformed_body():
     with pytest.raises(ValueError):
         id_check_char("1101051949123100")
@@ -150,11 +164,28 @@ def test_credit_code_rejects_wrong_length(value):
     assert not is_credit_code(value)
 
 
+# --- password ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["abcd1234", "Demo@2026", "长密码abc123"])
+def test_password_with_eight_characters_letters_and_digits_is_accepted(password):
+    assert password_problem(password) is None
+
+
+@pytest.mark.parametrize("password", ["abc1234", "abcdefgh", "12345678", ""])
+def test_password_short_or_without_letters_or_digits_is_refused(password):
+    assert password_problem(password) == str(PASSWORD_MESSAGE)
+
+
+def test_forms_and_workflows_share_the_one_password_rule():
+    assert forms.password_problem is password_problem and accounts.password_problem is password_problem
+
+
 # --- round trips ------------------------------------------------------------
 
 
 def _random_id_body(rng: random.Random) -> str:
-    start, end = date(1900, 1, 1).toordinal(), date.today().toordinal()
+    start, end = date(1900, 1, 1).toordinal(), clock.today().toordinal()
     born = date.fromordinal(rng.randint(start, end))
     return f"{rng.randrange(10**6):06d}{born:%Y%m%d}{rng.randrange(1000):03d}"
 

@@ -11,7 +11,8 @@ from app.enums import CaseStatus, OutboxStatus
 from app.extensions import db
 from app.models import InboundMessage, MinistryApiKey, Ministry, Organisation, OutboxMessage
 from app.outbox import MAX_ATTEMPTS, DeliveryError, deliver_due
-from app.views.ministry_api import hash_key
+from app.workflows import ministry
+from app.api_keys import hash_key
 
 from .case_factory import get_case, make_case
 from .helpers import app_ctx, login, text
@@ -61,7 +62,7 @@ def test_organisations_without_ministry_or_certification_are_refused(app, login_
     resp = assign(app, login_as, case_id, org_id(app, "朝阳区劳动争议调解中心"))
     assert "未绑定部委" in text(resp)
     resp = assign(app, login_as, case_id, org_id(app, "北京金融纠纷调解中心"))
-    assert "未通过本院认证" in text(resp) or "本院" in text(resp)
+    assert "该调解组织未经本院认证。" in text(resp)  # the refusal itself, not the sidebar's 本院
     assert get_case(app, case_id).status is CaseStatus.TO_ASSIGN and outbox(app, case_id) == []
 
 
@@ -144,7 +145,7 @@ def test_inbound_api_rejects_bad_keys_payloads_cases_and_ministries(app, client,
     assert post(client, api_key, **{**good, "type": "outcome", "outcome": "maybe"}).status_code == 400
     assert post(client, api_key, **{**good, "case_number": "（2026）京0105民诉前调99999号"}).status_code == 404
     resp = post(client, "mk_cbirc", **good)
-    assert resp.status_code == 403 and "ministry" in resp.json["reason"]
+    assert resp.status_code == 403 and resp.json == {"status": "error", "reason": "该案件未指派给本部委的调解组织。"}
     assert client.get("/api/v1/ministry/openapi.json").json["paths"]
 
 
@@ -172,6 +173,36 @@ def test_inbound_api_receipt_and_outcome_are_idempotent(app, client, assigned, a
                                                           AuditLog.action == "TRANSITION")
                                 .order_by(AuditLog.id.desc()))
         assert row.after["event"] == "ministry_success" and row.actor_name.startswith("ministry-api")
+
+
+def test_a_copy_arriving_while_the_first_is_applied_answers_duplicate_and_changes_nothing(
+        app, client, assigned, api_key, monkeypatch):
+    """Two copies at once: the second's look-up misses the first (not yet committed), its claim meets
+    the unique key of inbound_message inside a savepoint, and it answers the first's result."""
+    number = get_case(app, assigned).number
+    outcome = {"message_id": "o-1", "case_number": number, "type": "outcome", "outcome": "success"}
+    assert post(client, api_key, **outcome).json == {"status": "ok", "result": "case is now ENDED"}
+    version = get_case(app, assigned).version
+    real, calls = ministry._seen, []
+
+    def seen_too_late(ministry_id, message_id):
+        calls.append(message_id)
+        return None if len(calls) == 1 else real(ministry_id, message_id)
+
+    monkeypatch.setattr(ministry, "_seen", seen_too_late)
+    copy = post(client, api_key, **outcome)
+    assert copy.status_code == 200 and copy.json == {"status": "duplicate", "result": "case is now ENDED"}
+    assert len(calls) == 2  # the claim, not the first look-up, caught it
+    assert get_case(app, assigned).version == version
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(InboundMessage)) == 1
+
+
+def test_inbound_api_reports_every_problem_of_a_bad_message(client, api_key):
+    resp = post(client, api_key, message_id="x" * 65, type="outcome", outcome="failure")
+    assert resp.status_code == 400 and resp.json["status"] == "error"
+    assert resp.json["errors"] == ["缺少case_number。", "message_id 最多64个字符。",
+                                   "调解不成功时须提供 termination_reason。"]
 
 
 def test_platform_staff_reset_acfic_organisation_passwords_with_a_work_id(app, login_as):

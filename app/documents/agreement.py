@@ -19,6 +19,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from ..clock import today
 from ..enums import PartyKind
 
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
@@ -47,8 +48,9 @@ def _gender_and_birth(id_number: str | None) -> tuple[str, str]:
     return gender, birth
 
 
-def agreement_context(case, content: dict, today: dt.date | None = None) -> dict:
-    """Plain values for the template: no ORM objects leave this function."""
+def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
+    """Plain values for the template: no ORM objects leave this function. Dated `on`, else today
+    in Beijing (an agreement generated at 01:00 Beijing time carries that day, not yesterday's)."""
     parties = []
     for p in case.parties:
         gender, birth = _gender_and_birth(p.id_number)
@@ -86,7 +88,7 @@ def agreement_context(case, content: dict, today: dt.date | None = None) -> dict
         "performance_place": (content.get("performance_place") or "").strip(),
         "performance_deadline": (content.get("performance_deadline") or "").strip(),
         "copies": len(parties) + 1,
-        "date": chinese_date(today or dt.date.today()),
+        "date": chinese_date(on or today()),
     }
 
 

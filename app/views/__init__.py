@@ -19,7 +19,7 @@ from .after_mediation import (
 )
 from .api import CaseApi
 from .case_detail import CaseDetailView
-from .documents import DocumentView, PartyPortalView, SigningView
+from .agreements import AgreementView, PartyPortalView, SigningView
 from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
 from .ministry import (
@@ -76,7 +76,7 @@ VIEWS = [
     CasePartyView,
     CaseAgentView,
     CaseDetailView,
-    DocumentView,
+    AgreementView,
     SigningView,
     PartyPortalView,
     LiaisonView,

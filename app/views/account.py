@@ -18,8 +18,8 @@ from ..extensions import db
 from ..forms import Mobile, StrongPassword
 from ..roles import Portal
 from ..security import current_scope
-from ..workflows import DomainError
-from ..workflows.accounts import CodeRejected, request_reset_code, reset_password
+from ..workflows.accounts import request_reset_code, reset_password
+from .edge import edge
 
 PORTAL_CHOICES = [(p.name, p.value) for p in Portal]
 
@@ -46,48 +46,57 @@ class PasswordResetView(BaseView):
     route_base = "/password"
     default_view = "forgot"
 
-    @expose("/forgot", methods=["GET", "POST"])
+    @expose("/forgot", methods=["GET"])
     def forgot(self):
         form = ForgotForm()
-        if request.method == "GET" and request.args.get("portal") in Portal.__members__:
+        if request.args.get("portal") in Portal.__members__:
             form.portal.data = request.args["portal"]
-        if form.validate_on_submit():
-            portal = Portal[form.portal.data]
-            g.audit_actor_name = form.phone.data
-            try:
-                request_reset_code(form.phone.data, portal)
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                db.session.commit()
-                flash(_("If %(phone)s has a %(portal)s account, a verification code was sent to it.",
-                        phone=form.phone.data, portal=portal.label), "info")
-                return redirect(url_for(".reset", portal=portal.name, phone=form.phone.data))
+        return self._forgot_form(form)
+
+    @expose("/forgot", methods=["POST"])
+    @edge(refused="_forgot_refused")
+    def forgot_post(self):
+        form = ForgotForm()
+        if not form.validate_on_submit():
+            return self._forgot_form(form)
+        portal = Portal[form.portal.data]
+        g.audit_actor_name = form.phone.data
+        request_reset_code(form.phone.data, portal)
+        flash(_("If %(phone)s has a %(portal)s account, a verification code was sent to it.",
+                phone=form.phone.data, portal=portal.label), "info")
+        return redirect(url_for(".reset", portal=portal.name, phone=form.phone.data))
+
+    def _forgot_refused(self, exc):
+        return self._forgot_form(ForgotForm())
+
+    def _forgot_form(self, form):
         return self.render_template("court/forgot.html", title=_("Forgot password"), form=form)
 
-    @expose("/reset", methods=["GET", "POST"])
+    @expose("/reset", methods=["GET"])
     def reset(self):
         form = ResetForm()
-        if request.method == "GET":
-            if request.args.get("portal") in Portal.__members__:
-                form.portal.data = request.args["portal"]
-            form.phone.data = request.args.get("phone", "")
-        if form.validate_on_submit():
-            portal = Portal[form.portal.data]
-            g.audit_actor_name = form.phone.data
-            try:
-                reset_password(form.phone.data, portal, form.code.data, form.password.data)
-            except CodeRejected as exc:
-                db.session.commit()  # the failed attempt counts
-                flash(exc.message, "danger")
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                db.session.commit()
-                flash(_("Password changed. Log in with the new password."), "success")
-                return redirect(url_for(self.appbuilder.sm.auth_view.endpoint + ".login", portal=portal.name))
+        if request.args.get("portal") in Portal.__members__:
+            form.portal.data = request.args["portal"]
+        form.phone.data = request.args.get("phone", "")
+        return self._reset_form(form)
+
+    @expose("/reset", methods=["POST"])
+    @edge(refused="_reset_refused")
+    def reset_post(self):
+        """A wrong code is refused after the edge kept the attempt (`CodeRejected.keeps_changes`)."""
+        form = ResetForm()
+        if not form.validate_on_submit():
+            return self._reset_form(form)
+        portal = Portal[form.portal.data]
+        g.audit_actor_name = form.phone.data
+        reset_password(form.phone.data, portal, form.code.data, form.password.data)
+        flash(_("Password changed. Log in with the new password."), "success")
+        return redirect(url_for(self.appbuilder.sm.auth_view.endpoint + ".login", portal=portal.name))
+
+    def _reset_refused(self, exc):
+        return self._reset_form(ResetForm())
+
+    def _reset_form(self, form):
         return self.render_template("court/reset.html", title=_("Set a new password"), form=form)
 
 

@@ -9,11 +9,10 @@
   更多 › 在线立案, and the results.
 - 模拟内网办案系统: the local stand-in for the intranet, for court staff.
 
-Every state change is a call into app/workflows/after_mediation.py.
+Every state change is a call into app/workflows/after_mediation.py through
+the request edge (`@edge`); what a page offers comes from its `available_*`.
 """
 from __future__ import annotations
-
-import datetime as dt
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -24,14 +23,13 @@ from flask_babel import lazy_gettext as _l
 
 from ..enums import ApplicationKind, ApplicationStatus, HandlingPlatform
 from ..extensions import db
-from ..models import Case, Court, CourtApplication, SimulatedIntranetInbox, utcnow
+from ..models import Court, CourtApplication, SimulatedIntranetInbox
 from ..roles import Portal
 from ..security import active_portal, current_scope
-from ..workflows import after_mediation
-from ..workflows.after_mediation import Applicant
-from ..workflows.agreements import signer_identities
-from .base import Button, ScopedModelView, interface, minutes, run_step, scoped
-from .cases import current_actor, load_visible_case
+from ..workflows import Conflict, after_mediation
+from .base import Button, ScopedModelView, interface, minutes, scoped
+from .edge import edge
+from .scope import current_actor, load_visible_case, portal_cases
 
 K = ApplicationKind
 A = ApplicationStatus
@@ -56,10 +54,9 @@ def _client_ip():
 
 
 def deadline_note(application) -> str:
-    day = after_mediation.current_deadline(application)
-    if day is None:
+    days = after_mediation.deadline_days(application)
+    if days is None:
         return ""
-    days = (day - dt.date.today()).days
     if days < 0:
         return _("overdue by %(n)d days", n=-days)
     return _("%(n)d days left", n=days)
@@ -172,6 +169,16 @@ def load_visible_application(pk: int) -> CourtApplication:
     return application
 
 
+def _kind(code: str) -> ApplicationKind:
+    if code not in K.__members__:
+        abort(404)
+    return K[code]
+
+
+def _platform(code: str):
+    return HandlingPlatform[code] if code in HandlingPlatform.__members__ else None
+
+
 class ApplicationDetailView(BaseView):
     """One application (court and mediator), and the court's and mediator's application forms."""
 
@@ -182,96 +189,97 @@ class ApplicationDetailView(BaseView):
     @has_access
     def detail(self, pk):
         application = load_visible_application(pk)
-        actor = current_actor()
+        days = after_mediation.deadline_days(application)
         return self.render_template(
             "court/application_detail.html", title=f"{application.kind.label} · {application.case}",
             application=application, case=application.case, labels=LABELS,
-            steps=after_mediation.available_steps(application, actor), deadline_note=deadline_note(application),
-            overdue=(after_mediation.current_deadline(application) or dt.date.max) < dt.date.today(),
-            message=application.outbox_message,
-            consented={c.party_id: c for c in application.consents})
+            steps=after_mediation.available_events(application, current_actor()),
+            deadline_note=deadline_note(application), overdue=days is not None and days < 0,
+            message=application.outbox_message, numbered=after_mediation.has_own_number(application),
+            consents=after_mediation.consent_rows(application),
+            via_label=after_mediation.VIA_LABELS.get(application.applied_via, ""),
+            role_label=lambda p: p.role.label_for(application.case.case_type))
 
-    @expose("/<int:pk>/do/<event>", methods=["GET", "POST"])
+    def _offered_step(self, application, event):
+        return next((s for s in after_mediation.available_events(application, current_actor()) if s.event == event),
+                    None)
+
+    @expose("/<int:pk>/do/<event>", methods=["GET"])
     @has_access
     @permission_name("decide")
     def step(self, pk, event):
         application = load_visible_application(pk)
-        actor = current_actor()
-        step = next((s for s in after_mediation.available_steps(application, actor) if s.event == event), None)
+        step = self._offered_step(application, event)
         if step is None:
             flash(_("This operation is not available for the application now."), "danger")
             return redirect(url_for(".detail", pk=pk))
-        if request.method == "POST":
-            version = request.form.get("version", type=int)
-            if event == "accept":
-                code = request.form.get("handling_platform", "")
-                platform = HandlingPlatform[code] if code in HandlingPlatform.__members__ else None
-                done = run_step(lambda: after_mediation.accept(application, actor, platform, version),
-                                success=_("%(step)s: handed to the intranet case-handling system.",
-                                          step=str(step.label)))
-            else:
-                done = run_step(lambda: after_mediation.refuse(application, actor, request.form.get("reason", ""),
-                                                               version),
-                                success=_("%(step)s: done.", step=str(step.label)))
-            if done is not None:
-                return redirect(url_for(".detail", pk=pk))
-            application = load_visible_application(pk)
-        return self.render_template("court/application_step.html", title=str(step.label), step=step,
+        return self._step_form(application, step)
+
+    @expose("/<int:pk>/do/<event>", methods=["POST"])
+    @has_access
+    @permission_name("decide")
+    @edge(refused="_step_refused")
+    def step_post(self, pk, event):
+        application = load_visible_application(pk)
+        step = self._offered_step(application, event)
+        if step is None:
+            flash(_("This operation is not available for the application now."), "danger")
+            return redirect(url_for(".detail", pk=pk))
+        after_mediation.apply(application, event, current_actor(), request.form.get("version", type=int),
+                              handling_platform=_platform(request.form.get("handling_platform", "")),
+                              reason=request.form.get("reason", ""))
+        if event == "accept":
+            flash(_("%(step)s: handed to the intranet case-handling system.", step=step.label), "success")
+        else:
+            flash(_("%(step)s: done.", step=step.label), "success")
+        return redirect(url_for(".detail", pk=pk))
+
+    def _step_refused(self, pk, event, exc):
+        application = load_visible_application(pk)
+        step = self._offered_step(application, event)
+        if isinstance(exc, Conflict) or step is None:
+            return redirect(url_for(".detail", pk=pk))
+        return self._step_form(application, step)
+
+    def _step_form(self, application, step):
+        return self.render_template("court/application_step.html", title=step.label, step=step,
                                     application=application, platforms=list(HandlingPlatform), form=request.form)
 
-    @expose("/case/<int:case_id>/new/<kind>", methods=["GET", "POST"])
+    def _offer(self, case_id, kind):
+        """The court turns a failed case into a filing [FAQ 3.5]; the mediator applies for a party [FAQ 3.15]."""
+        case = load_visible_case(case_id)
+        offer = after_mediation.offer_for(case, kind, current_actor())
+        if offer is None:
+            abort(403)
+        return case, offer
+
+    @expose("/case/<int:case_id>/new/<kind>", methods=["GET"])
     @has_access
     @permission_name("apply")
     def new(self, case_id, kind):
-        """The mediator applies for a party [FAQ 3.15]; the court turns a failed case into a filing [FAQ 3.5]."""
-        if kind not in K.__members__:
-            abort(404)
-        kind = K[kind]
-        case = load_visible_case(case_id)
-        actor = current_actor()
-        via = "court" if actor.is_court_staff_of(case) else "mediator" if actor.is_mediator_of(case) else None
-        if via is None or (via == "court") != (kind is K.FILING):
-            abort(403)
-        if request.method == "POST":
-            party_id = request.form.get("party_id", type=int)
-            party = next((p for p in case.parties if p.id == party_id), None)
-            who = Applicant(via, g.user.id, party, None, _client_ip())
-            created = run_step(lambda: after_mediation.apply(case, kind, who, actor, request.form.get("claims"),
-                                                             request.form.get("facts")),
-                               success=_("%(kind)s: application submitted.", kind=kind.label))
-            if created is not None:
-                return redirect(url_for(".detail", pk=created.id))
-            case = load_visible_case(case_id)
-        return self.render_template("court/application_new.html", title=new_label(kind, via), case=case,
-                                    kind=kind, via=via, form=request.form,
+        case, offer = self._offer(case_id, _kind(kind))
+        return self._new_form(case, offer)
+
+    @expose("/case/<int:case_id>/new/<kind>", methods=["POST"])
+    @has_access
+    @permission_name("apply")
+    @edge(refused="_new_refused")
+    def new_post(self, case_id, kind):
+        kind = _kind(kind)
+        case = self._offer(case_id, kind)[0]
+        created = after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
+                                            request.form.get("claims"), request.form.get("facts"), _client_ip())
+        flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
+        return redirect(url_for(".detail", pk=created.id))
+
+    def _new_refused(self, case_id, kind, exc):
+        case, offer = self._offer(case_id, _kind(kind))
+        return self._new_form(case, offer)
+
+    def _new_form(self, case, offer):
+        return self.render_template("court/application_new.html", title=offer.label, case=case, offer=offer,
+                                    form=request.form, parties=case.parties, blank_choice=True,
                                     back=url_for("CaseDetailView.detail", pk=case.id))
-
-
-def new_label(kind: K, via: str) -> str:
-    if via == "court":
-        return _("Transfer to online filing")
-    if via == "mediator":
-        return _("Apply for %(kind)s on a party's behalf", kind=kind.label)
-    if kind is K.FILING:
-        return _("Online filing")
-    return _("Apply for %(kind)s", kind=kind.label)
-
-
-def case_actions(case: Case, actor) -> list[Button]:
-    """The after-mediation buttons of the case page for the court or the mediator."""
-    buttons = []
-    if actor.is_mediator_of(case):
-        for kind in (K.JUDICIAL_CONFIRMATION, K.MEDIATION_DOCUMENT):
-            if after_mediation.offered(case, kind) and after_mediation.why_not(case, kind) is None:
-                buttons.append(Button(new_label(kind, "mediator"),
-                                      url_for("ApplicationDetailView.new", case_id=case.id, kind=kind.name),
-                                      "btn-default"))
-    if (actor.is_court_staff_of(case) and after_mediation.offered(case, K.FILING)
-            and after_mediation.why_not(case, K.FILING) is None):
-        buttons.append(Button(new_label(K.FILING, "court"),
-                              url_for("ApplicationDetailView.new", case_id=case.id, kind=K.FILING.name),
-                              "btn-default"))
-    return buttons
 
 
 # --- the party portal ---------------------------------------------------------------
@@ -289,70 +297,77 @@ class PortalApplicationView(BaseView):
     route_base = "/portal/after"
 
     def _case(self, pk):
-        from .documents import portal_cases
-
         phone, as_agent = _portal_identity()
         case = next((c for c in portal_cases(phone, as_agent) if c.id == pk), None)
         if case is None:
             abort(404)
-        identities = signer_identities(case, phone, as_agent)
-        return case, identities, as_agent
-
-    def _who(self, identities, as_agent, party_id=None) -> Applicant:
-        chosen = [(p, a) for p, a in identities if party_id is None or p.id == party_id]
-        party, agent = chosen[0] if chosen else (None, None)
-        return Applicant("agent" if as_agent else "party", g.user.id, party, agent, _client_ip())
+        return case
 
     @expose("/case/<int:pk>")
     @has_access
     @permission_name("view")
     def case(self, pk):
-        case, identities, as_agent = self._case(pk)
-        my_parties = {p.id for p, _a in identities}
-        applications = after_mediation.applications_of(case)
-        offers = [(k, new_label(k, "party"), after_mediation.why_not(case, k)) for k in K
-                  if after_mediation.offered(case, k)
-                  and (k is not K.FILING or any(p.role.name == "APPLICANT" for p, _a in identities))]
-        to_consent = [a for a in applications if a.status is A.AWAITING_CONSENT
-                      and any(pid not in {c.party_id for c in a.consents} for pid in my_parties)]
+        case = self._case(pk)
+        actor = current_actor()
         return self.render_template("court/portal_after.html", title=_("More"), case=case,
-                                    applications=applications, offers=offers, to_consent=to_consent,
+                                    applications=after_mediation.applications_of(case),
+                                    offers=after_mediation.available_applications(case, actor),
+                                    to_consent=after_mediation.awaiting_consent(case, actor),
                                     window_ends=after_mediation.confirmation_window_ends(case))
 
-    @expose("/case/<int:pk>/apply/<kind>", methods=["GET", "POST"])
+    @expose("/case/<int:pk>/apply/<kind>", methods=["GET"])
     @has_access
     @permission_name("apply")
     def apply(self, pk, kind):
-        if kind not in K.__members__:
-            abort(404)
-        kind = K[kind]
-        case, identities, as_agent = self._case(pk)
-        if request.method == "POST":
-            who = self._who(identities, as_agent, request.form.get("party_id", type=int))
-            if run_step(lambda: after_mediation.apply(case, kind, who, None, request.form.get("claims"),
-                                                      request.form.get("facts")),
-                        success=_("%(kind)s: application submitted.", kind=kind.label)) is not None:
-                return redirect(url_for(".case", pk=pk))
-            case, identities, as_agent = self._case(pk)
-        return self.render_template("court/application_new.html", title=new_label(kind, "party"), case=case,
-                                    kind=kind, via="party", form=request.form,
-                                    parties=[p for p, _a in identities], back=url_for(".case", pk=pk))
+        return self._apply_form(self._case(pk), _kind(kind))
+
+    @expose("/case/<int:pk>/apply/<kind>", methods=["POST"])
+    @has_access
+    @permission_name("apply")
+    @edge(refused="_apply_refused")
+    def apply_post(self, pk, kind):
+        kind = _kind(kind)
+        case = self._case(pk)
+        after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
+                                  request.form.get("claims"), request.form.get("facts"), _client_ip())
+        flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
+        return redirect(url_for(".case", pk=pk))
+
+    def _apply_refused(self, pk, kind, exc):
+        case = self._case(pk)
+        if after_mediation.offer_for(case, _kind(kind), current_actor()) is None:
+            return redirect(url_for(".case", pk=pk))
+        return self._apply_form(case, _kind(kind))
+
+    def _apply_form(self, case, kind):
+        actor = current_actor()
+        offer = after_mediation.offer_for(case, kind, actor)
+        if offer is None:
+            abort(403)
+        return self.render_template("court/application_new.html", title=offer.label, case=case, offer=offer,
+                                    form=request.form, blank_choice=False,
+                                    parties=[x.party for x in after_mediation.acting_for(case, actor)],
+                                    back=url_for(".case", pk=case.id))
 
     @expose("/application/<int:app_id>/consent", methods=["POST"])
     @has_access
     @permission_name("apply")
+    @edge(refused="_consent_refused")
     def consent(self, app_id):
+        case = self._case(self._application(app_id).case_id)
+        after_mediation.consent(self._application(app_id), current_actor(), _client_ip())
+        flash(_("You consented to the joint application."), "success")
+        return redirect(url_for(".case", pk=case.id))
+
+    def _consent_refused(self, app_id, exc):
+        return redirect(url_for(".case", pk=self._application(app_id).case_id))
+
+    @staticmethod
+    def _application(app_id) -> CourtApplication:
         application = db.session.get(CourtApplication, app_id)
         if application is None:
             abort(404)
-        case, identities, as_agent = self._case(application.case_id)
-        pending = [(p, a) for p, a in identities
-                   if p.id not in {c.party_id for c in application.consents}] or identities
-        who = Applicant("agent" if as_agent else "party", g.user.id, pending[0][0] if pending else None,
-                        pending[0][1] if pending else None, _client_ip())
-        run_step(lambda: after_mediation.consent(application, who),
-                 success=_("You consented to the joint application."))
-        return redirect(url_for(".case", pk=case.id))
+        return application
 
 
 # --- the simulated intranet -------------------------------------------------------------
@@ -383,33 +398,28 @@ class SimulatedIntranetView(BaseView):
         self._enabled()
         rows = db.session.scalars(self._rows().limit(200)).all()
         return self.render_template("court/simulated_intranet.html", title=_("Simulated intranet case-handling "
-                                                                              "system"), rows=rows)
+                                                                              "system"), rows=rows,
+                                    result_choices=after_mediation.result_choices)
 
     @expose("/<int:pk>/result", methods=["POST"])
     @has_access
     @permission_name("result")
+    @edge(refused="_result_refused")
     def result(self, pk):
         """Return a result: the same code path as the REST API."""
         self._enabled()
         row = db.session.scalar(self._rows().where(SimulatedIntranetInbox.id == pk))
         if row is None:
             abort(404)
-        body = {"message_id": row.message_id, "result": request.form.get("result", ""),
-                "number": request.form.get("number", "").strip() or None,
-                "reason": request.form.get("reason", "").strip() or None}
         scope = current_scope()
+        answer = after_mediation.return_simulated_result(
+            row, request.form.get("result", ""), request.form.get("number", "").strip() or None,
+            request.form.get("reason", "").strip() or None, None if scope.is_platform else scope.court_id)
+        if answer["status"] == "duplicate":
+            flash(_("This result was returned before; nothing changed."), "warning")
+        else:
+            flash(_("Result returned to the mediation platform."), "success")
+        return redirect(url_for(".index"))
 
-        def step():
-            answer = after_mediation.receive_result(body, "simulated", None if scope.is_platform else scope.court_id)
-            if answer["status"] == "ok":
-                row.result = answer["result"][:200]
-                row.returned_at = utcnow()
-            return answer
-
-        answer = run_step(step)
-        if answer is not None:
-            if answer["status"] == "duplicate":
-                flash(_("This result was returned before; nothing changed."), "warning")
-            else:
-                flash(_("Result returned to the mediation platform."), "success")
+    def _result_refused(self, pk, exc):
         return redirect(url_for(".index"))

@@ -10,7 +10,7 @@ from flask_appbuilder import ModelRestApi
 
 from ..models import Case
 from .base import ScopeFilter, interface
-from .cases import case_scoped, visible_cases
+from .scope import case_scoped, visible_cases
 
 
 class CaseApi(ModelRestApi):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, request, url_for
+from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_appbuilder.fields import QuerySelectField
@@ -23,7 +23,6 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from ..extensions import db
 from ..security import Scope, current_scope
-from ..workflows import DomainError
 
 
 def yes_no(value) -> str:
@@ -149,24 +148,6 @@ class ScopedModelView(ModelView):
     @expose("/download/<string:filename>")
     def download(self, filename):
         abort(404)
-
-    def run_workflow(self, fn, *args, **kwargs):
-        return run_step(fn, *args, **kwargs)
-
-
-def run_step(fn, *args, success: str | None = None):
-    """Run one workflow step for a request: commit once and flash `success`, or
-    roll back and flash the refusal. Returns the step's result, None when refused."""
-    try:
-        result = fn(*args)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return None
-    db.session.commit()
-    if success:
-        flash(success, "success")
-    return result
 
 
 class AbstractScopeError(TypeError):

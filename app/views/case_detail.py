@@ -14,25 +14,24 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 
 from ..clock import today
-from ..enums import CertificationStatus, DocumentKind, PartyRole, TerminationReason
+from ..enums import CertificationStatus, PartyKind, TerminationReason
 from ..extensions import db
-from ..models import (
-    Agreement,
-    AuditLog,
-    Court,
-    Mediator,
-    MediatorCourt,
-    Ministry,
-    Organisation,
-    OrganisationCourt,
-    Transcript,
-)
-from ..workflows import Conflict, after_mediation, agreements, case_intake, case_lifecycle
-from . import after_mediation as after_mediation_views
+from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
+from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
+from . import agreements as agreement_views
 from . import hearings as hearing_views
-from .cases import CASE_LABELS, CaseAgentView, CasePartyView, current_actor, load_visible_case
+from .cases import CASE_LABELS, CaseAgentView, CasePartyView
+from .scope import current_actor, load_visible_case
 from . import records
 from .edge import edge
+
+
+def _party_details(party) -> list[tuple[str, str]]:
+    """A party's rows on the case page: a person's ID number, an organisation's credit code and
+    legal representative [FAQ 3.1]."""
+    names = ["phone"] + (["id_number"] if party.kind is PartyKind.PERSON else
+                         ["credit_code", "legal_representative"]) + ["address"]
+    return [(CasePartyView.label_columns[n], getattr(party, n) or "") for n in names]
 
 
 def _deadline_note(case) -> str:
@@ -106,16 +105,8 @@ class CaseDetailView(BaseView):
         audit = db.session.scalars(
             sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
         ).all()
-        editable = case_intake.is_editable(case)
-        documents = [
-            (DocumentKind.AGREEMENT, d) for d in db.session.scalars(
-                sa.select(Agreement).where(Agreement.case_id == case.id).order_by(Agreement.version.desc()))
-        ] + [
-            (DocumentKind.TRANSCRIPT, d) for d in db.session.scalars(
-                sa.select(Transcript).where(Transcript.case_id == case.id).order_by(Transcript.id.desc()))
-        ]
         return self.render_template(
-            "court/case_detail.html",
+            "cases/detail.html",
             title=str(case),
             case=case,
             labels=CASE_LABELS,
@@ -123,9 +114,12 @@ class CaseDetailView(BaseView):
             audit=audit,
             transition_event=records.transition_event,
             transition_text=records.transition_text,
-            editable=editable,
-            can_edit_parties=editable and (actor.is_court_staff_of(case) or actor.is_mediator_of(case)),
+            summary_text=records.summary_text,
+            can_edit_info=case_intake.mediation_info_problem(case, actor) is None,
+            can_edit_parties=case_intake.party_edit_problem(case, actor) is None,
+            can_add_agent=lambda party: case_intake.agent_problem(party, actor) is None,
             role_label=lambda p: p.role.label_for(case.case_type),
+            party_details=_party_details,
             missing=case_intake.missing_party_fields(case),
             deadline_note=_deadline_note(case),
             overdue=case.deadline is not None and case.deadline < today(),
@@ -134,13 +128,9 @@ class CaseDetailView(BaseView):
                            "signature": _("Signature")},
             field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
-            documents=documents,
-            latest_agreement=agreements.latest_agreement(case),
-            is_mediator=actor.is_mediator_of(case),
-            mediator_signed=agreements.mediator_signed,
-            party_signed=agreements.party_signed,
-            PartyRole=PartyRole,
-            after_buttons=after_mediation_views.case_actions(case, actor),
+            document_buttons=agreement_views.case_buttons(case, actor),
+            document_rows=agreement_views.document_rows(case, actor),
+            after_buttons=after_mediation.available_applications(case, actor),
             applications=after_mediation.applications_of(case),
             hearing_section=hearing_views.case_section(case, actor),
         )
@@ -188,7 +178,7 @@ class CaseDetailView(BaseView):
     def _transition_form(self, case, action, form):
         actor = current_actor()
         choices = {f: _choices(case, actor, f, action.event) for f in action.fields}
-        return self.render_template("court/case_transition.html", title=action.label, case=case,
+        return self.render_template("cases/transition.html", title=action.label, case=case,
                                     transition=action, choices=choices, form=form)
 
     @expose("/<int:pk>/mediation-info", methods=["GET"])
@@ -201,7 +191,7 @@ class CaseDetailView(BaseView):
         if problem:
             flash(problem, "danger")
             return redirect(url_for(".detail", pk=pk, tab="mediation"))
-        return self.render_template("court/case_mediation_info.html", title=_("Edit mediation information"),
+        return self.render_template("cases/mediation_info.html", title=_("Edit mediation information"),
                                     case=case, labels=CASE_LABELS)
 
     @expose("/<int:pk>/mediation-info", methods=["POST"])

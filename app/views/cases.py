@@ -1,10 +1,11 @@
-"""调解案件管理 (court) and 我的案件 (mediator) [FAQ 3.x, 5.1; SPEC §3].
+"""调解案件管理 (court) and 我的案件 (mediator) [FAQ 3.x, 5.1; SPEC §3], parties and agents.
 
-Who sees a case: the users of its court, the mediator it is assigned to (or
-the mediators of the assigned organisation), and platform staff. Lists,
-detail, transitions, party editing, exports and the API all use
-`visible_cases`. Buttons on a case are `case_lifecycle.available_events`; the
-views never set a status themselves.
+Who sees a case is app/views/scope.py (`visible_cases`): the lists here, the
+case page, parties and agents, documents, after mediation and the API all
+filter with it. The
+generated add/edit/delete screens commit through FAB, once: their checks and
+the derived 当事人 column are done in `pre_add`/`pre_update`/`pre_delete` by
+app/workflows/case_intake.py, before that commit. The views never set a status.
 """
 from __future__ import annotations
 
@@ -14,71 +15,23 @@ import io
 import sqlalchemy as sa
 import xlsxwriter
 from sqlalchemy import orm
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
+from ..clock import today
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Organisation, Tribunal
-from ..security import Scope, current_scope
-from ..workflows import DomainError, case_intake, case_lifecycle
+from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
+from ..security import current_scope
+from ..workflows import case_intake
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .court import xlsx_response
-
-
-def visible_cases(query, scope: Scope, case=Case):
-    """Cases of the acting court, or assigned to the acting mediator (or their organisation)."""
-    if scope.court_id is not None:
-        return query.filter(case.court_id == scope.court_id)
-    if scope.mediator_id is not None:
-        org_id = sa.select(Mediator.organisation_id).where(Mediator.id == scope.mediator_id).scalar_subquery()
-        return query.filter(sa.or_(
-            case.mediator_id == scope.mediator_id,
-            sa.and_(case.mediator_id.is_(None), case.organisation_id.is_not(None), case.organisation_id == org_id),
-        ))
-    if scope.ministry_id is not None:
-        # 总对总: cases with the ministry's organisations of the account's region, and
-        # historical cases entered with this ministry's 部委信息 [FAQ 6.6]
-        from ..workflows.ministry import in_region
-
-        orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
-        return query.filter(sa.or_(case.organisation_id.in_(orgs),
-                                   sa.and_(case.has_ministry.is_(True), case.ministry_id == scope.ministry_id)))
-    return query.filter(sa.false())
-
-
-def case_scoped(fn):
-    """Like `scoped`, but mediators pass too (their cases, not their court's)."""
-
-    def apply(query):
-        scope = current_scope()
-        if scope.is_platform:
-            return query
-        if scope.court_id is None and scope.mediator_id is None and scope.ministry_id is None:
-            return query.filter(sa.false())
-        return fn(query, scope)
-
-    return apply
-
-
-def load_visible_case(pk: int) -> Case:
-    scope = current_scope()
-    query = sa.select(Case).where(Case.id == pk)
-    if not scope.is_platform:
-        query = visible_cases(query, scope)
-    case = db.session.scalar(query)
-    if case is None:
-        abort(404)
-    return case
-
-
-def current_actor() -> case_lifecycle.Actor:
-    return case_lifecycle.actor_for(g.user.id if g.user else None, current_scope())
+from .scope import agent_scope, case_scoped, current_actor, load_visible_case, party_scope, visible_cases
 
 
 CASE_LABELS = {
@@ -183,11 +136,9 @@ class _CaseListView(ScopedModelView):
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        case = self.get_scoped(pk)
-        try:
-            case_intake.check_editable(case)
-        except DomainError as exc:
-            flash(exc.message, "danger")
+        problem = case_intake.edit_problem(self.get_scoped(pk))
+        if problem:
+            flash(problem, "danger")
             return redirect(url_for("CaseDetailView.detail", pk=pk))
         return super().edit(pk)
 
@@ -326,20 +277,11 @@ class DeadlineView(_CaseListView):
 
     @classmethod
     def scope_query(cls, query, scope):
-        soon = dt.date.today() + dt.timedelta(days=cls.DUE_WITHIN_DAYS)
+        soon = today() + dt.timedelta(days=cls.DUE_WITHIN_DAYS)
         return visible_cases(query, scope).filter(Case.deadline.is_not(None), Case.deadline <= soon)
 
 
 # --- parties and agents -------------------------------------------------------
-
-def party_scope(query, scope):
-    return query.filter(CaseParty.case_id.in_(visible_cases(sa.select(Case.id), scope)))
-
-
-def agent_scope(query, scope):
-    return query.filter(CaseAgent.party_id.in_(
-        sa.select(CaseParty.id).where(CaseParty.case_id.in_(visible_cases(sa.select(Case.id), scope)))))
-
 
 class _CaseChildView(ScopedModelView):
     """Parties and agents are edited from the case page (tab 当事人 › 编辑) [FAQ 3.8]."""
@@ -351,31 +293,24 @@ class _CaseChildView(ScopedModelView):
     def case_of(self, item) -> Case:
         return item.case
 
-    def _back(self, item):
-        return redirect(url_for("CaseDetailView.detail", pk=self.case_of(item).id, tab="parties"))
+    def _back(self, case: Case):
+        return redirect(url_for("CaseDetailView.detail", pk=case.id, tab="parties"))
 
-    def _guard(self, item):
-        try:
-            case_intake.check_editable(self.case_of(item))
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return self._back(item)
-        return None
+    def _refused(self, case: Case, problem: str | None):
+        """The case page again with the reason, when the form may not even be shown."""
+        if problem is None:
+            return None
+        flash(problem, "danger")
+        return self._back(case)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
-        item = self.get_scoped(pk)
-        return self._guard(item) or super().edit(pk)
-
-    def pre_update(self, item):
-        case_intake.check_editable(self.case_of(item))
-
-    def pre_delete(self, item):
-        case_intake.check_editable(self.case_of(item))
+        case = self.case_of(self.get_scoped(pk))
+        return self._refused(case, case_intake.party_edit_problem(case, current_actor())) or super().edit(pk)
 
     def post_edit_redirect(self):
-        return self._back(self.get_scoped(request.view_args["pk"]))
+        return self._back(self.case_of(self.get_scoped(request.view_args["pk"])))
 
     def post_delete_redirect(self):
         return redirect(request.referrer or url_for("MyCaseView.list"))
@@ -426,29 +361,16 @@ class CasePartyView(_CaseChildView):
         if case_id is None:
             abort(404)
         case = load_visible_case(case_id)
-        try:
-            case_intake.check_editable(case)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for("CaseDetailView.detail", pk=case.id, tab="parties"))
-        return super().add()
+        return self._refused(case, case_intake.party_edit_problem(case, current_actor())) or super().add()
 
     def pre_add(self, item):
-        case_intake.check_editable(item.case)
+        case_intake.save_party(item, current_actor())
 
-    def post_add(self, item):
-        case_intake.refresh_party_names(item.case)
-        db.session.commit()
+    def pre_update(self, item):
+        case_intake.save_party(item, current_actor())
 
-    def post_update(self, item):
-        case_intake.refresh_party_names(item.case)
-        db.session.commit()
-
-    def post_delete(self, item):
-        case = db.session.get(Case, item.case_id)
-        if case is not None:
-            case_intake.refresh_party_names(case)
-            db.session.commit()
+    def pre_delete(self, item):
+        case_intake.remove_party(item, current_actor())
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=request.args.get("_flt_0_case", type=int),
@@ -488,12 +410,7 @@ class CaseAgentView(_CaseChildView):
     @has_access
     def add(self):
         party = self._party_from_args()
-        try:
-            case_intake.check_can_add_agent(party)
-        except DomainError as exc:
-            flash(exc.message, "danger")
-            return redirect(url_for("CaseDetailView.detail", pk=party.case_id, tab="parties"))
-        return super().add()
+        return self._refused(party.case, case_intake.agent_problem(party, current_actor())) or super().add()
 
     def _party_from_args(self) -> CaseParty:
         party_id = request.args.get("_flt_0_party", type=int)
@@ -507,7 +424,13 @@ class CaseAgentView(_CaseChildView):
         return party
 
     def pre_add(self, item):
-        case_intake.check_can_add_agent(item.party, item)
+        case_intake.save_agent(item, current_actor(), new=True)
+
+    def pre_update(self, item):
+        case_intake.save_agent(item, current_actor())
+
+    def pre_delete(self, item):
+        case_intake.remove_agent(item, current_actor())
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=self._party_from_args().case_id, tab="parties"))

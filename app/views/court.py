@@ -5,7 +5,9 @@ every court.
 """
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from urllib.parse import quote
+
+from flask import Response, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -13,12 +15,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Optional
 
-from ..extensions import db
 from ..forms import Mobile, StrongPassword, UniqueValue
 from ..models import Court, CourtStaff, GrassrootsUnit, Tribunal
 from ..security import current_scope
-from ..workflows import DomainError, ValidationFailed, bulk_import, rosters
+from ..workflows import DomainError, bulk_import, rosters
+from ..workflows.actor import actor_for
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
+from .edge import edge
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,8 +44,6 @@ STAFF_PHONE_TAKEN = _l("This mobile number is already a court user.")
 
 
 def xlsx_response(data: bytes, filename: str) -> Response:
-    from urllib.parse import quote
-
     resp = Response(data, mimetype=XLSX)
     resp.headers["Content-Disposition"] = (
         f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
@@ -103,29 +104,28 @@ class CourtStaffView(ScopedModelView):
     def pre_delete(self, item):
         rosters.delete_court_staff(item, current_scope())
 
-    @expose("/import", methods=["GET", "POST"])
+    @expose("/import", methods=["GET"])
     @has_access
     @permission_name("import")
     def bulk_import(self):
-        errors = []
-        if request.method == "POST":
-            upload = request.files.get("file")
-            data = upload.read() if upload else b""
-            try:
-                created = bulk_import.import_users(data, current_scope())
-            except ValidationFailed as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-                errors = exc.errors
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                db.session.commit()
-                flash(_("%(n)d users imported; their initial passwords were sent by SMS.", n=len(created)),
-                      "success")
-                return redirect(url_for(f"{self.endpoint}.list"))
-        return self.render_template("court/import.html", title=_("Bulk import court users"), errors=errors,
+        return self._import_form()
+
+    @expose("/import", methods=["POST"])
+    @has_access
+    @permission_name("import")
+    @edge(refused="_import_refused")
+    def bulk_import_post(self):
+        """All or nothing [FAQ 2.1]: a refused file's problems are the edge's flashes, row by row."""
+        upload = request.files.get("file")
+        created = bulk_import.import_users(upload.read() if upload else b"", actor_for(g.user.id, current_scope()))
+        flash(_("%(n)d users imported; their initial passwords were sent by SMS.", n=len(created)), "success")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+    def _import_refused(self, exc):
+        return self._import_form()
+
+    def _import_form(self):
+        return self.render_template("court/import.html", title=_("Bulk import court users"),
                                     template_url=url_for(f"{self.endpoint}.import_template"),
                                     columns=[str(c) for c in bulk_import.COLUMNS])
 

@@ -11,16 +11,24 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..enums import DisputeStatus, DisputeType, PartyRole
 from ..extensions import db
 from ..models import Dispute, GrassrootsUnit, Tribunal
 from ..security import current_scope
-from ..workflows import DomainError, ValidationFailed, grassroots
+from ..workflows import grassroots
 from .base import ScopedModelView, interface
+from .cases import current_actor
+from .edge import edge
 
 PARTY_ROWS = 4
+#: the colour of a dispute's status label in the liaison's list
+STATUS_CSS = {
+    DisputeStatus.PROCESSING: "label-warning",
+    DisputeStatus.RESOLVED: "label-success",
+    DisputeStatus.UNRESOLVED: "label-default",
+    DisputeStatus.HANDED_OFF: "label-info",
+}
 
 
 def liaison_unit() -> GrassrootsUnit:
@@ -38,7 +46,7 @@ def _party_inputs(form) -> list[grassroots.PartyInput]:
 
 
 class LiaisonView(BaseView):
-    """基层治理端: the unit's disputes, the quick entry form and the three closing buttons."""
+    """基层治理端: the unit's disputes, the quick entry form and the closing buttons."""
 
     route_base = "/grassroots"
     default_view = "index"
@@ -58,60 +66,58 @@ class LiaisonView(BaseView):
                                       .order_by(Dispute.id.desc()).limit(100)).all()
         stats = grassroots.figures(sa.select(Dispute).where(Dispute.unit_id == unit.id))
         return self.render_template("court/liaison_index.html", title=unit.name, unit=unit, disputes=disputes,
-                                    stats=stats, DisputeStatus=DisputeStatus)
+                                    stats=stats, status_css=STATUS_CSS)
 
-    @expose("/new", methods=["GET", "POST"])
+    @expose("/new", methods=["GET"])
     @has_access
     @permission_name("record")
     def new(self):
-        unit = liaison_unit()
-        errors = []
-        if request.method == "POST":
-            form = request.form
-            try:
-                dispute = grassroots.record(unit, g.user.id, form.get("dispute_type", ""), form.get("place", ""),
-                                            form.get("description", ""), form.get("action_taken", ""),
-                                            _party_inputs(form))
-            except ValidationFailed as exc:
-                db.session.rollback()
-                errors = exc.errors
-            else:
-                db.session.commit()
-                flash(_("Dispute recorded."), "success")
-                return redirect(url_for(".detail", pk=dispute.id))
-        return self.render_template("court/liaison_form.html", title=_("Record a dispute"), unit=unit,
-                                    errors=errors, form=request.form, rows=range(PARTY_ROWS),
-                                    types=list(DisputeType), roles=list(PartyRole))
+        return self._form()
+
+    @expose("/new", methods=["POST"])
+    @has_access
+    @permission_name("record")
+    @edge(refused="_refused_form")
+    def new_post(self):
+        form = request.form
+        dispute = grassroots.record(liaison_unit(), current_actor(), form.get("dispute_type", ""),
+                                    form.get("place", ""), form.get("description", ""),
+                                    form.get("action_taken", ""), _party_inputs(form))
+        flash(_("Dispute recorded."), "success")
+        return redirect(url_for(".detail", pk=dispute.id))
+
+    def _refused_form(self, exc):
+        return self._form()
+
+    def _form(self):
+        return self.render_template("court/liaison_form.html", title=_("Record a dispute"), unit=liaison_unit(),
+                                    form=request.form, rows=range(PARTY_ROWS), types=list(DisputeType),
+                                    roles=list(PartyRole))
 
     @expose("/<int:pk>")
     @has_access
     def detail(self, pk):
         dispute = self._dispute(pk)
         return self.render_template("court/liaison_detail.html", title=str(dispute), dispute=dispute,
-                                    DisputeStatus=DisputeStatus)
+                                    actions=grassroots.available_events(dispute, current_actor()),
+                                    help=grassroots.HELP)
 
     @expose("/<int:pk>/<event>", methods=["POST"])
     @has_access
     @permission_name("record")
+    @edge(refused="_back_to_detail")
     def act(self, pk, event):
         dispute = self._dispute(pk)
-        if request.form.get("version", type=int) != dispute.version:
-            flash(_("The dispute was changed meanwhile. Check it again."), "danger")
-            return redirect(url_for(".detail", pk=pk))
-        try:
-            if event == "hand_off":
-                case = grassroots.hand_off(dispute, g.user.id)
-                message = _("Handed to online mediation: case %(number)s at %(court)s.", number=case.number,
-                            court=case.court.name)
-            else:
-                grassroots.close(dispute, event, g.user.id, request.form.get("note"))
-                message = _("Dispute closed: %(status)s.", status=dispute.status.label)
-            db.session.commit()
-        except (DomainError, StaleDataError) as exc:
-            db.session.rollback()
-            flash(getattr(exc, "message", _("The dispute was changed meanwhile. Check it again.")), "danger")
+        grassroots.apply(dispute, event, current_actor(), expected_version=request.form.get("version", type=int),
+                         note=request.form.get("note"))
+        if dispute.case is not None:
+            flash(_("Handed to online mediation: case %(number)s at %(court)s.", number=dispute.case.number,
+                    court=dispute.case.court.name), "success")
         else:
-            flash(message, "success")
+            flash(_("Dispute closed: %(status)s.", status=dispute.status.label), "success")
+        return redirect(url_for(".detail", pk=pk))
+
+    def _back_to_detail(self, pk, event, exc):
         return redirect(url_for(".detail", pk=pk))
 
 

@@ -37,7 +37,7 @@ from ..security import active_portal
 from ..storage import file_store
 from ..workflows import NotAllowed, hearings, multi_video, recordings
 from .base import Button
-from .cases import current_actor
+from .scope import current_actor
 from .edge import edge
 
 

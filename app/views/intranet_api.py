@@ -10,20 +10,22 @@ Idempotent: one receipt and one result per hand-over; a replay answers 200
 with "duplicate" and the first result, and changes nothing. Bad or missing
 key 401; malformed body 400; unknown message id (or another court's, for a
 court key) 404; a result the application cannot take now 409 — each with a
-Chinese reason. The simulated intranet page goes through the same
-`after_mediation.receive_result`, so both paths are audited alike.
+Chinese reason, answered by the request edge (`@edge(api=True)`). The
+replay guard, including two copies arriving at once, lives in
+`after_mediation.receive_result`; the simulated intranet page goes through it
+too, so both paths are audited alike.
 The OpenAPI description is at /api/v1/intranet/openapi.json.
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 from flask_babel import gettext as _
 
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..models import IntranetApiKey
-from ..workflows import DomainError, after_mediation
-from .ministry_api import key_from_header
+from ..workflows import after_mediation
+from .edge import edge
+from ..api_keys import key_from_header
 
 bp = Blueprint("intranet_api", __name__, url_prefix="/api/v1/intranet")
 csrf.exempt(bp)
@@ -62,30 +64,16 @@ OPENAPI = {
 }
 
 
-def _error(status: int, reason: str):
-    return jsonify(status="error", reason=reason), status
-
-
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(OPENAPI)
 
 
 @bp.post("/results")
+@edge(api=True)
 def results():
     api_key = key_from_header(IntranetApiKey)
     if api_key is None:
-        return _error(401, _("Missing or unknown API key."))
+        return jsonify(status="error", reason=_("Missing or unknown API key.")), 401
     g.audit_actor_name = f"intranet-api:{api_key.court_id or 'all'}"
-    try:
-        answer = after_mediation.receive_result(request.get_json(silent=True), "api", api_key.court_id)
-    except DomainError as exc:
-        db.session.rollback()
-        return _error(exc.status_code, exc.message)
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # the same result arrived twice at once: the other request applied it
-        db.session.rollback()
-        return jsonify(status="duplicate", result="")
-    return jsonify(answer)
+    return jsonify(after_mediation.receive_result(request.get_json(silent=True), "api", api_key.court_id))

@@ -6,19 +6,20 @@ Ministry accounts see only their ministry's organisations in their region
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, g, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from ..enums import CertificationStatus
 from ..extensions import db
 from ..models import Court, Ministry, Organisation, OrganisationCourt
 from ..security import current_scope
-from ..workflows import ministry
-from .base import Button, ScopedModelView, interface, run_step
-from .roster import ORG_LABELS
+from ..workflows import certification, ministry
+from .base import Button, ScopedModelView, interface
+from .cases import current_actor
+from .edge import edge
+from .roster import ORG_LABELS, CertificationDecisionView
 
 
 def ministry_scoped(fn):
@@ -47,7 +48,6 @@ class MinistryOrganisationView(ScopedModelView):
     base_order = ("name", "asc")
     label_columns = ORG_LABELS
     scope_wrapper = staticmethod(ministry_scoped)
-    show_template = "court/ministry_org_show.html"
 
     @staticmethod
     def scope_query(query, scope):
@@ -57,47 +57,77 @@ class MinistryOrganisationView(ScopedModelView):
         if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
                 "can_index", "BindOrganisationView"):
             return [Button(_("Bind mediation organisation"), url_for("BindOrganisationView.index"))]
-        return []
+        if request.endpoint != f"{self.endpoint}.show":
+            return []
+        org = self.datamodel.get(request.view_args.get("pk"), self._base_filters)
+        if org is None:
+            return []
+        actor = current_actor()
+        buttons = []
+        if certification.may_apply(org, actor):
+            buttons.append(Button(_("Apply for court certification"), url_for(".apply", pk=org.id)))
+        if not ministry.password_refusals(org, actor):
+            buttons.append(Button(_("Reset organisation password"), url_for(".password", pk=org.id), "btn-default"))
+        if not ministry.unbind_refusals(org, actor):
+            buttons.append(Button(_("Unbind"), url_for(".unbind", pk=org.id), "btn-default", "post"))
+        return buttons
 
     @expose("/unbind/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("unbind")
+    @edge(refused="_to_list")
     def unbind(self, pk):
-        org = self.get_scoped(pk)
-        run_step(ministry.unbind, org, current_scope(), success=_("Unbound."))
+        ministry.unbind(self.get_scoped(pk), current_actor())
+        flash(_("Unbound."), "success")
         return redirect(url_for(".list"))
 
-    @expose("/password/<int:pk>", methods=["GET", "POST"])
+    def _to_list(self, pk, exc):
+        return redirect(url_for(".list"))
+
+    @expose("/password/<int:pk>", methods=["GET"])
     @has_access
     @permission_name("password")
     def password(self, pk):
         """Other ministries' organisations: reset by the provincial ministry account [FAQ 6.2(2)]."""
-        return _ministry_password(self, pk)
+        return _password_page(self, self.get_scoped(pk))
 
-    @expose("/apply/<int:pk>", methods=["GET", "POST"])
+    @expose("/password/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("password")
+    @edge(refused="_password_refused")
+    def password_post(self, pk):
+        return _reset_password(self.get_scoped(pk), url_for(".show", pk=pk))
+
+    def _password_refused(self, pk, exc):
+        return _password_page(self, self.get_scoped(pk))
+
+    @expose("/apply/<int:pk>", methods=["GET"])
     @has_access
     @permission_name("apply")
     def apply(self, pk):
         """名册管理 › 调解组织名册管理 › 调解组织名册 › 申请法院认证 (court + note)."""
+        return self._apply_form(pk)
+
+    def _apply_form(self, pk, exc=None):
         org = self.get_scoped(pk)
-        if request.method == "POST":
-            court = db.session.get(Court, request.form.get("court_id", type=int) or 0)
-            if run_step(ministry.apply_certification, org, court, request.form.get("note"), current_scope(),
-                    success=_("Application sent to the court.")) is not None:
-                return redirect(url_for(".show", pk=pk))
-        courts = db.session.scalars(sa.select(Court).order_by(Court.code)).all()
-        links = db.session.scalars(sa.select(OrganisationCourt).where(OrganisationCourt.organisation_id == org.id)).all()
         return self.render_template("court/ministry_apply.html", title=_("Apply for court certification"), org=org,
-                                    courts=courts, links=links, form=request.form)
+                                    courts=certification.courts_open_to(org, current_actor()),
+                                    links=certification.links_of(org), form=request.form)
 
-
-def _ministry_password(view, pk):
-    org = view.get_scoped(pk)
-    return _password_page(view, org, by_platform=False, back=url_for(f"{view.endpoint}.show", pk=pk))
+    @expose("/apply/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("apply")
+    @edge(refused="_apply_form")
+    def apply_post(self, pk):
+        org = self.get_scoped(pk)
+        court = db.session.get(Court, request.form.get("court_id", type=int) or 0)
+        certification.apply_for(org, court, current_actor(), request.form.get("note"))
+        flash(_("Application sent to the court."), "success")
+        return redirect(url_for(".show", pk=pk))
 
 
 class BindOrganisationView(BaseView):
-    """组织管理 › 调解组织管理 › 绑定调解组织 [FAQ 6.1]."""
+    """组织管理 › 调解组织管理 › 绑定调解组织 [FAQ 6.1]; one bound elsewhere says so instead of a button."""
 
     route_base = "/ministry/bind"
     default_view = "index"
@@ -112,35 +142,41 @@ class BindOrganisationView(BaseView):
     @has_access
     def index(self):
         scope = self._scope()
+        actor = current_actor()
         q = (request.args.get("q") or "").strip()
         query = ministry.in_region(sa.select(Organisation), scope).where(
             sa.or_(Organisation.ministry_id.is_(None), Organisation.ministry_id != scope.ministry_id))
         if q:
             query = query.where(Organisation.name.contains(q))
         orgs = db.session.scalars(query.order_by(Organisation.name).limit(200)).all()
-        return self.render_template("court/ministry_bind.html", title=_("Bind mediation organisation"), orgs=orgs,
+        rows = [(org, " ".join(ministry.bind_refusals(org, actor))) for org in orgs]
+        return self.render_template("court/ministry_bind.html", title=_("Bind mediation organisation"), rows=rows,
                                     q=q, ministry=db.session.get(Ministry, scope.ministry_id))
 
     @expose("/<int:pk>", methods=["POST"])
     @has_access
     @permission_name("bind")
+    @edge(refused="_to_index")
     def bind(self, pk):
-        scope = self._scope()
+        self._scope()
         org = db.session.get(Organisation, pk)
         if org is None:
             abort(404)
-        run_step(ministry.bind, org, scope, success=_("Bound to your ministry."))
+        ministry.bind(org, current_actor())
+        flash(_("Bound to your ministry."), "success")
+        return redirect(url_for(".index"))
+
+    def _to_index(self, pk, exc):
         return redirect(url_for(".index"))
 
 
-class OrganisationCertificationView(ScopedModelView):
+class OrganisationCertificationView(CertificationDecisionView):
     """名册管理 › 特邀调解组织名册管理 › 特邀调解组织认证, by ministry, 待认证 / 已认证 / 已驳回 [FAQ 6.7]."""
 
     route_base = "/organisation-certifications"
     datamodel = interface(OrganisationCourt)
     list_title = _l("Invited organisation certification")
     show_title = _l("Certification application")
-    base_permissions = ["can_list", "can_show", "can_approve", "can_reject"]
     list_columns = ["organisation.ministry", "organisation", "status", "note", "applied_at", "decided_at",
                     "reject_reason"]
     show_columns = ["court", "organisation", "status", "note", "applied_at", "decided_at", "reject_reason"]
@@ -156,43 +192,12 @@ class OrganisationCertificationView(ScopedModelView):
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),
     }
+    applicant_label = _l("Mediation organisation")
+    applicant_attr = "organisation"
 
     @staticmethod
     def scope_query(query, scope):
         return query.filter(OrganisationCourt.court_id == scope.court_id)
-
-    def toolbar_buttons(self):
-        if request.endpoint != f"{self.endpoint}.show":
-            return []
-        pk = request.view_args.get("pk")
-        link = self.datamodel.get(pk, self._base_filters)
-        if link is None or link.status is not CertificationStatus.PENDING:
-            return []
-        return [Button(_("Approve"), url_for(f"{self.endpoint}.approve", pk=pk), "btn-success", "post"),
-                Button(_("Reject"), url_for(f"{self.endpoint}.reject", pk=pk), "btn-danger")]
-
-    @expose("/approve/<int:pk>", methods=["POST"])
-    @has_access
-    @permission_name("approve")
-    def approve(self, pk):
-        link = self.get_scoped(pk)
-        run_step(ministry.decide, link, current_scope(), g.user.id, True, success=_("Certification approved."))
-        return redirect(url_for(".show", pk=pk))
-
-    @expose("/reject/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    @permission_name("reject")
-    def reject(self, pk):
-        link = self.get_scoped(pk)
-        if request.method == "POST":
-            if run_step(ministry.decide, link, current_scope(), g.user.id, False, request.form.get("reason"),
-                    success=_("Certification rejected.")) is not None:
-                return redirect(url_for(".show", pk=pk))
-            link = self.get_scoped(pk)
-        return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
-                                    applicant_label=_("Mediation organisation"), applicant=link.organisation,
-                                    view_endpoint=self.endpoint,
-                                    reason=request.form.get("reason", ""))
 
 
 class ResourcesView(BaseView):
@@ -225,14 +230,21 @@ class OrganisationPasswordView(BaseView):
 
     route_base = "/org-passwords"
 
-    @expose("/<int:pk>", methods=["GET", "POST"])
+    @expose("/<int:pk>", methods=["GET"])
     @has_access
     @permission_name("reset")
     def reset(self, pk):
-        org = db.session.get(Organisation, pk)
-        if org is None:
-            abort(404)
-        return _password_page(self, org, by_platform=True, back=url_for("OrganisationPasswordView.search"))
+        return _password_page(self, _organisation(pk))
+
+    @expose("/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("reset")
+    @edge(refused="_reset_refused")
+    def reset_post(self, pk):
+        return _reset_password(_organisation(pk), url_for("OrganisationPasswordView.search"))
+
+    def _reset_refused(self, pk, exc):
+        return _password_page(self, _organisation(pk))
 
     @expose("/")
     @has_access
@@ -241,15 +253,26 @@ class OrganisationPasswordView(BaseView):
         q = (request.args.get("q") or "").strip()
         orgs = db.session.scalars(sa.select(Organisation).where(Organisation.name.contains(q))
                                   .order_by(Organisation.name).limit(50)).all() if q else []
+        actor = current_actor()
+        rows = [(org, " ".join(ministry.password_refusals(org, actor))) for org in orgs]
         return self.render_template("court/org_password_search.html", title=_("Organisation passwords"),
-                                    orgs=orgs, q=q)
+                                    rows=rows, q=q)
 
 
-def _password_page(view, org, by_platform: bool, back: str):
-    if request.method == "POST":
-        if run_step(ministry.reset_organisation_password, org, request.form.get("password", ""), by_platform,
-                current_scope(), request.form.get("work_id"),
-                success=_("Password set. The organisation logs in with its credit code.")) is not None:
-            return redirect(back)
+def _organisation(pk) -> Organisation:
+    org = db.session.get(Organisation, pk)
+    if org is None:
+        abort(404)
+    return org
+
+
+def _password_page(view, org):
     return view.render_template("court/org_password.html", title=_("Reset organisation password"), org=org,
-                                by_platform=by_platform, work_id=request.form.get("work_id", ""))
+                                by_platform=current_scope().is_platform, work_id=request.form.get("work_id", ""))
+
+
+def _reset_password(org, back: str):
+    ministry.reset_organisation_password(org, request.form.get("password", ""), current_actor(),
+                                         request.form.get("work_id"))
+    flash(_("Password set. The organisation logs in with its credit code."), "success")
+    return redirect(back)

@@ -8,22 +8,21 @@
 Idempotent: a message id already seen from that ministry changes nothing and
 answers 200 with "duplicate". Bad key 401; bad payload 400; unknown case 404;
 a case not assigned to that ministry 403; an illegal transition 409 — each
-with a reason. Every accepted message is kept (inbound_message) and every
-status change goes through the case state machine, so it is audited.
-The OpenAPI description is at /api/v1/ministry/openapi.json.
+as {"status": "error", "reason": "<Chinese reason>"}. The view parses, hands
+the message to `ministry.receive_message` (validation, the replay guard, the
+receipt or the case transition, the kept message) and answers; the request
+edge commits once. The OpenAPI description is at /api/v1/ministry/openapi.json.
 """
 from __future__ import annotations
 
-import hashlib
-
-import sqlalchemy as sa
 from flask import Blueprint, g, jsonify, request
 
+from ..api_keys import require_key
 from ..enums import TerminationReason
-from ..extensions import csrf, db
-from ..models import Case, InboundMessage, MinistryApiKey, OutboxMessage, utcnow
-from ..security import Scope
-from ..workflows import DomainError, case_lifecycle
+from ..extensions import csrf
+from ..models import MinistryApiKey
+from ..workflows import ministry
+from .edge import edge
 
 bp = Blueprint("ministry_api", __name__, url_prefix="/api/v1/ministry")
 csrf.exempt(bp)
@@ -54,87 +53,14 @@ OPENAPI = {
 }
 
 
-def hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def key_from_header(model):
-    """The unrevoked key row of `model` matching the request's X-Api-Key, or None."""
-    key = request.headers.get("X-Api-Key", "")
-    if not key:
-        return None
-    return db.session.scalar(sa.select(model).where(model.key_hash == hash_key(key), model.revoked_at.is_(None)))
-
-
-def _error(status: int, reason: str):
-    return jsonify(status="error", reason=reason), status
-
-
-def _validate(body) -> str | None:
-    if not isinstance(body, dict):
-        return "body must be a JSON object"
-    for field in ("message_id", "case_number", "type"):
-        if not isinstance(body.get(field), str) or not body[field].strip():
-            return f"{field} is required"
-    if len(body["message_id"]) > 64:
-        return "message_id is too long"
-    if body["type"] not in ("receipt", "outcome"):
-        return "type must be receipt or outcome"
-    if body["type"] == "outcome":
-        if body.get("outcome") not in ("success", "failure"):
-            return "outcome must be success or failure"
-        if body["outcome"] == "failure" and body.get("termination_reason") not in TerminationReason.__members__:
-            return "termination_reason is required for a failure"
-    return None
-
-
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(OPENAPI)
 
 
 @bp.post("/messages")
+@edge(api=True)
 def messages():
-    api_key = key_from_header(MinistryApiKey)
-    if api_key is None:
-        return _error(401, "missing or unknown API key")
+    api_key = require_key(MinistryApiKey)
     g.audit_actor_name = f"ministry-api:{api_key.ministry_id}"
-    body = request.get_json(silent=True)
-    problem = _validate(body)
-    if problem:
-        return _error(400, problem)
-    seen = db.session.scalar(sa.select(InboundMessage).where(
-        InboundMessage.ministry_id == api_key.ministry_id, InboundMessage.message_id == body["message_id"]))
-    if seen is not None:
-        return jsonify(status="duplicate", result=seen.result)
-    case = db.session.scalar(sa.select(Case).where(Case.number == body["case_number"]))
-    if case is None:
-        return _error(404, "unknown case")
-    actor = case_lifecycle.Actor(None, Scope(portal=None, ministry_id=api_key.ministry_id))
-    if not actor.is_ministry_of(case):
-        return _error(403, "the case is not assigned to this ministry")
-    if body["type"] == "receipt":
-        db.session.execute(sa.update(OutboxMessage).where(
-            OutboxMessage.case_id == case.id, OutboxMessage.topic == "ministry.assign",
-            OutboxMessage.acknowledged_at.is_(None)).values(acknowledged_at=utcnow()))
-        result = "receipt recorded"
-    else:
-        event = "ministry_success" if body["outcome"] == "success" else "ministry_failure"
-        data = {"reason": body.get("reason") or ""}
-        if event == "ministry_failure":
-            data["termination_reason"] = TerminationReason[body["termination_reason"]]
-        try:
-            case_lifecycle.apply(case, event, actor, **data)
-        except DomainError as exc:
-            db.session.rollback()
-            return _error(409, exc.message)
-        result = f"case is now {case.status.name}"
-    db.session.add(InboundMessage(ministry_id=api_key.ministry_id, message_id=body["message_id"], payload=body,
-                                  result=result))
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        # the same message arrived twice at once: the other request applied it
-        db.session.rollback()
-        return jsonify(status="duplicate", result="")
-    return jsonify(status="ok", result=result)
+    return jsonify(ministry.receive_message(request.get_json(silent=True), api_key.ministry_id))

@@ -8,9 +8,40 @@ row was written in.
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..models import AuditLog
 from ..workflows.engine import MACHINES
+
+#: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
+SUMMARY_CODES = {
+    "account.password_reset": _l("Password reset by SMS code"),
+    "roster.liaison_password_set": _l("Liaison password set by the court"),
+    "ministry.organisation_password_reset": _l("Organisation password reset"),
+}
+
+
+def summary_label(summary: str | None) -> str:
+    """An audit row's stored summary as the screen shows it.
+
+    A code of `SUMMARY_CODES`, or a transition's `<machine>.<event>`, reads in
+    the current language; anything else (a row's name, rows written before
+    codes were stored) is shown as stored.
+    """
+    if not summary:
+        return ""
+    if summary in SUMMARY_CODES:
+        return str(SUMMARY_CODES[summary])
+    machine_name, _dot, event = summary.partition(".")
+    machine = MACHINES.get(machine_name)
+    if machine is not None and event in machine.transitions:
+        return str(machine[event].label)
+    return summary
+
+
+def summary_text(row: AuditLog) -> str:
+    """`summary_label` of a row (for templates that loop over rows)."""
+    return summary_label(row.summary)
 
 
 def _state_label(machine, code) -> str:

@@ -1,4 +1,4 @@
-"""名册管理: mediator and organisation rosters and mediator certification [FAQ 2.2–2.4, 3.2].
+"""名册管理: mediator and organisation rosters and their certification by the court [FAQ 2.2–2.4, 3.2, 6.7].
 
 A court's roster is the mediators (organisations) it has certified. Mediators
 are platform-wide: adding a phone that is already a mediator is refused with
@@ -10,7 +10,7 @@ import io
 
 import sqlalchemy as sa
 import xlsxwriter
-from flask import flash, g, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fieldwidgets import Select2Widget
@@ -20,13 +20,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
 from ..enums import CertificationStatus, MediatorIdentity
-from ..extensions import db
 from ..forms import MEDIATOR_EXISTS_MESSAGE, CreditCode, Mobile, ResidentId, UniqueValue
 from ..models import Mediator, MediatorCourt, Organisation, OrganisationCourt
-from ..security import current_scope
-from ..workflows import certification, rosters
+from ..workflows import Conflict, certification, rosters
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
+from .cases import current_actor
 from .court import xlsx_response
+from .edge import edge
 
 
 def certified_mediators(query, scope):
@@ -113,7 +113,7 @@ class _MediatorRosterView(ScopedModelView):
         form.identity.data = self.get_scoped(pk).identity.name
 
     def pre_add(self, item):
-        rosters.add_mediator(item, current_scope())
+        rosters.add_mediator(item, current_actor())
 
     def pre_update(self, item):
         history = sa.inspect(item).attrs.phone.history
@@ -204,7 +204,7 @@ class OrganisationRosterView(ScopedModelView):
         return certified_organisations(query, scope)
 
     def pre_add(self, item):
-        rosters.add_organisation(item, current_scope())
+        rosters.add_organisation(item, current_actor())
 
     @action("export_excel", _l("Export to Excel"), None, "fa-file-excel-o", single=False)
     def export_excel(self, items):
@@ -217,7 +217,75 @@ class OrganisationRosterView(ScopedModelView):
         return xlsx_response(data, f"{self.list_title}.xlsx")
 
 
-class MediatorCertificationView(ScopedModelView):
+class CertificationDecisionView(ScopedModelView):
+    """Applications made to this court, decided by its admin: 通过 / 驳回 with a reason [FAQ 3.2, 6.7(2)].
+
+    The buttons are `certification.available`; each posts the version it was
+    shown with, so a second decision on a stale page is a conflict.
+    """
+
+    base_permissions = ["can_list", "can_show", "can_approve", "can_reject"]
+    #: what the applicant is called on the reject form, and where the link keeps it
+    applicant_label = _l("Applicant")
+    applicant_attr = ""
+
+    def toolbar_buttons(self):
+        if request.endpoint != f"{self.endpoint}.show":
+            return []
+        pk = request.view_args.get("pk")
+        link = self.datamodel.get(pk, self._base_filters)
+        if link is None:
+            return []
+        return [Button(a.label, url_for(f"{self.endpoint}.{a.event}", pk=pk, version=link.version), a.css,
+                       "get" if a.fields else "post")
+                for a in certification.available(link, current_actor())]
+
+    @expose("/approve/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("approve")
+    @edge(refused="_to_show")
+    def approve(self, pk):
+        link = self.get_scoped(pk)
+        certification.apply(link, "approve", current_actor(), expected_version=request.values.get("version", type=int))
+        flash(_("Certification approved."), "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    @expose("/reject/<int:pk>", methods=["GET"])
+    @has_access
+    @permission_name("reject")
+    def reject(self, pk):
+        link = self.get_scoped(pk)
+        return self._reject_form(link, request.args.get("version", link.version, type=int), "")
+
+    @expose("/reject/<int:pk>", methods=["POST"])
+    @has_access
+    @permission_name("reject")
+    @edge(refused="_reject_refused")
+    def reject_post(self, pk):
+        link = self.get_scoped(pk)
+        certification.apply(link, "reject", current_actor(), expected_version=request.form.get("version", type=int),
+                            reason=request.form.get("reason", ""))
+        flash(_("Certification rejected."), "success")
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    def _to_show(self, pk, exc):
+        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+
+    def _reject_refused(self, pk, exc):
+        link = self.get_scoped(pk)
+        if isinstance(exc, Conflict) or not any(a.event == "reject"
+                                                for a in certification.available(link, current_actor())):
+            return self._to_show(pk, exc)
+        return self._reject_form(link, request.form.get("version", type=int), request.form.get("reason", ""))
+
+    def _reject_form(self, link, version, reason):
+        return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
+                                    applicant_label=self.applicant_label,
+                                    applicant=getattr(link, self.applicant_attr), view_endpoint=self.endpoint,
+                                    version=version, reason=reason)
+
+
+class MediatorCertificationView(CertificationDecisionView):
     """特邀调解员认证: the court admin decides applications made to this court [FAQ 3.2]."""
 
     route_base = "/mediator-certifications"
@@ -238,49 +306,9 @@ class MediatorCertificationView(ScopedModelView):
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),
     }
-    base_permissions = ["can_list", "can_show", "can_approve", "can_reject"]
+    applicant_label = _l("Mediator")
+    applicant_attr = "mediator"
 
     @staticmethod
     def scope_query(query, scope):
         return query.filter(MediatorCourt.court_id == scope.court_id)
-
-    def toolbar_buttons(self):
-        if request.endpoint != f"{self.endpoint}.show":
-            return []
-        pk = request.view_args.get("pk")
-        link = self.datamodel.get(pk, self._base_filters)
-        if link is None or link.status is not CertificationStatus.PENDING:
-            return []
-        sm = self.appbuilder.sm
-        buttons = []
-        if sm.has_access("can_approve", self.class_permission_name):
-            buttons.append(Button(_("Approve"), url_for(f"{self.endpoint}.approve", pk=pk), "btn-success", "post"))
-        if sm.has_access("can_reject", self.class_permission_name):
-            buttons.append(Button(_("Reject"), url_for(f"{self.endpoint}.reject", pk=pk), "btn-danger"))
-        return buttons
-
-    @expose("/approve/<int:pk>", methods=["POST"])
-    @has_access
-    @permission_name("approve")
-    def approve(self, pk):
-        link = self.get_scoped(pk)
-        if self.run_workflow(certification.approve, link, current_scope(), g.user.id):
-            flash(_("Certification approved."), "success")
-        return redirect(url_for(f"{self.endpoint}.show", pk=pk))
-
-    @expose("/reject/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    @permission_name("reject")
-    def reject(self, pk):
-        link = self.get_scoped(pk)
-        if request.method == "POST":
-            reason = request.form.get("reason", "")
-            if self.run_workflow(certification.reject, link, current_scope(), g.user.id, reason):
-                flash(_("Certification rejected."), "success")
-                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
-            db.session.expire_all()
-            link = self.get_scoped(pk)
-        return self.render_template("court/reject.html", title=_("Reject certification"), link=link,
-                                    applicant_label=_("Mediator"), applicant=link.mediator,
-                                    view_endpoint=self.endpoint,
-                                    reason=request.form.get("reason", ""))

@@ -7,7 +7,6 @@ managers and the platform. An export job is its owner's alone.
 """
 from __future__ import annotations
 
-import datetime as dt
 import io
 import os
 from urllib.parse import quote
@@ -19,13 +18,15 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from .. import exports
-from ..enums import CaseType, ExportStatus
+from ..clock import today
+from ..enums import CaseType
 from ..extensions import db
 from ..models import Court, ExportJob
 from ..security import current_scope
-from ..workflows import DomainError, ValidationFailed, dashboard
+from ..workflows import dashboard
 from ..workflows import statistics as stats
 from .court import xlsx_response
+from .edge import edge
 
 DETAIL_PAGE_SIZE = 50
 
@@ -35,13 +36,6 @@ def _reach() -> stats.Reach:
     if reach is None:
         abort(403)
     return reach
-
-
-def _refused(exc: DomainError):
-    """Back to the report with what was wrong with the query."""
-    for error in getattr(exc, "errors", None) or [exc.message]:
-        flash(error, "danger")
-    return redirect(url_for("StatisticsView.report"))
 
 
 def report_rows(result: stats.Report, first_columns, detail_base: str) -> Markup:
@@ -87,15 +81,19 @@ class StatisticsView(BaseView):
 
     @expose("/report")
     @has_access
+    @edge(refused="_report_refused")
     def report(self):
         reach = _reach()
-        try:
-            q = stats.parse_query(request.args, reach)
-        except ValidationFailed as exc:
-            for error in exc.errors:
-                flash(error, "danger")
-            return self._render_report(reach, None, form=request.args)
+        q = stats.parse_query(request.args, reach)
         return self._render_report(reach, stats.report(q, reach), form=q.args())
+
+    def _report_refused(self, exc):
+        """The query's problems are the edge's flashes; the form keeps what was asked."""
+        return self._render_report(_reach(), None, form=request.args)
+
+    def _to_report(self, exc):
+        """Back to the report, whose flashes say what was wrong with the query."""
+        return redirect(url_for(".report"))
 
     def _render_report(self, reach, result, form):
         start, end = stats.default_period()
@@ -119,12 +117,10 @@ class StatisticsView(BaseView):
 
     @expose("/report/export")
     @has_access
+    @edge(refused="_to_report")
     def report_export(self):
         reach = _reach()
-        try:
-            q = stats.parse_query(request.args, reach)
-        except ValidationFailed as exc:
-            return _refused(exc)
+        q = stats.parse_query(request.args, reach)
         data = exports.report_workbook(stats.report(q, reach), _who())
         return xlsx_response(data, exports.report_filename(q))
 
@@ -146,12 +142,10 @@ class StatisticsView(BaseView):
 
     @expose("/detail")
     @has_access
+    @edge(refused="_to_report")
     def detail(self):
         reach = _reach()
-        try:
-            q, figure, key_text, key, all_rows = self._detail_args(reach)
-        except DomainError as exc:
-            return _refused(exc)
+        q, figure, key_text, key, all_rows = self._detail_args(reach)
         page = max(request.args.get("page", 0, type=int), 0)
         total = exports.detail_count(q, reach, figure, key, all_rows)
         stmt = exports.detail_select(q, reach, figure, key, all_rows).order_by(sa.desc("id"))
@@ -165,12 +159,11 @@ class StatisticsView(BaseView):
 
     @expose("/detail/export")
     @has_access
+    @edge(refused="_to_report")
     def detail_export(self):
+        """Small: the workbook now. Large: a queued `ExportJob`, committed by the edge."""
         reach = _reach()
-        try:
-            q, figure, key_text, key, all_rows = self._detail_args(reach)
-        except DomainError as exc:
-            return _refused(exc)
+        q, figure, key_text, key, all_rows = self._detail_args(reach)
         title = self._detail_title(q, figure, key, all_rows)
         total = exports.detail_count(q, reach, figure, key, all_rows)
         if total <= current_app.config["EXPORT_SYNC_LIMIT"]:
@@ -179,7 +172,6 @@ class StatisticsView(BaseView):
                                 exports.CaseRows(q, reach, figure, key, all_rows))
             return xlsx_response(buf.getvalue(), f"{title}.xlsx")
         job = exports.start_detail_job(g.user.id, title, q, reach, figure, key_text, total)
-        db.session.commit()
         flash(_("The export of %(count)d cases runs in the background; the download appears here when done.",
                 count=total), "info")
         return redirect(url_for(".job", pk=job.id))
@@ -197,12 +189,15 @@ class StatisticsView(BaseView):
     def jobs(self):
         jobs = db.session.scalars(sa.select(ExportJob).where(ExportJob.user_id == g.user.id)
                                   .order_by(ExportJob.id.desc()).limit(50)).all()
-        return self.render_template("court/export_jobs.html", title=_("My exports"), jobs=jobs)
+        return self.render_template("court/export_jobs.html", title=_("My exports"), jobs=jobs,
+                                    job_ready=exports.job_ready)
 
     @expose("/exports/<int:pk>")
     @has_access
     def job(self, pk):
-        return self.render_template("court/export_job.html", title=_("Export"), job=self._my_job(pk))
+        job = self._my_job(pk)
+        return self.render_template("court/export_job.html", title=_("Export"), job=job,
+                                    pending=exports.job_pending(job), ready=exports.job_ready(job))
 
     @expose("/exports/<int:pk>/status")
     @has_access
@@ -210,13 +205,14 @@ class StatisticsView(BaseView):
         job = self._my_job(pk)
         return jsonify(status=job.status.value, label=str(job.status.label), done=job.done, total=job.total,
                        error=job.error,
-                       download=url_for(".job_download", pk=pk) if job.status is ExportStatus.DONE else None)
+                       pending=exports.job_pending(job),
+                       download=url_for(".job_download", pk=pk) if exports.job_ready(job) else None)
 
     @expose("/exports/<int:pk>/download")
     @has_access
     def job_download(self, pk):
         job = self._my_job(pk)
-        if job.status is not ExportStatus.DONE or not job.path or not os.path.exists(job.path):
+        if not exports.job_ready(job) or not job.path or not os.path.exists(job.path):
             abort(404)
         return send_file(job.path, as_attachment=True, download_name=f"{job.title}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -226,7 +222,5 @@ class StatisticsView(BaseView):
     @expose("/dashboard")
     @has_access
     def dashboard(self):
-        reach = _reach()
-        today = dt.date.today()
         return self.render_template("court/statistics_dashboard.html", title=_("Dashboard"),
-                                    board=dashboard.build(reach, today))
+                                    board=dashboard.build(_reach(), today()))

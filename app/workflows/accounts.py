@@ -23,17 +23,23 @@ from flask_babel import gettext as _
 from werkzeug.security import generate_password_hash
 
 from ..audit import record
+from ..clock import utcnow
 from ..enums import AuditAction, SmsKind
 from ..extensions import db
-from ..forms import password_problem
-from ..models import SmsCode, utcnow
+from ..models import SmsCode
 from ..roles import Portal
 from ..sms import send_sms
+from ..validation import password_problem
 from . import DomainError
+
+#: the audit code of a reset by SMS code (app/views/records.py reads it in Chinese)
+PASSWORD_RESET = "account.password_reset"
 
 
 class CodeRejected(DomainError):
-    """A wrong reset code: the failed attempt must be kept (commit, then show)."""
+    """A wrong reset code: the failed attempt is kept (the edge commits it), then shown."""
+
+    keeps_changes = True
 
 
 def _sm():
@@ -197,8 +203,7 @@ def reset_password(phone: str, portal: Portal, code: str, new_password: str,
     sms_code.used_at = now
     set_password(user, new_password)
     user.fail_login_count = 0
-    record(db.session, _UserRef(user), AuditAction.PASSWORD, _("Password reset by SMS code"),
-           {"portal": portal.name})
+    record(db.session, _UserRef(user), AuditAction.PASSWORD, PASSWORD_RESET, {"portal": portal.name})
     send_sms(phone, SmsKind.PASSWORD_CHANGED,
              _("[Court Mediation Platform] Your password was changed. If this was not you, "
                "contact your court."))

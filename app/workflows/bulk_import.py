@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 from .. import validation
 from ..extensions import db
 from ..models import CourtStaff
-from ..security import Scope
-from . import DomainError, ValidationFailed
+from . import DomainError, NotAllowed, ValidationFailed
+from .actor import Actor
 from .rosters import add_court_staff
 
 COLUMNS = [_l("Name"), _l("Mobile number"), _l("Position"), _l("Administrator (yes/no)")]
@@ -113,9 +113,11 @@ def parse(data: bytes) -> list[Row]:
     return rows
 
 
-def import_users(data: bytes, scope: Scope) -> list[CourtStaff]:
-    if scope.court_id is None:
-        raise DomainError(_("Import users as the administrator of a court."))
+def import_users(data: bytes, actor: Actor) -> list[CourtStaff]:
+    """The rows of `data` as users of the actor's court, the court's administrator only [FAQ 2.1]."""
+    scope = actor.scope
+    if scope.court_id is None or not scope.is_court_admin:
+        raise NotAllowed(_("Import users as the administrator of a court."))
     created = []
     for row in parse(data):
         staff = CourtStaff(court_id=scope.court_id, name=row.name, phone=row.phone,

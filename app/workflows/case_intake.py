@@ -54,12 +54,42 @@ def missing_party_fields(case: Case) -> list[str]:
     return problems
 
 
-def check_editable(case: Case) -> None:
+def edit_problem(case: Case) -> str | None:
+    """Why the case's data cannot be edited now [FAQ 3.8], or None."""
     if case.status in LOCKED:
-        raise DomainError(
-            _("A case that is %(status)s cannot be edited. To change it, the court administrator "
-              "deletes it and enters it again.", status=case.status.label)
-        )
+        return _("A case that is %(status)s cannot be edited. To change it, the court administrator "
+                 "deletes it and enters it again.", status=case.status.label)
+    return None
+
+
+def check_editable(case: Case) -> None:
+    problem = edit_problem(case)
+    if problem:
+        raise DomainError(problem)
+
+
+def party_edit_problem(case: Case, actor) -> str | None:
+    """Why `actor` may not add, edit or remove the case's parties and agents now, or None:
+    that is the case's court or its mediator, on the case page, until 申请结案 [FAQ 3.8]."""
+    if not (actor.is_court_staff_of(case) or actor.is_mediator_of(case)):
+        return _("Only the case's court or its mediator can edit its parties.")
+    return edit_problem(case)
+
+
+def check_party_edit(case: Case, actor) -> None:
+    problem = party_edit_problem(case, actor)
+    if problem:
+        raise NotAllowed(problem) if is_editable(case) else DomainError(problem)
+
+
+def agent_problem(party: CaseParty, actor, new_agent: CaseAgent | None = None) -> str | None:
+    """Why `actor` may not add an agent to `party` now: at most two agents per party (CPL art 61)."""
+    problem = party_edit_problem(party.case, actor)
+    if problem:
+        return problem
+    if len([a for a in party.agents if a is not new_agent]) >= MAX_AGENTS_PER_PARTY:
+        return _("A party can have at most two agents.")
+    return None
 
 
 def check_case_in_scope(case: Case, scope: Scope) -> None:
@@ -93,16 +123,31 @@ def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: Case
     return case
 
 
-def refresh_party_names(case: Case) -> None:
-    """The searchable 当事人 column of the case lists."""
-    case.party_names = "、".join(p.name for p in case.parties)[:500]
+def refresh_party_names(case: Case, leaving: CaseParty | None = None) -> None:
+    """The searchable 当事人 column of the case lists (`leaving`: a party being removed)."""
+    case.party_names = "、".join(p.name for p in case.parties if p is not leaving)[:500]
 
 
-def check_can_add_agent(party: CaseParty, new_agent: CaseAgent | None = None) -> None:
-    """At most two agents per party (CPL art 61); none once the case is locked."""
-    check_editable(party.case)
-    if len([a for a in party.agents if a is not new_agent]) >= MAX_AGENTS_PER_PARTY:
-        raise DomainError(_("A party can have at most two agents."))
+def save_party(party: CaseParty, actor) -> None:
+    """A party added or edited on the case page: by the case's court or mediator, until 申请结案."""
+    check_party_edit(party.case, actor)
+    refresh_party_names(party.case)
+
+
+def remove_party(party: CaseParty, actor) -> None:
+    check_party_edit(party.case, actor)
+    refresh_party_names(party.case, leaving=party)
+
+
+def save_agent(agent: CaseAgent, actor, new: bool = False) -> None:
+    """An agent added (at most two per party, CPL art 61) or edited, until 申请结案."""
+    problem = agent_problem(agent.party, actor, agent) if new else party_edit_problem(agent.party.case, actor)
+    if problem:
+        raise NotAllowed(problem) if is_editable(agent.party.case) else DomainError(problem)
+
+
+def remove_agent(agent: CaseAgent, actor) -> None:
+    check_party_edit(agent.party.case, actor)
 
 
 def mediation_info_problem(case: Case, actor) -> str | None:

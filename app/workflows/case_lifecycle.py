@@ -34,7 +34,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..clock import today, utcnow
 from ..enums import CaseStatus as S
-from ..enums import CaseType, CertificationStatus, DocumentKind, PartyRole, SmsKind, TerminationReason
+from ..enums import CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
 from ..extensions import db
 from ..models import Case, Court, Mediator, MediatorCourt, Organisation, OrganisationCourt, OutboxMessage
 from ..outbox import enqueue
@@ -375,12 +375,9 @@ def apply(case: Case, event: str, actor: Actor, expected_version: Optional[int] 
     return MACHINE.apply(case, event, actor, expected_version, **data)
 
 
-def party_signs(case: Case, kind, document, phone: str, as_agent: bool, image: bytes,
-                ip: Optional[str], user_agent: Optional[str]):
+def party_signs(case: Case, actor: Actor, document, image: Optional[bytes], ip: Optional[str],
+                user_agent: Optional[str]) -> None:
     """A party (or its special agent) signs a document in its portal; the agreement's last
     signature ends the case (申请结案 → 调解结束, automatic) [FAQ 3.11]."""
-    signatures = agreements.party_sign(case, kind, document, phone, as_agent, image, ip, user_agent)
-    if kind is DocumentKind.AGREEMENT and case.status is S.CLOSE_REQUESTED \
-            and agreements.everyone_signed(case, document):
+    if agreements.party_sign(case, actor, document, image, ip, user_agent):
         apply(case, "all_signed", SYSTEM)
-    return signatures

@@ -159,17 +159,22 @@ class Machine:
         reason = data.get("reason")
         if transition.target is None:
             if transition.effect:
-                transition.effect(subject, actor, data)
+                with db.session.no_autoflush:
+                    transition.effect(subject, actor, data)
             record_transition(subject, self.name, event, from_state, None, reason)
             db.session.delete(subject)
             self._flush()
             return None
         before = self._columns(subject)
-        if transition.effect:
-            transition.effect(subject, actor, data)
-        setattr(subject, self.state, transition.target)
-        if self.after:
-            self.after(subject)
+        # The effect and `after` may query; an autoflush in between would write the
+        # half-changed subject on its own (a generic audit row, a raw stale-data error).
+        # The one flush below is the transition's write.
+        with db.session.no_autoflush:
+            if transition.effect:
+                transition.effect(subject, actor, data)
+            setattr(subject, self.state, transition.target)
+            if self.after:
+                self.after(subject)
         after = self._columns(subject)
         changed = {k: v for k, v in after.items() if before.get(k) != v and k != self.state}
         record_transition(subject, self.name, event, from_state, transition.target, reason,
@@ -189,7 +194,8 @@ class Machine:
         state = getattr(subject, self.state)
         if state not in transition.sources:
             raise DomainError(_("The %(subject)s is %(status)s and cannot be %(event)s.",
-                                subject=str(self.noun), status=state.label, event=str(transition.label)))
+                                subject=str(self.noun), status=state.label if state is not None else "—",
+                                event=str(transition.label)))
         if not self.may(transition, subject, actor):
             raise NotAllowed(_("You may not %(event)s this %(subject)s.", event=str(transition.label),
                                subject=str(self.noun)))

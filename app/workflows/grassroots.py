@@ -1,30 +1,51 @@
 """三进: 纠纷化解 by a grassroots unit's liaison, and the handoff to online mediation [FAQ 7.4; SPEC §5].
 
-    处理中 ──化解成功──▶ 化解成功
-       │ ──化解不成功─▶ 化解不成功        (closed directly, no detailed process)
-       └──转在线调解──▶ 已转在线调解 ──▶ a 诉前委派调解 case at the unit's court (and tribunal),
-                                          待指派, source 基层治理, carrying the parties and the description
+    录入 (the liaison's quick entry form: type, place, parties, description) ──▶ 处理中
 
-Only the unit's own liaison acts on its disputes. A handoff happens once: the
-status changes with a conditional UPDATE (WHERE status = 处理中), so a double
-submit — even two at the same moment — creates exactly one case.
+    处理中 ──化解成功 (result note, optional)──▶ 化解成功      ┐ closed directly,
+      │  ──化解不成功─────────────────────────▶ 化解不成功    ┘ no detailed process
+      └───转在线调解──▶ 已转在线调解 ──▶ a 诉前委派调解 case at the unit's court (and tribunal),
+                                         待指派, source 基层治理, carrying the parties and the
+                                         description; the dispute links to it (SPEC §3 sources)
+    化解成功 / 化解不成功 / 已转在线调解 are final: no event leaves them.
+
+Who: only the unit's own 司法联络员 acts on its disputes [FAQ 7.2, 7.4].
+
+The table is run by the one engine (app/workflows/engine.py): state, who,
+then the effect and one audit row. The dispute's version column makes a
+second transition of the same dispute — a double click, or two hand-offs at
+the same moment — a `Conflict` that rolls back with everything its request
+did, the case it was creating included: a hand-off creates exactly one case.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import validation
-from ..audit import transition_row
-from ..enums import CaseSource, CaseStatus, CaseType, DisputeStatus, DisputeType, PartyKind, PartyRole
+from ..clock import utcnow
+from ..enums import CaseSource, CaseStatus, CaseType, DisputeStatus as S, DisputeType, PartyKind, PartyRole
 from ..extensions import db
-from ..models import Case, CaseParty, Dispute, DisputeParty, GrassrootsUnit, utcnow
+from ..models import Case, CaseParty, Dispute, DisputeParty, GrassrootsUnit
 from ..security import Scope
-from . import DomainError, ValidationFailed
+from . import NotAllowed, ValidationFailed
+from .actor import Actor
+from .case_intake import prepare_new_case, refresh_party_names
+from .engine import Hint, Machine, Transition, flush_or_conflict
 
-CLOSED_BY = {"resolve": DisputeStatus.RESOLVED, "fail": DisputeStatus.UNRESOLVED}
+LIAISON = "liaison"
+
+
+def is_liaison_of(unit: Optional[GrassrootsUnit], actor: Actor) -> bool:
+    """The unit's own judicial liaison [FAQ 7.2]."""
+    return unit is not None and actor.user_id is not None and unit.liaison_user_id == actor.user_id
+
+
+ROLES = {LIAISON: lambda dispute, actor: is_liaison_of(dispute.unit, actor)}
 
 
 @dataclass
@@ -35,16 +56,11 @@ class PartyInput:
     id_number: str = ""
 
 
-def check_liaison(unit: GrassrootsUnit | None, user_id: int) -> GrassrootsUnit:
-    if unit is None or unit.liaison_user_id != user_id:
-        raise DomainError(_("Only the unit's judicial liaison can do this."))
-    return unit
-
-
-def record(unit: GrassrootsUnit, user_id: int, dispute_type: str, place: str, description: str,
+def record(unit: GrassrootsUnit, actor: Actor, dispute_type: str, place: str, description: str,
            action_taken: str, parties: list[PartyInput]) -> Dispute:
-    """A new dispute from the quick entry form; every problem is reported at once."""
-    check_liaison(unit, user_id)
+    """A new dispute (处理中) from the quick entry form; every problem is reported at once."""
+    if not is_liaison_of(unit, actor):
+        raise NotAllowed(_("Only the unit's judicial liaison can do this."))
     errors = []
     if dispute_type not in DisputeType.__members__:
         errors.append(_("Choose the dispute type."))
@@ -66,7 +82,7 @@ def record(unit: GrassrootsUnit, user_id: int, dispute_type: str, place: str, de
     dispute = Dispute(unit=unit, court_id=unit.court_id, tribunal_id=unit.tribunal_id,
                       dispute_type=DisputeType[dispute_type], place=(place or "").strip()[:200] or None,
                       description=description.strip(), action_taken=(action_taken or "").strip() or None,
-                      status=DisputeStatus.PROCESSING)
+                      status=S.PROCESSING)
     for p in named:
         dispute.parties.append(DisputeParty(
             role=PartyRole[p.role], name=p.name.strip()[:100],
@@ -77,52 +93,68 @@ def record(unit: GrassrootsUnit, user_id: int, dispute_type: str, place: str, de
     return dispute
 
 
-def _claim(dispute: Dispute, target: DisputeStatus) -> None:
-    """Move 处理中 → target with a conditional update: a second click finds nothing to move."""
-    result = db.session.execute(
-        sa.update(Dispute)
-        .where(Dispute.id == dispute.id, Dispute.status == DisputeStatus.PROCESSING)
-        .values(status=target, closed_at=utcnow(), version=Dispute.version + 1),
-        execution_options={"synchronize_session": False},
-    )
-    if result.rowcount != 1:
-        db.session.refresh(dispute)
-        raise DomainError(_("This dispute is already %(status)s.", status=dispute.status.label))
-    db.session.refresh(dispute)
+# --- effects -------------------------------------------------------------------
+
+def _close(dispute: Dispute, actor: Actor, data: dict) -> None:
+    """化解成功 / 化解不成功: closed directly, with the liaison's note [FAQ 7.4]."""
+    dispute.result_note = (data.get("note") or "").strip()[:500] or None
+    dispute.closed_at = utcnow()
 
 
-def close(dispute: Dispute, event: str, user_id: int, note: str | None) -> Dispute:
-    """化解成功 / 化解不成功: closed directly [FAQ 7.4]."""
-    if event not in CLOSED_BY:
-        raise DomainError(_("Unknown operation."))
-    check_liaison(dispute.unit, user_id)
-    _claim(dispute, CLOSED_BY[event])
-    dispute.result_note = (note or "").strip()[:500] or None
-    transition_row(dispute, event, DisputeStatus.PROCESSING, dispute.status, note)
-    db.session.flush()
-    return dispute
-
-
-def hand_off(dispute: Dispute, user_id: int) -> Case:
-    """转在线调解: exactly one pre-litigation case at the unit's court, linked both ways."""
-    from .case_intake import prepare_new_case, refresh_party_names
-
-    unit = check_liaison(dispute.unit, user_id)
-    _claim(dispute, DisputeStatus.HANDED_OFF)
+def _hand_off(dispute: Dispute, actor: Actor, data: dict) -> None:
+    """转在线调解: a pre-litigation case at the unit's court, carrying the parties and the description."""
+    unit = dispute.unit
     case = Case(court=unit.court, tribunal=unit.tribunal, cause=dispute.dispute_type.label,
                 summary=dispute.description, grassroots_unit=unit)
+    # the platform files it for the unit: the case belongs to the unit's court, not to the liaison
     prepare_new_case(case, Scope(portal=None, is_platform=True), CaseType.PRE_LITIGATION, CaseSource.GRASSROOTS)
     db.session.add(case)
     for p in dispute.parties:
         case.parties.append(CaseParty(role=p.role, kind=PartyKind.PERSON, name=p.name, phone=p.phone,
                                       id_number=p.id_number))
     refresh_party_names(case)
-    db.session.flush()
+    flush_or_conflict()  # the case's id, for the link the audit row records
+    dispute.case = case
     dispute.case_id = case.id
-    transition_row(dispute, "hand_off", DisputeStatus.PROCESSING, DisputeStatus.HANDED_OFF,
-                   None, None, {"case_id": case.id, "case_number": case.number})
-    db.session.flush()
-    return case
+    dispute.closed_at = utcnow()
+
+
+TRANSITIONS = [
+    Transition(event="resolve", label=_l("Resolved"), sources=frozenset({S.PROCESSING}), target=S.RESOLVED,
+               who=frozenset({LIAISON}), effect=_close),
+    Transition(event="fail", label=_l("Not resolved"), sources=frozenset({S.PROCESSING}), target=S.UNRESOLVED,
+               who=frozenset({LIAISON}), effect=_close),
+    Transition(event="hand_off", label=_l("Hand to online mediation"), sources=frozenset({S.PROCESSING}),
+               target=S.HANDED_OFF, who=frozenset({LIAISON}), effect=_hand_off),
+]
+
+# how each event looks on the liaison's dispute page (big buttons, phone first)
+HINTS = {
+    "resolve": Hint(fields=("note",), css="btn-success"),
+    "fail": Hint(css="btn-default"),
+    "hand_off": Hint(css="btn-primary"),
+}
+#: the line under a button that says what it leads to
+HELP = {
+    "hand_off": _l("For deeper communication, video, judicial confirmation or a mediation document: a case is "
+                   "created at the court."),
+}
+
+MACHINE = Machine(
+    name="dispute", transitions=TRANSITIONS, roles=ROLES, hints=HINTS, noun=_l("dispute"),
+    conflict_message=_l("The dispute was changed meanwhile. Check it again."),
+)
+
+
+def available_events(dispute: Dispute, actor: Actor):
+    """What this actor may do to this dispute now: the buttons of the liaison's dispute page."""
+    return MACHINE.available(dispute, actor)
+
+
+def apply(dispute: Dispute, event: str, actor: Actor, expected_version: Optional[int] = None,
+          **data) -> Dispute:
+    """Run `event` on `dispute` for `actor`; raise DomainError (nothing changed) when refused."""
+    return MACHINE.apply(dispute, event, actor, expected_version, **data)
 
 
 def figures(disputes_query: sa.Select) -> dict:
@@ -137,10 +169,10 @@ def figures(disputes_query: sa.Select) -> dict:
     count = lambda s: by_status.get(s, 0) + by_status.get(s.name, 0)  # noqa: E731 - enum or raw name
     return {
         "received": sum(by_status.values()),
-        "processing": count(DisputeStatus.PROCESSING),
-        "resolved": count(DisputeStatus.RESOLVED),
-        "unresolved": count(DisputeStatus.UNRESOLVED),
-        "handed_off": count(DisputeStatus.HANDED_OFF),
+        "processing": count(S.PROCESSING),
+        "resolved": count(S.RESOLVED),
+        "unresolved": count(S.UNRESOLVED),
+        "handed_off": count(S.HANDED_OFF),
         "cases": {s: handed.get(s, 0) + handed.get(s.name, 0) for s in CaseStatus},
         "ended": handed.get(CaseStatus.ENDED, 0) + handed.get(CaseStatus.ENDED.name, 0),
         "terminated": handed.get(CaseStatus.TERMINATED, 0) + handed.get(CaseStatus.TERMINATED.name, 0),

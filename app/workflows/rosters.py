@@ -3,7 +3,10 @@
 Input has already passed the form validators (format, check digits,
 uniqueness); these functions create the accounts that go with the rows, keep
 roles in step with flags, and refuse deletions that would break links. Each
-guard raises `DomainError` before anything changes.
+guard raises `DomainError` before anything changes. A mediator or
+organisation a court adds is certified by that court directly
+(app/workflows/certification.py `enrol`). There is no state here to move
+along a table: these are FAB's own add/edit/delete, and FAB commits.
 """
 from __future__ import annotations
 
@@ -11,23 +14,15 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from ..audit import record
-from ..enums import AuditAction, CertificationStatus, MediatorIdentity, SmsKind
+from ..enums import AuditAction, MediatorIdentity, SmsKind
 from ..extensions import db
-from ..models import (
-    CourtStaff,
-    GrassrootsUnit,
-    Mediator,
-    MediatorCourt,
-    Organisation,
-    OrganisationCourt,
-    Tribunal,
-    utcnow,
-)
+from ..models import CourtStaff, GrassrootsUnit, Mediator, Organisation, Tribunal
 from ..roles import COURT_ADMIN, COURT_USER, LIAISON, MEDIATOR
 from ..security import Scope
 from ..sms import send_sms
-from . import DomainError
+from . import DomainError, certification
 from .accounts import ensure_account, find_user, remove_roles, set_password
+from .actor import Actor
 
 
 def court_roles(is_admin: bool) -> list[str]:
@@ -98,24 +93,12 @@ def delete_court_staff(staff: CourtStaff, scope: Scope) -> None:
     remove_roles(staff.user, [COURT_ADMIN, COURT_USER])
 
 
-def add_mediator(mediator: Mediator, scope: Scope) -> Mediator:
+def add_mediator(mediator: Mediator, actor: Actor) -> Mediator:
     """新增调解员: a platform-wide mediator certified by the adding court [FAQ 2.2, 3.2]."""
-    court_id = scope.court_id
-    if court_id is None:
-        raise DomainError(_("Only a court can add mediators to its roster."))
     user, _created = ensure_account(mediator.phone, mediator.name, [MEDIATOR])
     mediator.user = user
     db.session.add(mediator)
-    db.session.add(
-        MediatorCourt(
-            mediator=mediator,
-            court_id=court_id,
-            status=CertificationStatus.CERTIFIED,
-            note=_("Added by the court"),
-            decided_at=utcnow(),
-            decided_by_id=_actor_id(),
-        )
-    )
+    certification.enrol(mediator, actor)  # refused: FAB commits nothing, the request rolls back
     return mediator
 
 
@@ -139,21 +122,10 @@ def update_mediator(mediator: Mediator, old_phone: str) -> None:
         )
 
 
-def add_organisation(org: Organisation, scope: Scope) -> Organisation:
-    """新增调解组织: registered on the platform and certified by this court."""
-    if scope.court_id is None:
-        raise DomainError(_("Only a court can add organisations to its roster."))
+def add_organisation(org: Organisation, actor: Actor) -> Organisation:
+    """新增调解组织: registered on the platform and certified by this court [FAQ 2.2, 6.7(3)]."""
+    certification.enrol(org, actor)
     db.session.add(org)
-    db.session.add(
-        OrganisationCourt(
-            organisation=org,
-            court_id=scope.court_id,
-            status=CertificationStatus.CERTIFIED,
-            note=_("Added by the court"),
-            decided_at=utcnow(),
-            decided_by_id=_actor_id(),
-        )
-    )
     return org
 
 
@@ -172,8 +144,7 @@ def add_grassroots_unit(unit: GrassrootsUnit, password: str, scope: Scope) -> Gr
 def set_liaison_password(unit: GrassrootsUnit, password: str) -> None:
     """The court admin sets a new liaison password when editing the unit [FAQ 7.3(1)]."""
     set_password(unit.liaison_user, password)
-    record(db.session, unit, AuditAction.PASSWORD, _("Liaison password set by the court"),
-           {"liaison_phone": unit.liaison_phone})
+    record(db.session, unit, AuditAction.PASSWORD, "liaison.password_set", {"liaison_phone": unit.liaison_phone})
 
 
 def check_tribunal(tribunal: Tribunal, scope: Scope) -> None:
@@ -195,8 +166,3 @@ def delete_grassroots_unit(unit: GrassrootsUnit) -> None:
 def other_identities() -> list[MediatorIdentity]:
     return [MediatorIdentity.JUDGE, MediatorIdentity.OTHER]
 
-
-def _actor_id():
-    from ..audit import current_actor
-
-    return current_actor()[0]

@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from app import exports
 from app.enums import CaseStatus
 from app.extensions import db
-from app.models import Agreement, Case, Mediator, Recording
+from app.models import Agreement, Case, Recording
 from app.roles import PARTY
 from app.storage import DirectoryStore
 from app.workflows import agreements
 from app.workflows.accounts import ensure_account
 
-from ..case_factory import make_case
+from ..case_factory import make_case, mediator_actor
 from ..helpers import PASSWORD
 
 MEDIATOR, ZHANG, LI = "13900000001", "13500000001", "13500000002"
@@ -171,8 +171,7 @@ def test_the_qr_signing_page_at_375_px_signs_by_drawing_on_the_pad(live, login):
     case_id = demo_case_id(live)
     with live.ctx():
         case = db.session.get(Case, case_id)
-        chen = db.session.scalar(sa.select(Mediator).where(Mediator.phone == MEDIATOR))
-        doc = agreements.generate(case, {"terms": "一、李四于十日内支付物业费。"}, chen.user_id)
+        doc = agreements.generate(case, mediator_actor(MEDIATOR), {"terms": "一、李四于十日内支付物业费。"})
         db.session.commit()
         doc_id = doc.id
         db.session.remove()
