@@ -132,3 +132,17 @@ PRODUCTION = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
 }
+
+# Hearings (issue 13, README "Video mediation"): the file store, recordings, WebRTC.
+# Recordings (and other large files) live in FILE_STORE_DIR, never in the database.
+FILE_STORE_DIR = os.environ.get("FILE_STORE_DIR") or os.path.join(INSTANCE_DIR, "files")
+RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES") or 2 * 1024 ** 3)
+# STUN/TURN servers as JSON, e.g. [{"urls": "turn:turn.example.cn:3478", "username": "u", "credential": "p"}];
+# none: browsers on one machine or one LAN find each other directly.
+VIDEO_ICE_SERVERS = os.environ.get("VIDEO_ICE_SERVERS") or "[]"
+VIDEO_MAX_PARTICIPANTS = int(os.environ.get("VIDEO_MAX_PARTICIPANTS") or 9)
+# a page that has not polled for this long is no longer in the room
+VIDEO_PRESENCE_SECONDS = 20
+VIDEO_POLL_MS = 1000
+# MediaRecorder uploads a piece of the recording this often
+VIDEO_CHUNK_MS = 2000

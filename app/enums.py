@@ -255,3 +255,43 @@ class ExportStatus(LabelledEnum):
     RUNNING = Choice("running", _l("Running"))
     DONE = Choice("done", _l("Done"))
     FAILED = Choice("failed", _l("Failed"))
+
+
+# --- hearings: video rooms, recordings, 多路视频 (SPEC §3.5, FAQ 4.1–4.2) -----------------
+
+class HearingStatus(LabelledEnum):
+    """A video room (app/workflows/hearings.py). NEW lives only inside the transaction that calls."""
+
+    NEW = Choice("new", _l("Not started"))
+    OPEN = Choice("open", _l("In progress"))
+    ENDED = Choice("ended", _l("Ended"))
+
+
+class HearingRole(LabelledEnum):
+    """Who a room participant is."""
+
+    MEDIATOR = Choice("mediator", _l("Mediator"))
+    PARTY = Choice("party", _l("Party"))
+    AGENT = Choice("agent", _l("Agent"))
+
+
+class RecordingStatus(LabelledEnum):
+    """A recording (app/workflows/recordings.py). NEW lives only inside the transaction that creates it."""
+
+    NEW = Choice("new", _l("Not started"))
+    RECORDING = Choice("recording", _l("Recording"))
+    READY = Choice("ready", _l("Ready"))
+
+
+class RecordingSource(LabelledEnum):
+    RECORDED = Choice("recorded", _l("Recorded in the hearing"))
+    UPLOADED = Choice("uploaded", _l("Uploaded"))
+
+
+class MultiVideoStatus(LabelledEnum):
+    """多路视频申请 [FAQ 4.1 注意(3)]. NEW lives only inside the transaction that submits."""
+
+    NEW = Choice("new", _l("Not started"))
+    PENDING = Choice("pending", _l("To review"))
+    APPROVED = Choice("approved", _l("Approved"))
+    REJECTED = Choice("rejected", _l("Rejected"))

@@ -987,3 +987,151 @@ class WorkerHeartbeat(Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     last_error_at: Mapped[Optional[dt.datetime]]
+
+
+# --- hearings: video rooms, signals, recordings, 多路视频 (SPEC §3.5, FAQ 4.1–4.2) -------------
+# Imported here so this heading stays one block (the lead reorders models.py later).
+from .enums import HearingRole, HearingStatus, MultiVideoStatus, RecordingSource, RecordingStatus  # noqa: E402
+
+
+class Hearing(_InCase, Model):
+    """A video room of a case (视频调解). Its status changes only in app/workflows/hearings.py."""
+
+    __tablename__ = "hearing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE",
+                                                       name="fk_hearing_case"), index=True)
+    status: Mapped[HearingStatus] = mapped_column(db_enum(HearingStatus, "hearing_status"))
+    #: the sides invited (APPLICANT, RESPONDENT codes)
+    sides: Mapped[list] = mapped_column(sa.JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]]
+    ended_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+    participants: Mapped[list["HearingParticipant"]] = relationship(
+        back_populates="hearing", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="HearingParticipant.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"hearing#{self.id}"
+
+
+class HearingParticipant(Model):
+    """One invited person of a room (the mediator, a party, an agent) and their presence.
+
+    `session` is the id of the signal that announced their latest entry: a
+    reconnecting browser gets a new one, so the others drop the old connection.
+    """
+
+    __tablename__ = "hearing_participant"
+    __table_args__ = (sa.Index("ix_hearing_participant_hearing_user", "hearing_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(sa.ForeignKey("hearing.id", ondelete="CASCADE",
+                                                          name="fk_hearing_participant_hearing"), index=True)
+    role: Mapped[HearingRole] = mapped_column(db_enum(HearingRole, "hearing_role"))
+    #: APPLICANT / RESPONDENT for a party or agent; None for the mediator
+    side: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    user_id: Mapped[Optional[int]]
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    party_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE",
+                                                                  name="fk_hearing_participant_party"))
+    agent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_agent.id", ondelete="CASCADE",
+                                                                  name="fk_hearing_participant_agent"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    invited_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    session: Mapped[Optional[int]]
+    joined_at: Mapped[Optional[dt.datetime]]
+    last_seen_at: Mapped[Optional[dt.datetime]]
+    left_at: Mapped[Optional[dt.datetime]]
+
+    hearing: Mapped[Hearing] = relationship(back_populates="participants")
+
+
+class HearingSignal(Model):
+    """A WebRTC signaling message (offer, answer, ICE candidate, entry, exit) between two browsers.
+
+    Kept in the database, so every app process and server sees the same room.
+    `to_session` None is for everyone in the room.
+    """
+
+    __tablename__ = "hearing_signal"
+    __table_args__ = (sa.Index("ix_hearing_signal_hearing_id", "hearing_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hearing_id: Mapped[int] = mapped_column(sa.ForeignKey("hearing.id", ondelete="CASCADE",
+                                                          name="fk_hearing_signal_hearing"))
+    from_participant_id: Mapped[int]
+    from_session: Mapped[Optional[int]]
+    to_session: Mapped[Optional[int]]
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    payload: Mapped[Optional[str]] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Recording(_InCase, Model):
+    """录音录像 of a case: recorded in a hearing or uploaded [FAQ 4.1(2), 4.2].
+
+    The bytes live in the file store (app/storage.py) under `file_key`, never in
+    the database; size and content hash are kept here.
+    """
+
+    __tablename__ = "recording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE",
+                                                       name="fk_recording_case"), index=True)
+    hearing_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("hearing.id", ondelete="SET NULL",
+                                                                    name="fk_recording_hearing"))
+    status: Mapped[RecordingStatus] = mapped_column(db_enum(RecordingStatus, "recording_status"))
+    source: Mapped[RecordingSource] = mapped_column(db_enum(RecordingSource, "recording_source"))
+    file_key: Mapped[str] = mapped_column(sa.String(200))
+    file_name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sha256: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    duration_ms: Mapped[Optional[int]]
+    chunks: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[Optional[int]]
+    created_by_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    finished_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class MultiVideoRequest(_InCase, Model):
+    """多路视频申请: the court admin asks, platform staff review [FAQ 4.1 注意(3)]."""
+
+    __tablename__ = "multi_video_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE",
+                                                       name="fk_multi_video_request_case"), index=True)
+    status: Mapped[MultiVideoStatus] = mapped_column(db_enum(MultiVideoStatus, "multi_video_status"),
+                                                     index=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    submitted_by_id: Mapped[Optional[int]]
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    reviewed_by_id: Mapped[Optional[int]]
+    reviewed_at: Mapped[Optional[dt.datetime]]
+    review_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"multi_video#{self.id}"

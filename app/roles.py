@@ -94,6 +94,8 @@ CASE_WORK = {
     "ApplicationDeadlineView": READ,
     "ApplicationDetailView": ["can_detail", "can_decide", "can_apply"],
     "SimulatedIntranetView": ["can_index", "can_result"],
+    # 查看录像 [FAQ 4.2]
+    "RecordingView": ["can_list_recordings"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -105,11 +107,16 @@ MEDIATOR_CASE_WORK = {
     "AgreementView": ["can_read_agreements", "can_write_agreements"],
     # applying on a party's behalf [FAQ 3.15]
     "ApplicationDetailView": ["can_detail", "can_apply"],
+    # 视频调解, 上传录音录像, 查看录像 [FAQ 4.1, 4.2]
+    "HearingView": ["can_call", "can_room"],
+    "RecordingView": ["can_list_recordings", "can_upload_recordings"],
 }
 PORTAL = {
     "PartyPortalView": ["can_index", "can_read", "can_sign"],
     # 申请司法确认 / 出具调解书, 同意, 在线立案 [FAQ 3.15, 3.16]; an agent needs special authorisation (workflow)
     "PortalApplicationView": ["can_view", "can_apply"],
+    # 加入视频 [FAQ 4.1(1)]
+    "HearingView": ["can_room"],
 }
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
@@ -123,6 +130,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "OutboxView": READ + ["can_resend"],
         "UnansweredPushView": READ,
         "OrganisationPasswordView": ["can_reset"],
+        "MultiVideoReviewView": ["can_review"],
     },
     COURT_ADMIN: {
         "CourtStaffView": CRUD + ["can_import"],
@@ -137,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "HomeView": ["can_index"],
         **CASE_WORK,
         "StatisticsView": ["can_report", "can_export", "can_dashboard"],
+        "MultiVideoView": ["can_apply"],
     },
     COURT_USER: {
         "InvitedMediatorView": READ,

@@ -90,7 +90,8 @@ def test_templates_decide_nothing_on_a_status():
         assert not re.search(r"status\s*==|status\.name", source), path
 
 
-PROCESSES = ["case_lifecycle", "after_mediation", "grassroots", "certification", "agreements"]
+PROCESSES = ["case_lifecycle", "after_mediation", "grassroots", "certification", "agreements", "hearings",
+             "multi_video", "recordings"]
 
 
 @pytest.mark.parametrize("name", PROCESSES)

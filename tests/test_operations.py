@@ -423,7 +423,7 @@ def _put_files(folder):
 def _round_trip(source_url, target_url, tmp_path):
     uploads, restored_uploads, out = tmp_path / "up", tmp_path / "up2", tmp_path / "backup"
     _put_files(uploads)
-    source = make_app(source_url, UPLOAD_FOLDER=str(uploads))
+    source = make_app(source_url, FILE_STORE_DIR=str(uploads))
     with app_ctx(source):
         tribunal = db.session.scalar(sa.select(Tribunal))
         tribunal.address = "备份前最后一次修改"
@@ -438,7 +438,7 @@ def _round_trip(source_url, target_url, tmp_path):
     assert manifest["tables"]["audit_log"]["rows"] > 0 and len(manifest["files"]) == 2
     assert source.test_cli_runner().invoke(args=["backup", str(out)]).exit_code != 0  # never overwrites
 
-    target = make_app(target_url, UPLOAD_FOLDER=str(restored_uploads))
+    target = make_app(target_url, FILE_STORE_DIR=str(restored_uploads))
     done = target.test_cli_runner().invoke(args=["restore", str(out)])
     assert done.exit_code == 0, done.output
     with target.app_context():
@@ -486,7 +486,7 @@ def sqlite_url(request, tmp_path):
 def test_backup_then_restore_into_an_empty_instance_gives_every_count_and_hash_back_sqlite(sqlite_url, tmp_path):
     _round_trip(sqlite_url, f"sqlite:///{tmp_path / 'restored.db'}", tmp_path)
     _damage(tmp_path / "backup")
-    refused = make_app(f"sqlite:///{tmp_path / 'other.db'}", UPLOAD_FOLDER=str(tmp_path / "up3")) \
+    refused = make_app(f"sqlite:///{tmp_path / 'other.db'}", FILE_STORE_DIR=str(tmp_path / "up3")) \
         .test_cli_runner().invoke(args=["restore", str(tmp_path / "backup")])
     assert refused.exit_code != 0 and "do not match" in refused.output
 
@@ -534,7 +534,7 @@ def test_under_gunicorn_a_killed_worker_and_a_60s_write_lock_lose_and_duplicate_
     env = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "s" * 40, "HOST": "127.0.0.1", "PORT": str(port),
            "COURT_RUN_DIR": str(tmp_path), "COURT_PYTHON": sys.executable, "WEB_CONCURRENCY": "2",
            "WORKER_INTERVAL_SECONDS": "0.5", "WORKER_MAX_BACKOFF_SECONDS": "2",
-           "WORKER_HEARTBEAT_STALE_SECONDS": "4", "UPLOAD_FOLDER": str(tmp_path / "up"),
+           "WORKER_HEARTBEAT_STALE_SECONDS": "4", "UPLOAD_FOLDER": str(tmp_path / "up"), "FILE_STORE_DIR": str(tmp_path / "files"),
            "EXPORT_FOLDER": str(tmp_path / "exports"), "LOG_FORMAT": "json"}
     env.pop("CONFIG", None)
     log_path = tmp_path / "supervisord.out"

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import get_locale
 
+from ..extensions import csrf
 from ..menu import visible_menu
 from ..security import current_scope
 from .account import HomeView, PasswordResetView
@@ -19,6 +20,7 @@ from .after_mediation import (
 from .api import CaseApi
 from .case_detail import CaseDetailView
 from .agreements import AgreementView, PartyPortalView, SigningView
+from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
 from .ministry import (
     BindOrganisationView,
@@ -96,6 +98,10 @@ VIEWS = [
     ApplicationDetailView,
     PortalApplicationView,
     SimulatedIntranetView,
+    HearingView,
+    RecordingView,
+    MultiVideoView,
+    MultiVideoReviewView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
@@ -112,6 +118,8 @@ def register(appbuilder) -> None:
     from .intranet_api import bp as intranet_api
 
     app.register_blueprint(intranet_api)
+    for name in RAW_BODY_VIEWS:  # they check CSRF themselves, after raising the body limit
+        csrf.exempt(name)
 
     @app.context_processor
     def _court_context():
@@ -123,4 +131,5 @@ def register(appbuilder) -> None:
             "court_scope": current_scope,
             "get_locale": get_locale,
             "can": current_app.appbuilder.sm.has_access,
+            "video_invitations": video_invitations,
         }

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
 from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import agreements as agreement_views
+from . import hearings as hearing_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
 from . import records
@@ -131,6 +132,7 @@ class CaseDetailView(BaseView):
             document_rows=agreement_views.document_rows(case, actor),
             after_buttons=after_mediation.available_applications(case, actor),
             applications=after_mediation.applications_of(case),
+            hearing_section=hearing_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])

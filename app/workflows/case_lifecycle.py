@@ -39,7 +39,7 @@ from ..extensions import db
 from ..models import Case, Court, Mediator, MediatorCourt, Organisation, OrganisationCourt, OutboxMessage
 from ..outbox import enqueue
 from ..sms import send_sms
-from . import agreements
+from . import agreements, recordings
 from . import Conflict, NotAllowed
 from .actor import SYSTEM, Actor, actor_for
 from .case_intake import LOCKED, missing_party_fields, party_role_label
@@ -284,6 +284,11 @@ def _cancel_close(case, actor, data):
     agreements.void_party_signatures(case)
 
 
+def _delete(case, actor, data):
+    # hook: files in the file store are not rows; they go once the deletion commits [FAQ 3.3]
+    recordings.delete_case_files(case)
+
+
 def _resume(case, actor, data):
     agreements.delete_documents(case)  # [FAQ 3.9(4)]
     case.termination_reason = None
@@ -331,7 +336,7 @@ TRANSITIONS = [
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
                who=frozenset({MEDIATOR}), effect=_resume),
     Transition(event="delete", label=_l("Delete"), sources=frozenset(S), target=None,
-               who=frozenset({COURT_ADMIN}), guards=(_confirmed,)),
+               who=frozenset({COURT_ADMIN}), guards=(_confirmed,), effect=_delete),
 ]
 
 # how each event looks on the case page and its transition form

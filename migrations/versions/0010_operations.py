@@ -1,15 +1,13 @@
 """operations: the audit hash chain (seq, prev_hash, row_hash, chain head) and the worker's heartbeat
 
 Revision ID: 0010_operations
-Revises: 0008_versions
+Revises: 0009_hearings
 Create Date: 2026-12-02 10:00:00
 
 Existing audit rows are chained in id order, so `flask audit verify` covers
 the whole trail from the start. The append-only trigger is lifted for that
 one backfill and restored.
 
-Merge note: written beside 0009_hearings; at merge `down_revision` becomes
-'0009_hearings'.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,7 +16,7 @@ from app.audit import GENESIS, row_digest
 
 # revision identifiers, used by Alembic.
 revision = '0010_operations'
-down_revision = '0008_versions'
+down_revision = '0009_hearings'
 branch_labels = None
 depends_on = None
 

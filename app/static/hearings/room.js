@@ -1,0 +1,298 @@
+/* 视频调解 room: getUserMedia + a mesh of RTCPeerConnections, signaling through the app.
+ *
+ * The server (app/workflows/hearings.py) keeps the room in the database: this page
+ * enters it (POST join → its session), then polls for signals and for who is in the
+ * room. The later session offers to the earlier ones; a page that re-enters is a new
+ * session, so the others drop the old connection and answer the new offer.
+ * The mediator's page can record: a canvas composing every tile plus all audio mixed
+ * through WebAudio, recorded by MediaRecorder and uploaded in pieces while it runs.
+ * Served by the app (no CDN). Strings come translated in the page's config.
+ */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("room-config").textContent);
+  var T = cfg.text;
+  var room = {session: null, after: 0, peers: {}, names: {}, local: null, stopped: false, recorder: null};
+  window.courtRoom = room;
+
+  function $(id) { return document.getElementById(id); }
+  function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
+  function status(text, cls) {
+    var el = $("room-status");
+    el.textContent = text || "";
+    el.className = cls ? "alert alert-" + cls : "text-muted";
+  }
+
+  function call(method, url, body) {
+    var opts = {method: method, credentials: "same-origin", headers: {"X-CSRFToken": cfg.csrf}};
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    return fetch(url, opts).then(function (r) {
+      return r.json().catch(function () { return {status: "error", reason: T.network}; })
+        .then(function (j) { j.http = r.status; return j; });
+    });
+  }
+
+  // --- tiles ---------------------------------------------------------------------
+  function tile(key, label, muted) {
+    var box = $("tile-" + key);
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "hearing-tile"; box.id = "tile-" + key; box.dataset.session = key;
+      var v = document.createElement("video");
+      v.autoplay = true; v.playsInline = true; v.muted = !!muted;
+      var n = document.createElement("div"); n.className = "name";
+      box.appendChild(v); box.appendChild(n);
+      $("tiles").appendChild(box);
+    }
+    box.querySelector(".name").textContent = label;
+    return box.querySelector("video");
+  }
+  function dropTile(key) { var box = $("tile-" + key); if (box) { box.remove(); } }
+
+  function renderRoster(roster) {
+    var ul = $("roster");
+    ul.innerHTML = "";
+    roster.forEach(function (r) {
+      var li = document.createElement("li");
+      li.textContent = r.name + "（" + (r.side ? r.side + " · " : "") + r.role + "）" + (r.me ? " · " + T.me : "");
+      li.dataset.session = r.session;
+      ul.appendChild(li);
+      room.names[r.session] = r.name;
+      var box = $("tile-" + r.session);
+      if (box) { box.querySelector(".name").textContent = r.name; }
+    });
+  }
+
+  // --- peers -----------------------------------------------------------------------
+  function peer(session) {
+    if (room.peers[session]) { return room.peers[session]; }
+    var pc = new RTCPeerConnection({iceServers: cfg.ice_servers});
+    var p = {pc: pc, queue: [], stream: null};
+    room.peers[session] = p;
+    room.local.getTracks().forEach(function (t) { pc.addTrack(t, room.local); });
+    pc.onicecandidate = function (e) {
+      if (e.candidate) { send(session, "candidate", e.candidate.toJSON()); }
+    };
+    pc.ontrack = function (e) {
+      var v = tile(session, room.names[session] || "");
+      if (v.srcObject !== e.streams[0]) { v.srcObject = e.streams[0]; p.stream = e.streams[0]; v.play().catch(function () {}); }
+      if (room.recorder) { room.recorder.addAudio(e.streams[0]); }
+    };
+    pc.onconnectionstatechange = function () {
+      if (pc.connectionState === "failed") { closePeer(session); }
+    };
+    return p;
+  }
+  function closePeer(session) {
+    var p = room.peers[session];
+    if (p) { try { p.pc.close(); } catch (e) { /* closed already */ } delete room.peers[session]; }
+    dropTile(session);
+  }
+  function send(to, kind, data) {
+    return call("POST", cfg.signals_url, {session: room.session, to: to, kind: kind, data: data});
+  }
+  async function offer(session) {
+    var p = peer(session);
+    await p.pc.setLocalDescription(await p.pc.createOffer());
+    await send(session, "offer", p.pc.localDescription.toJSON());
+  }
+  async function drain(p) {
+    while (p.queue.length) { await p.pc.addIceCandidate(p.queue.shift()).catch(function () {}); }
+  }
+  async function handle(s) {
+    if (s.kind === "leave") { closePeer(s.from); return; }
+    if (s.kind === "end") { ended(); return; }
+    if (s.kind === "join") { return; }
+    var p = s.kind === "offer" ? peer(s.from) : room.peers[s.from];
+    if (!p) { return; }
+    if (s.kind === "offer") {
+      await p.pc.setRemoteDescription(s.data);
+      await drain(p);
+      await p.pc.setLocalDescription(await p.pc.createAnswer());
+      await send(s.from, "answer", p.pc.localDescription.toJSON());
+    } else if (s.kind === "answer") {
+      if (p.pc.signalingState === "have-local-offer") { await p.pc.setRemoteDescription(s.data); await drain(p); }
+    } else if (s.kind === "candidate") {
+      if (p.pc.remoteDescription) { await p.pc.addIceCandidate(s.data).catch(function () {}); } else { p.queue.push(s.data); }
+    }
+  }
+  function sync(roster) {
+    var others = roster.filter(function (r) { return !r.me; }).map(function (r) { return r.session; });
+    Object.keys(room.peers).forEach(function (k) { if (others.indexOf(+k) < 0) { closePeer(+k); } });
+    others.forEach(function (s) {
+      if (!room.peers[s] && s < room.session) { offer(s).catch(function (e) { console.warn(e); }); }
+    });
+  }
+
+  async function poll() {
+    while (!room.stopped) {
+      var j;
+      try {
+        j = await call("GET", cfg.signals_url + "?session=" + room.session + "&after=" + room.after);
+      } catch (e) { status(T.network, "warning"); await sleep(1500); continue; }
+      if (j.http === 409) { status(T.superseded, "warning"); stop(false); return; }
+      if (j.status === "error") { status(j.reason, "danger"); if (j.http >= 500) { await sleep(1500); continue; } stop(false); return; }
+      if (!j.open) { ended(); return; }
+      status(T.in_room);
+      room.after = j.last;
+      renderRoster(j.roster);
+      for (var i = 0; i < j.signals.length; i++) {
+        try { await handle(j.signals[i]); } catch (e) { console.warn(e); }
+      }
+      sync(j.roster);
+      await sleep(cfg.poll_ms);
+    }
+  }
+
+  function stop(announce) {
+    room.stopped = true;
+    if (room.recorder) { room.recorder.stop(); }
+    Object.keys(room.peers).forEach(function (k) { closePeer(+k); });
+    if (announce && room.session) {
+      var data = new FormData();
+      data.append("csrf_token", cfg.csrf); data.append("session", room.session);
+      navigator.sendBeacon(cfg.leave_url, data);
+    }
+    $("controls").classList.add("hidden");
+    $("after-leave").classList.remove("hidden");
+  }
+  function ended() {
+    status(T.ended, "warning");
+    stop(false);
+    if (room.local) { room.local.getTracks().forEach(function (t) { t.stop(); }); }
+  }
+
+  async function enter() {
+    $("enter").disabled = true;
+    status(T.connecting);
+    try {
+      room.local = await navigator.mediaDevices.getUserMedia({audio: true, video: {width: 640, height: 360}});
+    } catch (e) {
+      status(T.no_devices, "danger"); $("enter").disabled = false; return;
+    }
+    tile("local", T.me, true).srcObject = room.local;
+    var j = await call("POST", cfg.join_url, {});
+    if (j.status !== "ok") { status(j.reason, "danger"); $("enter").disabled = false; return; }
+    room.session = j.session; room.after = j.after;
+    $("recording-notice").classList.add("hidden");
+    $("controls").classList.remove("hidden");
+    poll();
+  }
+
+  // --- controls ----------------------------------------------------------------------
+  $("enter").addEventListener("click", enter);
+  $("mute").addEventListener("click", function () {
+    var track = room.local && room.local.getAudioTracks()[0];
+    if (!track) { return; }
+    track.enabled = !track.enabled;
+    this.textContent = track.enabled ? T.mute : T.unmute;
+  });
+  $("camera").addEventListener("click", function () {
+    var track = room.local && room.local.getVideoTracks()[0];
+    if (!track) { return; }
+    track.enabled = !track.enabled;
+    this.textContent = track.enabled ? T.camera_off : T.camera_on;
+  });
+  $("hangup").addEventListener("click", function () {
+    stop(true);
+    if (room.local) { room.local.getTracks().forEach(function (t) { t.stop(); }); }
+    status(T.left, "info");
+  });
+  var endForm = $("end-form");
+  if (endForm) {
+    endForm.addEventListener("submit", function (e) {
+      if (!window.confirm($("end").dataset.confirm)) { e.preventDefault(); return; }
+      room.stopped = true;
+      if (room.recorder) { e.preventDefault(); room.recorder.stop().then(function () { endForm.submit(); }); }
+    });
+  }
+  window.addEventListener("pagehide", function () { if (!room.stopped) { stop(true); } });
+
+  // --- recording (the mediator's page) --------------------------------------------------
+  function Recorder() {
+    var canvas = document.createElement("canvas");
+    canvas.width = 960; canvas.height = 540;
+    var ctx = canvas.getContext("2d");
+    var audio = new (window.AudioContext || window.webkitAudioContext)();
+    var mix = audio.createMediaStreamDestination();
+    var mixed = [];
+    var self = this, seq = 0, started = 0, uploads = Promise.resolve(), id = null, failed = false;
+    this.addAudio = function (stream) {
+      if (mixed.indexOf(stream) >= 0 || !stream.getAudioTracks().length) { return; }
+      mixed.push(stream);
+      audio.createMediaStreamSource(stream).connect(mix);
+    };
+    function draw() {
+      var videos = Array.prototype.slice.call(document.querySelectorAll("#tiles video"));
+      var cols = Math.ceil(Math.sqrt(videos.length || 1)), rows = Math.ceil((videos.length || 1) / cols);
+      var w = canvas.width / cols, h = canvas.height / rows;
+      ctx.fillStyle = "#000"; ctx.fillRect(0, 0, canvas.width, canvas.height);
+      videos.forEach(function (v, i) {
+        if (v.videoWidth) { ctx.drawImage(v, (i % cols) * w, Math.floor(i / cols) * h, w, h); }
+      });
+    }
+    var timer = setInterval(draw, 1000 / 15);
+    this.addAudio(room.local);
+    Object.keys(room.peers).forEach(function (k) { if (room.peers[k].stream) { self.addAudio(room.peers[k].stream); } });
+    var stream = new MediaStream(canvas.captureStream(15).getVideoTracks().concat(mix.stream.getAudioTracks()));
+    var type = ["video/webm;codecs=vp8,opus", "video/webm"].filter(function (t) { return MediaRecorder.isTypeSupported(t); })[0];
+    var mr = new MediaRecorder(stream, type ? {mimeType: type} : undefined);
+    var done = new Promise(function (resolve) { mr.onstop = resolve; });
+    mr.ondataavailable = function (e) {
+      if (!e.data || !e.data.size || failed) { return; }
+      var n = seq++, elapsed = Date.now() - started;
+      uploads = uploads.then(function () {
+        return fetch(cfg.chunk_url + id + "/" + n + "?elapsed=" + elapsed, {
+          method: "POST", credentials: "same-origin", body: e.data,
+          headers: {"X-CSRFToken": cfg.csrf, "Content-Type": "application/octet-stream"}
+        }).then(function (r) { if (!r.ok) { failed = true; return r.json().then(function (j) { $("record-status").textContent = j.reason; }); } });
+      });
+    };
+    this.start = function () {
+      return call("POST", cfg.record_url, {}).then(function (j) {
+        if (j.status !== "ok") { throw new Error(j.reason); }
+        id = j.id; started = Date.now();
+        mr.start(cfg.chunk_ms);
+        room.recordingId = id;
+      });
+    };
+    this.stop = function () {
+      if (mr.state === "inactive") { return Promise.resolve(); }
+      mr.stop();
+      clearInterval(timer);
+      var duration = Date.now() - started;
+      return done.then(function () { return uploads; }).then(function () {
+        return call("POST", cfg.chunk_url + id + "/finish", {duration_ms: duration});
+      }).then(function () { room.recorder = null; audio.close(); $("record-status").textContent = T.saved; });
+    };
+  }
+  var recordButton = $("record");
+  if (recordButton) {
+    recordButton.addEventListener("click", function () {
+      if (room.recorder) {
+        recordButton.disabled = true;
+        room.recorder.stop().then(function () { recordButton.disabled = false; recordButton.textContent = T.record; });
+        return;
+      }
+      room.recorder = new Recorder();
+      room.recorder.start().then(function () {
+        recordButton.textContent = T.stop_record; $("record-status").textContent = T.recording;
+      }).catch(function (e) { room.recorder = null; $("record-status").textContent = e.message; });
+    });
+  }
+
+  // --- for the browser tests and the curious: what each connection receives ------------
+  room.stats = async function () {
+    var out = [];
+    for (var k in room.peers) {
+      var p = room.peers[k], bytes = 0;
+      (await p.pc.getStats()).forEach(function (r) {
+        if (r.type === "inbound-rtp" && r.kind === "video") { bytes += r.bytesReceived || 0; }
+      });
+      var box = $("tile-" + k), v = box && box.querySelector("video");
+      out.push({session: +k, name: room.names[k] || "", videoWidth: v ? v.videoWidth : 0, bytesReceived: bytes,
+                state: p.pc.connectionState});
+    }
+    return out;
+  };
+})();
