@@ -27,7 +27,7 @@ from .models import (
 )
 from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal
 from .workflows.accounts import ensure_account, find_user
-from .models import utcnow
+from .clock import utcnow
 from .workflows.rosters import court_roles
 
 DEMO_PASSWORD = "Demo@2026"
