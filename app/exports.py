@@ -30,7 +30,6 @@ import uuid
 from typing import Callable, Iterator, Optional
 
 import sqlalchemy as sa
-import xlsxwriter
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,6 +42,7 @@ from .workflows import DomainError
 from .workflows import statistics as stats
 from .workflows.actor import SYSTEM
 from .workflows.engine import Machine, Transition, flush_or_conflict
+from .xlsx import formats, open_workbook, sheet_name, write_heading
 
 BATCH = 5000
 
@@ -152,14 +152,11 @@ def _as_date(value) -> dt.datetime:
 def write_cases(target, title: str, meta: list[str], source: CaseRows,
                 progress: Optional[Callable[[int], None]] = None) -> int:
     """Write the cases of `source` to `target` (a path or a BytesIO)."""
-    in_memory = isinstance(target, io.BytesIO)
-    wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory,
-                                      "strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False})
-    ws = wb.add_worksheet(_sheet_name(title))
-    fmt = _formats(wb)
-    header_row = _write_heading(ws, fmt, title, meta, [str(c[0]) for c in DETAIL_COLUMNS],
-                                [c[1] for c in DETAIL_COLUMNS])
+    wb = open_workbook(target, constant_memory=True)
+    ws = wb.add_worksheet(sheet_name(title))
+    fmt = formats(wb)
+    header_row = write_heading(ws, fmt, title, meta, [str(c[0]) for c in DETAIL_COLUMNS],
+                               [c[1] for c in DETAIL_COLUMNS])
     labels = {**{t.name: str(t.label) for t in CaseType}, **{s.name: str(s.label) for s in CaseStatus}}
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
     date_fmt, dt_fmt, money_fmt = fmt["date"], fmt["datetime"], fmt["money"]
@@ -201,15 +198,14 @@ def report_workbook(report: stats.Report, generated_by: str) -> bytes:
     """The report as shown: title, period, who and when, header frozen, numbers as numbers."""
     q = report.query
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
+    wb = open_workbook(buf)
     title = report_title(q)
-    ws = wb.add_worksheet(_sheet_name(str(stats.ROW_NOUNS[q.by])))
-    fmt = _formats(wb)
+    ws = wb.add_worksheet(sheet_name(str(stats.ROW_NOUNS[q.by])))
+    fmt = formats(wb)
     first = report_first_columns(q.by)
     heads = [str(label) for label, _w, _key in first] + [str(stats.FIGURES[f]) for f in stats.FIGURES]
     widths = [w for _l, w, _k in first] + [12] * len(stats.FIGURES)
-    r = _write_heading(ws, fmt, title, report_meta(q, generated_by), heads, widths)
+    r = write_heading(ws, fmt, title, report_meta(q, generated_by), heads, widths)
     for row in report.rows + [report.total]:
         r += 1
         bold = row is report.total
@@ -260,42 +256,6 @@ def report_meta(q: stats.Query, generated_by: str) -> list[str]:
 
 def report_filename(q: stats.Query) -> str:
     return f"{report_title(q)}_{q.start.isoformat()}_{q.end.isoformat()}.xlsx"
-
-
-def _write_heading(ws, fmt, title, meta, heads, widths) -> int:
-    """Title, one line of meta, the frozen header; returns the header's row index."""
-    ws.merge_range(0, 0, 0, len(heads) - 1, title, fmt["title"])
-    ws.merge_range(1, 0, 1, len(heads) - 1, "    ".join(meta), fmt["meta"])
-    for c, (head, width) in enumerate(zip(heads, widths)):
-        ws.set_column(c, c, width)
-        ws.write_string(2, c, head, fmt["head"])
-    ws.freeze_panes(3, 0)
-    return 2
-
-
-def _formats(wb) -> dict:
-    f = wb.add_format
-    return {
-        "title": f({"bold": True, "font_size": 14, "align": "center"}),
-        "meta": f({"font_color": "#555555"}),
-        "head": f({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True}),
-        "bold": f({"bold": True}),
-        "count": f({"num_format": "0"}),
-        "count_bold": f({"num_format": "0", "bold": True}),
-        "rate": f({"num_format": "0.0%"}),
-        "rate_bold": f({"num_format": "0.0%", "bold": True}),
-        "days": f({"num_format": "0.0"}),
-        "days_bold": f({"num_format": "0.0", "bold": True}),
-        "money": f({"num_format": "#,##0.00"}),
-        "date": f({"num_format": "yyyy-mm-dd"}),
-        "datetime": f({"num_format": "yyyy-mm-dd hh:mm"}),
-    }
-
-
-def _sheet_name(title: str) -> str:
-    for ch in "[]:*?/\\":
-        title = title.replace(ch, " ")
-    return title[:31]
 
 
 # --- background jobs ----------------------------------------------------------------

@@ -17,7 +17,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .. import exports
+from .. import exports, xlsx
 from ..clock import today
 from ..enums import CaseType
 from ..extensions import db
@@ -26,7 +26,6 @@ from ..security import current_scope
 from ..transactions import writes
 from ..workflows import dashboard
 from ..workflows import statistics as stats
-from .court import xlsx_response
 from .edge import edge
 
 DETAIL_PAGE_SIZE = 50
@@ -123,7 +122,7 @@ class StatisticsView(BaseView):
         reach = _reach()
         q = stats.parse_query(request.args, reach)
         data = exports.report_workbook(stats.report(q, reach), _who())
-        return xlsx_response(data, exports.report_filename(q))
+        return xlsx.response(data, exports.report_filename(q))
 
     # --- 报表明细查询 ----------------------------------------------------------------
 
@@ -172,7 +171,7 @@ class StatisticsView(BaseView):
             buf = io.BytesIO()
             exports.write_cases(buf, title, [exports.period_text(q)],
                                 exports.CaseRows(q, reach, figure, key, all_rows))
-            return xlsx_response(buf.getvalue(), f"{title}.xlsx")
+            return xlsx.response(buf.getvalue(), f"{title}.xlsx")
         job = exports.start_detail_job(g.user.id, title, q, reach, figure, key_text, total)
         flash(_("The export of %(count)d cases runs in the background; the download appears here when done.",
                 count=total), "info")
@@ -217,7 +216,7 @@ class StatisticsView(BaseView):
         if not exports.job_ready(job) or not job.path or not os.path.exists(job.path):
             abort(404)
         return send_file(job.path, as_attachment=True, download_name=f"{job.title}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                         mimetype=xlsx.MIMETYPE)
 
     # --- 数据看板 -----------------------------------------------------------------------
 
