@@ -5,7 +5,8 @@
 - `InCourt`, `InCase`: where a row's audit entry is filed (its court, its case),
   read by the session hook in app/audit.py.
 - `CertificationLink`: the columns a court's certification of a mediator or an
-  organisation has in common (the one process of app/workflows/certification.py).
+  organisation has in common (the one process of app/workflows/certification.py),
+  and its note as the screens show it.
 
 Nothing here is a table; app/models.py holds every table, by area.
 """
@@ -16,6 +17,7 @@ import enum
 from typing import Optional
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped
 
 from .enums import CertificationStatus
@@ -62,3 +64,16 @@ class CertificationLink(InCourt):
     decided_at: Mapped[Optional[dt.datetime]]
     decided_by_id: Mapped[Optional[int]]
     reject_reason: Mapped[Optional[str]]
+
+    @property
+    def added_by_court(self) -> bool:
+        """新增调解员 / 新增调解组织: certified the moment it was entered, no application before [FAQ 2.2]."""
+        return (self.status is CertificationStatus.CERTIFIED and self.decided_at is not None
+                and self.decided_at == self.applied_at)
+
+    @property
+    def note_text(self) -> str:
+        """The applicant's note, or that the court added it (computed: nothing translated is stored)."""
+        if self.note:
+            return self.note
+        return str(_l("Added by the court")) if self.added_by_court else ""

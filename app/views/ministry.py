@@ -177,9 +177,9 @@ class OrganisationCertificationView(CertificationDecisionView):
     datamodel = interface(OrganisationCourt)
     list_title = _l("Invited organisation certification")
     show_title = _l("Certification application")
-    list_columns = ["organisation.ministry", "organisation", "status", "note", "applied_at", "decided_at",
+    list_columns = ["organisation.ministry", "organisation", "status", "note_text", "applied_at", "decided_at",
                     "reject_reason"]
-    show_columns = ["court", "organisation", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    show_columns = ["court", "organisation", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
     search_columns = ["status", "organisation"]
     base_order = ("applied_at", "desc")
     label_columns = {
@@ -187,7 +187,7 @@ class OrganisationCertificationView(CertificationDecisionView):
         "organisation": _l("Mediation organisation"),
         "organisation.ministry": _l("Ministry"),
         "status": _l("Status"),
-        "note": _l("Note"),
+        "note_text": _l("Note"),
         "applied_at": _l("Applied on"),
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),

@@ -271,8 +271,8 @@ class MediatorCertificationView(CertificationDecisionView):
     datamodel = interface(MediatorCourt)
     list_title = _l("Mediator certification")
     show_title = _l("Certification application")
-    list_columns = ["mediator", "mediator.phone", "status", "note", "applied_at", "decided_at", "reject_reason"]
-    show_columns = ["court", "mediator", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    list_columns = ["mediator", "mediator.phone", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
+    show_columns = ["court", "mediator", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
     search_columns = ["status"]
     base_order = ("applied_at", "desc")
     label_columns = {
@@ -280,7 +280,7 @@ class MediatorCertificationView(CertificationDecisionView):
         "mediator": _l("Mediator"),
         "mediator.phone": _l("Mobile number"),
         "status": _l("Status"),
-        "note": _l("Note"),
+        "note_text": _l("Note"),
         "applied_at": _l("Applied on"),
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),
