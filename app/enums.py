@@ -72,6 +72,13 @@ class CertificationStatus(LabelledEnum):
     REJECTED = Choice("rejected", _l("Rejected"))
 
 
+class BindingState(LabelledEnum):
+    """Whether an organisation is bound to a ministry [FAQ 6.1]: derived from its `ministry_id`, not stored."""
+
+    UNBOUND = Choice("unbound", _l("Not bound to a ministry"))
+    BOUND = Choice("bound", _l("Bound to a ministry"))
+
+
 class CertificationPath(LabelledEnum):
     """Who starts an organisation's court certification for a ministry [FAQ 6.7]."""
 
