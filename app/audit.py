@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .enums import AuditAction
+from .extensions import db
 from .models import AuditChainHead, AuditLog
 
 SECRET_COLUMNS = {"password", "code_hash"}
@@ -143,8 +144,6 @@ def record_transition(obj, machine: str, event: str, from_state, to_state, reaso
     changed columns' codes. `describe_transition` turns them into Chinese on
     the screen, so a row written today reads right in any later language.
     """
-    from .extensions import db
-
     db.session.add(_row(
         obj, AuditAction.TRANSITION,
         {**(before or {}), "status": plain(from_state)},
@@ -156,8 +155,6 @@ def record_transition(obj, machine: str, event: str, from_state, to_state, reaso
 
 def skip_generic_audit(obj) -> None:
     """This flush's changes to `obj` are already described by a transition row."""
-    from .extensions import db
-
     db.session.info.setdefault("audit_skip", set()).add(id(obj))
 
 

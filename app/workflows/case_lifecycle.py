@@ -40,9 +40,8 @@ from ..models import Case, Court, Mediator, MediatorCourt, Organisation, Organis
 from ..outbox import enqueue
 from ..sms import send_sms
 from . import agreements, recordings
-from . import Conflict, NotAllowed
-from .actor import SYSTEM, Actor, actor_for
-from .case_intake import LOCKED, missing_party_fields, party_role_label
+from .actor import SYSTEM, Actor
+from .case_intake import missing_party_fields, party_role_label
 from .deadlines import refresh_deadline
 from .engine import Hint, Machine, Transition
 from .numbering import next_number

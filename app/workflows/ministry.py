@@ -47,7 +47,7 @@ from ..audit import record
 from ..clock import utcnow
 from ..enums import AuditAction, BindingState, TerminationReason
 from ..extensions import db
-from ..forms import password_problem
+from ..validation import password_problem
 from ..models import Case, InboundMessage, Ministry, Organisation, OutboxMessage
 from ..roles import ORGANISATION
 from ..security import Scope
@@ -58,6 +58,8 @@ from .engine import Action, Hint, Machine, Transition, flush_or_conflict
 
 MESSAGE_TYPES = ("receipt", "outcome")
 OUTCOMES = {"success": "ministry_success", "failure": "ministry_failure"}
+#: the code of the audit row (app/views/records.py reads it back)
+ORGANISATION_PASSWORD_RESET = "ministry.organisation_password_reset"
 
 
 # --- region -------------------------------------------------------------------
@@ -281,7 +283,7 @@ def reset_organisation_password(org: Organisation, password: str, actor: Actor,
     set_password(user, password)
     db.session.flush()
     org.user_id = user.id
-    record(db.session, org, AuditAction.PASSWORD, "organisation.password_reset",
+    record(db.session, org, AuditAction.PASSWORD, ORGANISATION_PASSWORD_RESET,
            {"by": "platform" if actor.scope.is_platform else "ministry", "work_id": (work_id or "").strip() or None})
     flush_or_conflict()
     return user

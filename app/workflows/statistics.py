@@ -37,6 +37,7 @@ from ..extensions import db
 from ..models import Case, Court, CourtApplication, Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..security import Scope
 from . import DomainError, ValidationFailed
+from .ministry import in_region
 
 S = CaseStatus
 OPEN = (S.TO_ASSIGN, S.TO_ACCEPT, S.MEDIATING, S.CLOSE_REQUESTED)
@@ -89,8 +90,6 @@ def reach_for(scope: Scope) -> Optional[Reach]:
     if scope.court_id is not None:
         return Reach(court_ids=court_and_subordinates(scope.court_id))
     if scope.ministry_id is not None:
-        from .ministry import in_region
-
         orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
         return Reach(organisation_ids=tuple(db.session.scalars(orgs)))
     return None
