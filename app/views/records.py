@@ -11,13 +11,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..models import AuditLog
+from ..workflows.accounts import ADMIN_CREATED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
+from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
+from ..workflows.rosters import LIAISON_PASSWORD_SET
 
 #: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
 SUMMARY_CODES = {
-    "account.password_reset": _l("Password reset by SMS code"),
-    "roster.liaison_password_set": _l("Liaison password set by the court"),
-    "ministry.organisation_password_reset": _l("Organisation password reset"),
+    PASSWORD_RESET: _l("Password reset by SMS code"),
+    ADMIN_CREATED: _l("Platform administrator created"),
+    LIAISON_PASSWORD_SET: _l("Liaison password set by the court"),
+    ORGANISATION_PASSWORD_RESET: _l("Organisation password reset"),
+    # the names these rows had before the codes above were shared with their writers
+    "liaison.password_set": _l("Liaison password set by the court"),
+    "organisation.password_reset": _l("Organisation password reset"),
 }
 
 
