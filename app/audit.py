@@ -125,7 +125,8 @@ def _row(obj, action: AuditAction, before, after, summary=None) -> AuditLog:
         entity_id=getattr(obj, "id", None),
         court_id=court_id,
         case_id=getattr(obj, "audit_case_id", None),
-        summary=summary or str(obj)[:200],
+        # a model whose name holds an enum label says it as a code (`audit_summary`): STYLE §6
+        summary=(summary or getattr(obj, "audit_summary", None) or str(obj))[:200],
         before=before,
         after=after,
     )

@@ -4,6 +4,8 @@
   PostgreSQL alike, storing the member's name (STYLE §2).
 - `InCourt`, `InCase`: where a row's audit entry is filed (its court, its case),
   read by the session hook in app/audit.py.
+- `coded`: an enum member as a token an audit summary stores (`{CaseType.INTERNET}`),
+  which the screen reading the row translates (app/views/records.py).
 - `CertificationLink`: the columns a court's certification of a mediator or an
   organisation has in common (the one process of app/workflows/certification.py),
   and its note as the screens show it.
@@ -21,6 +23,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped
 
 from .enums import CertificationStatus
+
+
+def coded(member: enum.Enum) -> str:
+    """`{EnumClass.NAME}`: an enum value inside a stored text, translated where it is shown (STYLE §6)."""
+    return "{%s.%s}" % (type(member).__name__, member.name)
 
 
 def db_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:

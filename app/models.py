@@ -62,7 +62,7 @@ from .enums import (
     TerminationReason,
 )
 from .extensions import db
-from .model_support import CertificationLink, InCase, InCourt, db_enum
+from .model_support import CertificationLink, InCase, InCourt, coded, db_enum
 
 Model = db.Model
 
@@ -419,6 +419,10 @@ class Case(Model):
     def __str__(self) -> str:
         return self.number or f"{self.case_type.label}#{self.id}"
 
+    @property
+    def audit_summary(self) -> str:
+        return self.number or f"{coded(self.case_type)}#{self.id}"
+
 
 class CaseParty(InCase, Model):
     """申请人/被申请人 (原告/被告): a natural person or an organisation [FAQ 3.1, 3.8]."""
@@ -584,6 +588,10 @@ class Signature(Model):
     def __str__(self) -> str:
         return f"{self.role.label} {self.signer_name}"
 
+    @property
+    def audit_summary(self) -> str:
+        return f"{coded(self.role)} {self.signer_name}"
+
 
 class SigningToken(Model):
     """The mediator's QR code: single use, 10 minutes, bound to one document version."""
@@ -672,6 +680,10 @@ class CourtApplication(InCase, Model):
 
     def __str__(self) -> str:
         return self.number or f"{self.kind.label}#{self.id}"
+
+    @property
+    def audit_summary(self) -> str:
+        return self.number or f"{coded(self.kind)}#{self.id}"
 
 
 class ApplicationConsent(Model):
@@ -1014,6 +1026,10 @@ class Dispute(InCourt, Model):
 
     def __str__(self) -> str:
         return f"{self.dispute_type.label}#{self.id}"
+
+    @property
+    def audit_summary(self) -> str:
+        return f"{coded(self.dispute_type)}#{self.id}"
 
 
 class DisputeParty(Model):
