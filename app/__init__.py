@@ -1,25 +1,26 @@
-"""Application factory. Importing this package builds nothing (STYLE §1)."""
+"""Application factory. Importing this package builds nothing (STYLE §1): no app, no
+database, no configuration read — `config` (which reads the environment and, in
+development, keeps a generated secret key in instance/) is loaded by `create_app`."""
 from __future__ import annotations
 
 import logging
+import os
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from flask_sqlalchemy.session import Session as FlaskSession
+
+from . import audit, commands, errors, operations, serving, views
+from .extensions import csrf, db, migrate
+from .transactions import configure_sqlite
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    from flask_sqlalchemy.session import Session as FlaskSession
-
-    import config
-
-    from . import audit, commands, errors, operations, serving, views
-    from .extensions import csrf, db, migrate
-
     app = Flask(__name__)
     app.config.from_object("config")
     overrides = overrides or {}
     if overrides.get("PROFILE", app.config["PROFILE"]) == "production":
-        app.config.update(config.PRODUCTION)
+        app.config.update(app.config["PRODUCTION"])
     app.config.update(overrides)
     if app.config["PROFILE"] == "production" and not app.config.get("SECRET_KEY"):
         raise RuntimeError("CONFIG=production needs SECRET_KEY in the environment (32 or more characters)")
@@ -49,8 +50,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def _migrations_dir() -> str:
-    import os
-
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
@@ -64,9 +63,6 @@ def _configure_sqlite(app: Flask) -> None:
     is locked". app/transactions.py explains the rule and its `@writes`
     exception for a GET that writes.
     """
-    from .extensions import db
-    from .transactions import configure_sqlite
-
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     with app.app_context():

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from .clock import utcnow
 from .enums import AuditAction
+from .extensions import db
 from .models import AuditChainHead, AuditLog
 
 SECRET_COLUMNS = {"password", "code_hash"}
@@ -124,7 +125,8 @@ def _row(obj, action: AuditAction, before, after, summary=None) -> AuditLog:
         entity_id=getattr(obj, "id", None),
         court_id=court_id,
         case_id=getattr(obj, "audit_case_id", None),
-        summary=summary or str(obj)[:200],
+        # a model whose name holds an enum label says it as a code (`audit_summary`): STYLE §6
+        summary=(summary or getattr(obj, "audit_summary", None) or str(obj))[:200],
         before=before,
         after=after,
     )
@@ -143,8 +145,6 @@ def record_transition(obj, machine: str, event: str, from_state, to_state, reaso
     changed columns' codes. `describe_transition` turns them into Chinese on
     the screen, so a row written today reads right in any later language.
     """
-    from .extensions import db
-
     db.session.add(_row(
         obj, AuditAction.TRANSITION,
         {**(before or {}), "status": plain(from_state)},
@@ -156,8 +156,6 @@ def record_transition(obj, machine: str, event: str, from_state, to_state, reaso
 
 def skip_generic_audit(obj) -> None:
     """This flush's changes to `obj` are already described by a transition row."""
-    from .extensions import db
-
     db.session.info.setdefault("audit_skip", set()).add(id(obj))
 
 

@@ -10,17 +10,22 @@ workers. The role table converges on `app.roles.ROLE_PERMISSIONS`.
 from __future__ import annotations
 
 import logging
+import secrets
 
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 
 from . import audit, backup
+from .api_keys import hash_key
 from .demo import DEMO_PASSWORD, seed_demo, seed_reference
 from .enums import AuditAction
 from .extensions import db
-from .forms import password_problem
+from .models import Court, IntranetApiKey, Ministry, MinistryApiKey
 from .operations import Worker, refuse_unsafe_start, unsafe_start_problems
 from .roles import ALL_ROLES, PLATFORM_ADMIN, ROLE_PERMISSIONS
+from .validation import password_problem
+from .workflows.accounts import ADMIN_CREATED
 
 class _Account:
     """An ab_user row as the audit trail names it (no columns copied, so no secret)."""
@@ -104,7 +109,7 @@ def register(app: Flask) -> None:
                            sm.find_role(PLATFORM_ADMIN), password=password)
         if not user:
             raise click.ClickException("the account could not be created")
-        audit.record(db.session, _Account(user.id, username), AuditAction.CREATE, "account.admin_created",
+        audit.record(db.session, _Account(user.id, username), AuditAction.CREATE, ADMIN_CREATED,
                      {"username": username})
         db.session.commit()
         click.echo(f"created platform administrator {username}")
@@ -171,13 +176,6 @@ def register(app: Flask) -> None:
     @click.argument("ministry_code")
     def ministry_api_key(ministry_code: str) -> None:
         """Create an inbound API key for a ministry platform; the key is shown once."""
-        import secrets
-
-        import sqlalchemy as sa
-
-        from .models import Ministry, MinistryApiKey
-        from .api_keys import hash_key
-
         ministry = db.session.scalar(sa.select(Ministry).where(Ministry.code == ministry_code))
         if ministry is None:
             raise click.ClickException(f"unknown ministry {ministry_code}")
@@ -190,13 +188,6 @@ def register(app: Flask) -> None:
     @click.argument("court_code", required=False)
     def intranet_api_key(court_code: str | None) -> None:
         """Create a result-API key for the court intranet (one court, or every court); shown once."""
-        import secrets
-
-        import sqlalchemy as sa
-
-        from .models import Court, IntranetApiKey
-        from .api_keys import hash_key
-
         court = None
         if court_code:
             court = db.session.scalar(sa.select(Court).where(Court.code == court_code))

@@ -1,8 +1,8 @@
 """Enumerations with their Chinese labels next to them (STYLE §2).
 
-The database stores the member name (an ASCII code) behind a CHECK constraint;
-`str(member)` is the translated label, so FAB lists, selects and templates show
-Chinese without a formatter per column. FAB's EnumField labels a choice with
+The database stores the member name (an ASCII code) behind a CHECK constraint
+(`db_enum` in app/model_support.py); `str(member)` is the translated label, so
+FAB lists, selects and templates show Chinese without a formatter per column. FAB's EnumField labels a choice with
 `str(member.value)`, which is why the value is a `Choice` (a str whose `str()`
 is the label) rather than a plain string.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import enum
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 
 class Choice(str):
@@ -40,21 +40,7 @@ class LabelledEnum(enum.Enum):
         return self.label
 
     def __html__(self) -> str:
-        from markupsafe import escape
-
         return str(escape(self.label))
-
-
-def db_enum(enum_class: type[enum.Enum], name: str) -> sa.Enum:
-    """A portable enum column type: VARCHAR + CHECK on SQLite and PostgreSQL."""
-    return sa.Enum(
-        enum_class,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        validate_strings=True,
-        length=32,
-    )
 
 
 class CourtLevel(LabelledEnum):
@@ -84,6 +70,13 @@ class CertificationStatus(LabelledEnum):
     PENDING = Choice("pending", _l("Pending certification"))
     CERTIFIED = Choice("certified", _l("Certified"))
     REJECTED = Choice("rejected", _l("Rejected"))
+
+
+class BindingState(LabelledEnum):
+    """Whether an organisation is bound to a ministry [FAQ 6.1]: derived from its `ministry_id`, not stored."""
+
+    UNBOUND = Choice("unbound", _l("Not bound to a ministry"))
+    BOUND = Choice("bound", _l("Bound to a ministry"))
 
 
 class CertificationPath(LabelledEnum):

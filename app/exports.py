@@ -1,48 +1,30 @@
-"""Excel exports of the statistics: the report as shown, and the case rows behind a figure.
+"""Excel documents of the statistics: the report as shown, and the case rows behind a figure (SPEC §6).
 
-Every string is written with `write_string`, so a party called `=HYPERLINK(...)`
-stays text (export injection). Case rows are read in batches of `BATCH`
-primary keys (never OFFSET) and written with xlsxwriter's constant-memory
-mode, so memory stays flat however many rows. More than `EXPORT_SYNC_LIMIT`
-rows run as an `ExportJob` in `flask worker`; the page shows its progress and
-a download link for its owner when done (notes/performance.md §2: 100k rows
-take ~10 s, past the limit of a request).
-
-An export job's life [SPEC §6: 报表明细查询 exports the case rows behind a figure]:
-
-    (报表明细 › 导出, more than EXPORT_SYNC_LIMIT rows: the request queues it) ──▶ 排队中 queued
-    排队中 ──claim (a worker takes it)──▶ 进行中 running ──finish (the file written)──▶ 已完成 done
-                                          │                 (only its owner downloads it)
-                                          └──fail (the error kept)──▶ 失败 failed
-
-Only the worker (the platform itself, `SYSTEM`) moves a job. The claim is an
-engine transition on the job's version column: two workers that read the same
-queued job both try `UPDATE … WHERE version = :seen`; one wins, the other gets
-`Conflict` and goes on with the next job — one export never runs twice.
+Pure functions over queries and plain values; the workbook itself is opened
+and styled by app/xlsx.py, so every string stays text (export injection).
+Case rows are read in batches of `BATCH` primary keys (never OFFSET) and
+written with xlsxwriter's constant-memory mode, so memory stays flat however
+many rows. More than `EXPORT_SYNC_LIMIT` rows are written by an export job in
+`flask worker` (app/workflows/exports.py: its machine, the claim and the run;
+notes/performance.md §2: 100k rows take ~10 s, past the limit of a request).
 """
 from __future__ import annotations
 
 import array
 import datetime as dt
 import io
-import os
-import uuid
 from typing import Callable, Iterator, Optional
 
 import sqlalchemy as sa
-import xlsxwriter
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .clock import now, utcnow
-from .enums import CaseStatus, CaseType, ExportStatus as J
+from .clock import now
+from .enums import CaseStatus, CaseType
 from .extensions import db
-from .models import Case, Court, ExportJob, Mediator, Organisation
-from .workflows import DomainError
+from .models import Case, Court, Mediator, Organisation
 from .workflows import statistics as stats
-from .workflows.actor import SYSTEM
-from .workflows.engine import Machine, Transition, flush_or_conflict
+from .xlsx import formats, open_workbook, sheet_name, write_heading
 
 BATCH = 5000
 
@@ -152,14 +134,11 @@ def _as_date(value) -> dt.datetime:
 def write_cases(target, title: str, meta: list[str], source: CaseRows,
                 progress: Optional[Callable[[int], None]] = None) -> int:
     """Write the cases of `source` to `target` (a path or a BytesIO)."""
-    in_memory = isinstance(target, io.BytesIO)
-    wb = xlsxwriter.Workbook(target, {"constant_memory": not in_memory, "in_memory": in_memory,
-                                      "strings_to_formulas": False, "strings_to_urls": False,
-                                      "strings_to_numbers": False})
-    ws = wb.add_worksheet(_sheet_name(title))
-    fmt = _formats(wb)
-    header_row = _write_heading(ws, fmt, title, meta, [str(c[0]) for c in DETAIL_COLUMNS],
-                                [c[1] for c in DETAIL_COLUMNS])
+    wb = open_workbook(target, constant_memory=True)
+    ws = wb.add_worksheet(sheet_name(title))
+    fmt = formats(wb)
+    header_row = write_heading(ws, fmt, title, meta, [str(c[0]) for c in DETAIL_COLUMNS],
+                               [c[1] for c in DETAIL_COLUMNS])
     labels = {**{t.name: str(t.label) for t in CaseType}, **{s.name: str(s.label) for s in CaseStatus}}
     write_string, write_number, write_datetime = ws.write_string, ws.write_number, ws.write_datetime
     date_fmt, dt_fmt, money_fmt = fmt["date"], fmt["datetime"], fmt["money"]
@@ -201,15 +180,14 @@ def report_workbook(report: stats.Report, generated_by: str) -> bytes:
     """The report as shown: title, period, who and when, header frozen, numbers as numbers."""
     q = report.query
     buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-                                   "strings_to_numbers": False})
+    wb = open_workbook(buf)
     title = report_title(q)
-    ws = wb.add_worksheet(_sheet_name(str(stats.ROW_NOUNS[q.by])))
-    fmt = _formats(wb)
+    ws = wb.add_worksheet(sheet_name(str(stats.ROW_NOUNS[q.by])))
+    fmt = formats(wb)
     first = report_first_columns(q.by)
     heads = [str(label) for label, _w, _key in first] + [str(stats.FIGURES[f]) for f in stats.FIGURES]
     widths = [w for _l, w, _k in first] + [12] * len(stats.FIGURES)
-    r = _write_heading(ws, fmt, title, report_meta(q, generated_by), heads, widths)
+    r = write_heading(ws, fmt, title, report_meta(q, generated_by), heads, widths)
     for row in report.rows + [report.total]:
         r += 1
         bold = row is report.total
@@ -260,153 +238,3 @@ def report_meta(q: stats.Query, generated_by: str) -> list[str]:
 
 def report_filename(q: stats.Query) -> str:
     return f"{report_title(q)}_{q.start.isoformat()}_{q.end.isoformat()}.xlsx"
-
-
-def _write_heading(ws, fmt, title, meta, heads, widths) -> int:
-    """Title, one line of meta, the frozen header; returns the header's row index."""
-    ws.merge_range(0, 0, 0, len(heads) - 1, title, fmt["title"])
-    ws.merge_range(1, 0, 1, len(heads) - 1, "    ".join(meta), fmt["meta"])
-    for c, (head, width) in enumerate(zip(heads, widths)):
-        ws.set_column(c, c, width)
-        ws.write_string(2, c, head, fmt["head"])
-    ws.freeze_panes(3, 0)
-    return 2
-
-
-def _formats(wb) -> dict:
-    f = wb.add_format
-    return {
-        "title": f({"bold": True, "font_size": 14, "align": "center"}),
-        "meta": f({"font_color": "#555555"}),
-        "head": f({"bold": True, "bg_color": "#F2DCDB", "border": 1, "text_wrap": True}),
-        "bold": f({"bold": True}),
-        "count": f({"num_format": "0"}),
-        "count_bold": f({"num_format": "0", "bold": True}),
-        "rate": f({"num_format": "0.0%"}),
-        "rate_bold": f({"num_format": "0.0%", "bold": True}),
-        "days": f({"num_format": "0.0"}),
-        "days_bold": f({"num_format": "0.0", "bold": True}),
-        "money": f({"num_format": "#,##0.00"}),
-        "date": f({"num_format": "yyyy-mm-dd"}),
-        "datetime": f({"num_format": "yyyy-mm-dd hh:mm"}),
-    }
-
-
-def _sheet_name(title: str) -> str:
-    for ch in "[]:*?/\\":
-        title = title.replace(ch, " ")
-    return title[:31]
-
-
-# --- background jobs ----------------------------------------------------------------
-
-WORKER = "worker"
-
-
-def _finish(job: ExportJob, actor, data: dict) -> None:
-    job.done = job.total = data["written"]
-    job.path = data["path"]
-    job.finished_at = utcnow()
-
-
-def _fail(job: ExportJob, actor, data: dict) -> None:
-    job.error = (data.get("error") or "")[:500]
-    job.finished_at = utcnow()
-
-
-JOB_TRANSITIONS = [
-    Transition(event="claim", label=_l("Start the export"), sources=frozenset({J.QUEUED}), target=J.RUNNING,
-               who=frozenset({WORKER})),
-    Transition(event="finish", label=_l("Export finished"), sources=frozenset({J.RUNNING}), target=J.DONE,
-               who=frozenset({WORKER}), effect=_finish),
-    Transition(event="fail", label=_l("Export failed"), sources=frozenset({J.RUNNING}), target=J.FAILED,
-               who=frozenset({WORKER}), effect=_fail),
-]
-
-JOBS = Machine(
-    name="export_job", transitions=JOB_TRANSITIONS, roles={WORKER: lambda job, actor: actor.system},
-    noun=_l("export job"), conflict_message=_l("Another worker took this export first."),
-)
-
-
-def job_pending(job: ExportJob) -> bool:
-    """Still to come: the page keeps polling."""
-    return job.status in (J.QUEUED, J.RUNNING)
-
-
-def job_ready(job: ExportJob) -> bool:
-    """Written: its owner may download it."""
-    return job.status is J.DONE
-
-
-def start_detail_job(user_id: int, title: str, q: stats.Query, reach: stats.Reach, figure: str, key_text: str,
-                     total: int) -> ExportJob:
-    """Queue a detail export; the request edge commits it (the job exists only if the request succeeded)."""
-    job = ExportJob(user_id=user_id, kind="case_detail", title=title, status=J.QUEUED, total=total,
-                    params={"query": q.args(), "reach": reach.to_json(), "figure": figure, "key": key_text})
-    db.session.add(job)
-    db.session.flush()
-    return job
-
-
-def run_due_jobs(limit: int = 3) -> int:
-    """Run queued exports, oldest first (called by `flask worker`); returns how many this worker ran."""
-    ids = db.session.scalars(sa.select(ExportJob.id).where(ExportJob.status == J.QUEUED)
-                             .order_by(ExportJob.id).limit(limit)).all()
-    db.session.rollback()
-    return sum(run_job(job_id) for job_id in ids)
-
-
-def claim(job_id: int) -> Optional[ExportJob]:
-    """Take job `job_id` for this worker (排队中 → 进行中) and commit; None when it is not there to take."""
-    job = db.session.get(ExportJob, job_id)
-    if job is None:
-        db.session.rollback()
-        return None
-    try:
-        JOBS.apply(job, "claim", SYSTEM)
-    except DomainError:
-        # no longer queued, or (Conflict) another worker claimed it between our read and our write
-        db.session.rollback()
-        return None
-    db.session.commit()
-    return job
-
-
-def run_job(job_id: int) -> bool:
-    """Claim job `job_id` and write its workbook; False when another worker has it (or had it).
-
-    The worker is its own request edge: it commits the claim, the progress
-    between batches, and the outcome.
-    """
-    job = claim(job_id)
-    if job is None:
-        return False
-    folder = current_app.config["EXPORT_FOLDER"]
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{job.id}-{uuid.uuid4().hex}.xlsx")
-    params, title = job.params, job.title
-    try:
-        reach = stats.Reach.from_json(params["reach"])
-        q = stats.parse_query(params["query"], reach)
-        all_rows = params["key"] == "all"
-        key = None if all_rows else stats.parse_key(q.by, params["key"])
-
-        def progress(done: int) -> None:
-            db.session.get(ExportJob, job_id).done = done
-            flush_or_conflict()
-            db.session.commit()
-
-        written = write_cases(path, title, [period_text(q)], CaseRows(q, reach, params["figure"], key, all_rows),
-                              progress)
-    except Exception as exc:  # the job records why; the worker goes on with the next
-        db.session.rollback()
-        if os.path.exists(path):
-            os.remove(path)
-        JOBS.apply(db.session.get(ExportJob, job_id), "fail", SYSTEM, error=str(exc))
-        db.session.commit()
-        current_app.logger.exception("export job %s failed", job_id)
-        return True
-    JOBS.apply(db.session.get(ExportJob, job_id), "finish", SYSTEM, written=written, path=path)
-    db.session.commit()
-    return True

@@ -1,4 +1,15 @@
-"""The relational core: courts, rosters, accounts, audit and SMS (SPEC §1, §2, §7).
+"""Every table of the platform, one heading per area in SPEC order.
+
+    courts and organisations · accounts and identities · rosters and certification ·
+    cases, parties and agents · agreements, transcripts and signatures ·
+    after mediation · hearings · 总对总, the outbox and the outside systems ·
+    grassroots resolution · statistics and exports · audit, SMS and operations
+
+The enum column type and the mixins the tables share (where a row's audit
+entry is filed, the columns of a certification) are in app/model_support.py;
+the enums with their Chinese labels in app/enums.py. A state column changes
+only in its process module under app/workflows/ (each model's docstring names
+it).
 
 Accounts are FAB's `ab_user` rows whose username is the mobile number
 [FAQ 2.1]. What a person *is* lives in our tables and points at that account:
@@ -18,12 +29,11 @@ import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .clock import today, utcnow
 from .enums import (
     AgentType,
     ApplicationKind,
     ApplicationStatus,
-    ExportStatus,
-    HandlingPlatform,
     AuditAction,
     CaseSource,
     CaseStatus,
@@ -31,26 +41,35 @@ from .enums import (
     CertificationPath,
     CertificationStatus,
     CourtLevel,
-    MediatorIdentity,
-    OrganisationType,
-    PartyKind,
-    PartyRole,
-    SignerRole,
-    DocumentKind,
     DisputeStatus,
     DisputeType,
+    DocumentKind,
+    ExportStatus,
+    HandlingPlatform,
+    HearingRole,
+    HearingStatus,
+    MediatorIdentity,
+    MultiVideoStatus,
+    OrganisationType,
     OutboxStatus,
+    PartyKind,
+    PartyRole,
+    RecordingSource,
+    RecordingStatus,
+    SignerRole,
     SmsKind,
     SmsStatus,
     TerminationReason,
-    db_enum,
 )
-from .clock import today, utcnow
 from .extensions import db
+from .model_support import CertificationLink, InCase, InCourt, coded, db_enum
 
 Model = db.Model
 
 
+# ==================================================================================================
+# Courts and organisations (SPEC §2; FAQ 2.2, 6.1, 6.7, 7.1, 7.2)
+# ==================================================================================================
 
 
 class Court(Model):
@@ -73,33 +92,7 @@ class Court(Model):
         return self.name
 
 
-class CourtStaff(Model):
-    """本院用户: a court user's identity; `is_admin` makes a 法院管理员 [FAQ 2.1]."""
-
-    __tablename__ = "court_staff"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
-    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    position: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    is_admin: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    court: Mapped[Court] = relationship(lazy="joined")
-    user: Mapped[User] = relationship(User)
-
-    @property
-    def audit_court_id(self) -> int:
-        return self.court_id
-
-    def __str__(self) -> str:
-        return f"{self.name}（{self.phone}）"
-
-
-class Tribunal(Model):
+class Tribunal(InCourt, Model):
     """人民法庭 [FAQ 7.1]; its admin is one of the court's users."""
 
     __tablename__ = "tribunal"
@@ -116,15 +109,11 @@ class Tribunal(Model):
     court: Mapped[Court] = relationship(lazy="joined")
     admin: Mapped[Optional[CourtStaff]] = relationship(lazy="joined")
 
-    @property
-    def audit_court_id(self) -> int:
-        return self.court_id
-
     def __str__(self) -> str:
         return self.name
 
 
-class GrassrootsUnit(Model):
+class GrassrootsUnit(InCourt, Model):
     """基层治理单位 with its 司法联络员, who logs into 基层治理端 [FAQ 7.2]."""
 
     __tablename__ = "grassroots_unit"
@@ -143,10 +132,6 @@ class GrassrootsUnit(Model):
     court: Mapped[Court] = relationship(lazy="joined")
     tribunal: Mapped[Optional[Tribunal]] = relationship(lazy="joined")
     liaison_user: Mapped[User] = relationship(User)
-
-    @property
-    def audit_court_id(self) -> int:
-        return self.court_id
 
     def __str__(self) -> str:
         return self.name
@@ -171,27 +156,6 @@ class Ministry(Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class MinistryAccount(Model):
-    """部委用户: one ministry, one province (and optionally city) [FAQ 6.x]."""
-
-    __tablename__ = "ministry_account"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
-    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
-    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    province: Mapped[str] = mapped_column(sa.String(32))
-    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
-
-    ministry: Mapped[Ministry] = relationship(lazy="joined")
-    user: Mapped[User] = relationship(User)
-
-    def __str__(self) -> str:
-        return f"{self.ministry} {self.province}{self.city or ''} {self.name}"
 
 
 class Organisation(Model):
@@ -221,6 +185,74 @@ class Organisation(Model):
         return self.name
 
 
+# ==================================================================================================
+# Accounts and identities (SPEC §1; FAQ 1.2–1.4, 2.1): an identity points at its FAB `ab_user` login
+# ==================================================================================================
+
+
+class CourtStaff(InCourt, Model):
+    """本院用户: a court user's identity; `is_admin` makes a 法院管理员 [FAQ 2.1]."""
+
+    __tablename__ = "court_staff"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    position: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    court: Mapped[Court] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.phone}）"
+
+
+class MinistryAccount(Model):
+    """部委用户: one ministry, one province (and optionally city) [FAQ 6.x]."""
+
+    __tablename__ = "ministry_account"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id"), unique=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
+
+    ministry: Mapped[Ministry] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(User)
+
+    def __str__(self) -> str:
+        return f"{self.ministry} {self.province}{self.city or ''} {self.name}"
+
+
+class SmsCode(Model):
+    """A password-reset code: stored hashed, 5 minutes, 5 attempts, single use."""
+
+    __tablename__ = "sms_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
+    portal: Mapped[str] = mapped_column(sa.String(16))
+    code_hash: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[Optional[dt.datetime]]
+
+
+# ==================================================================================================
+# Rosters and certification (SPEC §2; FAQ 2.2, 3.2, 6.7)
+# ==================================================================================================
+
+
 class Mediator(Model):
     """调解员, platform-wide: the phone is unique across all courts [FAQ 3.2]."""
 
@@ -244,20 +276,7 @@ class Mediator(Model):
         return f"{self.name}（{self.phone}）"
 
 
-class _Certification:
-    status: Mapped[CertificationStatus]
-    note: Mapped[Optional[str]]
-    applied_at: Mapped[dt.datetime]
-    decided_at: Mapped[Optional[dt.datetime]]
-    decided_by_id: Mapped[Optional[int]]
-    reject_reason: Mapped[Optional[str]]
-
-    @property
-    def audit_court_id(self) -> int:
-        return self.court_id
-
-
-class MediatorCourt(_Certification, Model):
+class MediatorCourt(CertificationLink, Model):
     """A mediator's certification by a court (特邀调解员 of that court) [FAQ 3.2]."""
 
     __tablename__ = "mediator_court"
@@ -281,7 +300,7 @@ class MediatorCourt(_Certification, Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class OrganisationCourt(_Certification, Model):
+class OrganisationCourt(CertificationLink, Model):
     """An organisation's certification by a court (特邀调解组织) [FAQ 2.2, 6.7]."""
 
     __tablename__ = "organisation_court"
@@ -311,83 +330,9 @@ class OrganisationCourt(_Certification, Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class AuditLog(Model):
-    """Append-only trail: who, when, from where, what, before/after (SPEC §3.1, §8).
-
-    Updates and deletes are refused by the ORM hook and, underneath, by
-    database triggers created in the migration.
-    """
-
-    __tablename__ = "audit_log"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    actor_id: Mapped[Optional[int]]
-    actor_name: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    action: Mapped[AuditAction] = mapped_column(db_enum(AuditAction, "audit_action"))
-    entity: Mapped[str] = mapped_column(sa.String(64))
-    entity_id: Mapped[Optional[int]]
-    court_id: Mapped[Optional[int]] = mapped_column(index=True)
-    case_id: Mapped[Optional[int]] = mapped_column(index=True)
-    summary: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
-    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
-    #: the hash chain (app/audit.py): position, the previous row's hash, this row's hash
-    seq: Mapped[Optional[int]]
-    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
-    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
-
-    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),
-                      sa.Index("ix_audit_log_seq", "seq", unique=True))
-
-
-class SmsOutbox(Model):
-    """Every SMS the platform sends; the local adapter stops here (SPEC §7)."""
-
-    __tablename__ = "sms_outbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
-    kind: Mapped[SmsKind] = mapped_column(db_enum(SmsKind, "sms_kind"))
-    body: Mapped[str] = mapped_column(sa.String(500))
-    status: Mapped[SmsStatus] = mapped_column(db_enum(SmsStatus, "sms_status"), default=SmsStatus.QUEUED)
-    sent_at: Mapped[Optional[dt.datetime]]
-
-
-class SmsCode(Model):
-    """A password-reset code: stored hashed, 5 minutes, 5 attempts, single use."""
-
-    __tablename__ = "sms_code"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
-    portal: Mapped[str] = mapped_column(sa.String(16))
-    code_hash: Mapped[str] = mapped_column(sa.String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[dt.datetime]
-    attempts: Mapped[int] = mapped_column(default=0)
-    used_at: Mapped[Optional[dt.datetime]]
-
-
-class Holiday(Model):
-    """A public holiday, or (is_workday) a weekend day worked in lieu (调休).
-
-    Working-day clocks (SPEC §8) skip weekends and these days; the platform
-    admin keeps the table current each year.
-    """
-
-    __tablename__ = "holiday"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[dt.date] = mapped_column(unique=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
-    is_workday: Mapped[bool] = mapped_column(default=False)
-
-    def __str__(self) -> str:
-        return f"{self.day} {self.name}"
+# ==================================================================================================
+# Cases, parties and agents (SPEC §3; FAQ 3.1, 3.8, 5.2; CPL arts 61, 62)
+# ==================================================================================================
 
 
 class CaseSequence(Model):
@@ -474,20 +419,12 @@ class Case(Model):
     def __str__(self) -> str:
         return self.number or f"{self.case_type.label}#{self.id}"
 
-
-class _InCase:
-    """Audit placement of a row that belongs to a case (party, agreement, transcript)."""
-
     @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.case.court_id if self.case is not None else None
-
-    @property
-    def audit_case_id(self) -> Optional[int]:
-        return self.case_id
+    def audit_summary(self) -> str:
+        return self.number or f"{coded(self.case_type)}#{self.id}"
 
 
-class CaseParty(_InCase, Model):
+class CaseParty(InCase, Model):
     """申请人/被申请人 (原告/被告): a natural person or an organisation [FAQ 3.1, 3.8]."""
 
     __tablename__ = "case_party"
@@ -542,7 +479,12 @@ class CaseAgent(Model):
         return self.name
 
 
-class Agreement(_InCase, Model):
+# ==================================================================================================
+# Agreements, transcripts and signatures (SPEC §3.2; FAQ 3.9–3.11, 3.14)
+# ==================================================================================================
+
+
+class Agreement(InCase, Model):
     """调解协议, one row per version: generated from the case or uploaded [FAQ 3.9, 3.11].
 
     The bytes are stored with the row, so a version and its signatures go
@@ -578,7 +520,7 @@ class Agreement(_InCase, Model):
         return f"{self.file_name} v{self.version}"
 
 
-class Transcript(_InCase, Model):
+class Transcript(InCase, Model):
     """调解笔录, uploaded while 调解中 [FAQ 3.10]."""
 
     __tablename__ = "transcript"
@@ -646,6 +588,10 @@ class Signature(Model):
     def __str__(self) -> str:
         return f"{self.role.label} {self.signer_name}"
 
+    @property
+    def audit_summary(self) -> str:
+        return f"{coded(self.role)} {self.signer_name}"
+
 
 class SigningToken(Model):
     """The mediator's QR code: single use, 10 minutes, bound to one document version."""
@@ -664,130 +610,12 @@ class SigningToken(Model):
     used_at: Mapped[Optional[dt.datetime]]
 
 
-class Dispute(Model):
-    """纠纷化解: a grassroots unit's quick record, closed locally or handed to online mediation."""
-
-    __tablename__ = "dispute"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("grassroots_unit.id"), index=True)
-    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
-    tribunal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tribunal.id"), index=True)
-    dispute_type: Mapped[DisputeType] = mapped_column(db_enum(DisputeType, "dispute_type"))
-    place: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    description: Mapped[str] = mapped_column(sa.Text)
-    action_taken: Mapped[Optional[str]] = mapped_column(sa.Text)
-    status: Mapped[DisputeStatus] = mapped_column(db_enum(DisputeStatus, "dispute_status"), index=True)
-    result_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    case_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    closed_at: Mapped[Optional[dt.datetime]]
-    version: Mapped[int] = mapped_column(default=1)
-
-    unit: Mapped[GrassrootsUnit] = relationship(lazy="joined")
-    case: Mapped[Optional[Case]] = relationship(lazy="joined")
-    parties: Mapped[list["DisputeParty"]] = relationship(
-        back_populates="dispute", cascade="all, delete-orphan", order_by="DisputeParty.id", lazy="selectin")
-
-    __mapper_args__ = {"version_id_col": version}
-
-    @property
-    def audit_court_id(self) -> int:
-        return self.court_id
-
-    def __str__(self) -> str:
-        return f"{self.dispute_type.label}#{self.id}"
+# ==================================================================================================
+# After mediation: 司法确认, 调解书, 在线立案 (SPEC §3.3; FAQ 3.4–3.6, 3.15, 3.16; CPL art 205)
+# ==================================================================================================
 
 
-class DisputeParty(Model):
-    __tablename__ = "dispute_party"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dispute_id: Mapped[int] = mapped_column(sa.ForeignKey("dispute.id", ondelete="CASCADE"), index=True)
-    role: Mapped[PartyRole] = mapped_column(db_enum(PartyRole, "dispute_party_role"))
-    name: Mapped[str] = mapped_column(sa.String(100))
-    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
-    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
-
-    dispute: Mapped[Dispute] = relationship(back_populates="parties")
-
-    @property
-    def audit_court_id(self) -> Optional[int]:
-        return self.dispute.court_id if self.dispute is not None else None
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class OutboxMessage(Model):
-    """A message to an outside system, written in the transaction that causes it (SPEC §7).
-
-    The worker (`flask worker`) delivers due messages with retries and
-    back-off; platform staff see failures and resend. `message_id` lets the
-    receiver drop duplicates.
-    """
-
-    __tablename__ = "outbox_message"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
-    topic: Mapped[str] = mapped_column(sa.String(64))
-    ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
-    case_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), index=True)
-    payload: Mapped[dict] = mapped_column(sa.JSON)
-    status: Mapped[OutboxStatus] = mapped_column(db_enum(OutboxStatus, "outbox_status"), index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
-    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[Optional[dt.datetime]]
-    acknowledged_at: Mapped[Optional[dt.datetime]]
-    outcome_at: Mapped[Optional[dt.datetime]]
-    #: the court an intranet hand-over goes to (its intranet); None for ministry pushes
-    court_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("court.id", name="fk_outbox_message_court"), index=True)
-
-    ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
-    case: Mapped[Optional[Case]] = relationship(lazy="joined")
-    court: Mapped[Optional[Court]] = relationship(lazy="joined")
-
-    @property
-    def target(self) -> str:
-        """Which outside system receives it: the topic's first part (ministry, intranet)."""
-        return self.topic.split(".", 1)[0]
-
-
-class MinistryApiKey(Model):
-    """The key an outside ministry platform presents to the inbound API (stored hashed)."""
-
-    __tablename__ = "ministry_api_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
-    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[Optional[dt.datetime]]
-
-
-class InboundMessage(Model):
-    """Every message a ministry platform sent us, once: the replay guard and the trail."""
-
-    __tablename__ = "inbound_message"
-    __table_args__ = (sa.UniqueConstraint("ministry_id", "message_id", name="uq_inbound_message"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"))
-    message_id: Mapped[str] = mapped_column(sa.String(64))
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    payload: Mapped[dict] = mapped_column(sa.JSON)
-    result: Mapped[str] = mapped_column(sa.String(200))
-
-
-class CourtApplication(_InCase, Model):
+class CourtApplication(InCase, Model):
     """After mediation: 司法确认, 出具调解书 or 在线立案 of one case [SPEC §3.3, §8].
 
     `status` changes only in app/workflows/after_mediation.py. `number` is the
@@ -853,6 +681,10 @@ class CourtApplication(_InCase, Model):
     def __str__(self) -> str:
         return self.number or f"{self.kind.label}#{self.id}"
 
+    @property
+    def audit_summary(self) -> str:
+        return self.number or f"{coded(self.kind)}#{self.id}"
+
 
 class ApplicationConsent(Model):
     """One party's consent to a joint 司法确认 application (CPL art 205) [FAQ 3.15]."""
@@ -890,111 +722,12 @@ class ApplicationConsent(Model):
         return f"{self.party.name if self.party else ''}"
 
 
-class IntranetApiKey(Model):
-    """The key the court intranet presents to the result API (stored hashed); court None: every court."""
-
-    __tablename__ = "intranet_api_key"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    court_id: Mapped[Optional[int]] = mapped_column(
-        sa.ForeignKey("court.id", name="fk_intranet_api_key_court"), index=True)
-    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[Optional[dt.datetime]]
+# ==================================================================================================
+# Hearings: video rooms, signals, recordings, 多路视频 (SPEC §3.5; FAQ 4.1, 4.2)
+# ==================================================================================================
 
 
-class IntranetResult(Model):
-    """Every receipt or result the intranet sent for a hand-over, once: the replay guard and the trail."""
-
-    __tablename__ = "intranet_result"
-    __table_args__ = (sa.UniqueConstraint("message_id", "kind", name="uq_intranet_result"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: the hand-over's outbox message_id
-    message_id: Mapped[str] = mapped_column(sa.String(36))
-    #: receipt | result
-    kind: Mapped[str] = mapped_column(sa.String(16))
-    channel: Mapped[str] = mapped_column(sa.String(16))
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    payload: Mapped[dict] = mapped_column(sa.JSON)
-    result: Mapped[str] = mapped_column(sa.String(200))
-
-
-class SimulatedIntranetInbox(Model):
-    """The simulated 内网办案系统 (COURT_INTRANET = "local"): what reached it, deduped by message_id.
-
-    It stands for a system outside the platform: the adapter writes here in
-    its own transaction, as a remote receiver would.
-    """
-
-    __tablename__ = "simulated_intranet_inbox"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
-    court_code: Mapped[str] = mapped_column(sa.String(16), index=True)
-    topic: Mapped[str] = mapped_column(sa.String(64))
-    payload: Mapped[dict] = mapped_column(sa.JSON)
-    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    deliveries: Mapped[int] = mapped_column(default=1)
-    result: Mapped[Optional[str]] = mapped_column(sa.String(200))
-    returned_at: Mapped[Optional[dt.datetime]]
-
-
-class ExportJob(Model):
-    """A large export, written by the worker in the background; only its owner downloads it."""
-
-    __tablename__ = "export_job"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE", name="fk_export_job_user"),
-                                         index=True)
-    kind: Mapped[str] = mapped_column(sa.String(32))
-    params: Mapped[dict] = mapped_column(sa.JSON)
-    title: Mapped[str] = mapped_column(sa.String(200))
-    status: Mapped[ExportStatus] = mapped_column(db_enum(ExportStatus, "export_status"), index=True)
-    total: Mapped[int] = mapped_column(default=0)
-    done: Mapped[int] = mapped_column(default=0)
-    path: Mapped[Optional[str]] = mapped_column(sa.String(300))
-    error: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    finished_at: Mapped[Optional[dt.datetime]]
-    version: Mapped[int] = mapped_column(default=1, server_default="1")
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class AuditChainHead(Model):
-    """The audit chain's newest link, one row: locked by each transaction that appends (app/audit.py)."""
-
-    __tablename__ = "audit_chain_head"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    seq: Mapped[int] = mapped_column(default=0)
-    row_hash: Mapped[str] = mapped_column(sa.String(64))
-
-
-class WorkerHeartbeat(Model):
-    """`flask worker` writes its row after every round; /health reads it (app/operations.py)."""
-
-    __tablename__ = "worker_heartbeat"
-
-    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
-    pid: Mapped[int]
-    host: Mapped[str] = mapped_column(sa.String(128))
-    started_at: Mapped[dt.datetime]
-    beat_at: Mapped[dt.datetime]
-    rounds: Mapped[int] = mapped_column(default=0)
-    failures: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
-    last_error_at: Mapped[Optional[dt.datetime]]
-
-
-# --- hearings: video rooms, signals, recordings, 多路视频 (SPEC §3.5, FAQ 4.1–4.2) -------------
-# Imported here so this heading stays one block (the lead reorders models.py later).
-from .enums import HearingRole, HearingStatus, MultiVideoStatus, RecordingSource, RecordingStatus  # noqa: E402
-
-
-class Hearing(_InCase, Model):
+class Hearing(InCase, Model):
     """A video room of a case (视频调解). Its status changes only in app/workflows/hearings.py."""
 
     __tablename__ = "hearing"
@@ -1074,7 +807,7 @@ class HearingSignal(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Recording(_InCase, Model):
+class Recording(InCase, Model):
     """录音录像 of a case: recorded in a hearing or uploaded [FAQ 4.1(2), 4.2].
 
     The bytes live in the file store (app/storage.py) under `file_key`, never in
@@ -1111,7 +844,7 @@ class Recording(_InCase, Model):
         return self.file_name
 
 
-class MultiVideoRequest(_InCase, Model):
+class MultiVideoRequest(InCase, Model):
     """多路视频申请: the court admin asks, platform staff review [FAQ 4.1 注意(3)]."""
 
     __tablename__ = "multi_video_request"
@@ -1135,3 +868,309 @@ class MultiVideoRequest(_InCase, Model):
 
     def __str__(self) -> str:
         return f"multi_video#{self.id}"
+
+
+# ==================================================================================================
+# 总对总, the outbox and the outside systems (SPEC §4, §7; FAQ 3.4, 3.6, 6.3, 6.5)
+# ==================================================================================================
+
+
+class OutboxMessage(Model):
+    """A message to an outside system, written in the transaction that causes it (SPEC §7).
+
+    The worker (`flask worker`) delivers due messages with retries and
+    back-off; platform staff see failures and resend. `message_id` lets the
+    receiver drop duplicates.
+    """
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    ministry_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    case_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), index=True)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    status: Mapped[OutboxStatus] = mapped_column(db_enum(OutboxStatus, "outbox_status"), index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[dt.datetime]]
+    acknowledged_at: Mapped[Optional[dt.datetime]]
+    outcome_at: Mapped[Optional[dt.datetime]]
+    #: the court an intranet hand-over goes to (its intranet); None for ministry pushes
+    court_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("court.id", name="fk_outbox_message_court"), index=True)
+
+    ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
+    case: Mapped[Optional[Case]] = relationship(lazy="joined")
+    court: Mapped[Optional[Court]] = relationship(lazy="joined")
+
+    @property
+    def target(self) -> str:
+        """Which outside system receives it: the topic's first part (ministry, intranet)."""
+        return self.topic.split(".", 1)[0]
+
+
+class MinistryApiKey(Model):
+    """The key an outside ministry platform presents to the inbound API (stored hashed)."""
+
+    __tablename__ = "ministry_api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+
+class InboundMessage(Model):
+    """Every message a ministry platform sent us, once: the replay guard and the trail."""
+
+    __tablename__ = "inbound_message"
+    __table_args__ = (sa.UniqueConstraint("ministry_id", "message_id", name="uq_inbound_message"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ministry_id: Mapped[int] = mapped_column(sa.ForeignKey("ministry.id"))
+    message_id: Mapped[str] = mapped_column(sa.String(64))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[str] = mapped_column(sa.String(200))
+
+
+class IntranetApiKey(Model):
+    """The key the court intranet presents to the result API (stored hashed); court None: every court."""
+
+    __tablename__ = "intranet_api_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("court.id", name="fk_intranet_api_key_court"), index=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[Optional[dt.datetime]]
+
+
+class IntranetResult(Model):
+    """Every receipt or result the intranet sent for a hand-over, once: the replay guard and the trail."""
+
+    __tablename__ = "intranet_result"
+    __table_args__ = (sa.UniqueConstraint("message_id", "kind", name="uq_intranet_result"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the hand-over's outbox message_id
+    message_id: Mapped[str] = mapped_column(sa.String(36))
+    #: receipt | result
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[str] = mapped_column(sa.String(200))
+
+
+class SimulatedIntranetInbox(Model):
+    """The simulated 内网办案系统 (COURT_INTRANET = "local"): what reached it, deduped by message_id.
+
+    It stands for a system outside the platform: the adapter writes here in
+    its own transaction, as a remote receiver would.
+    """
+
+    __tablename__ = "simulated_intranet_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
+    court_code: Mapped[str] = mapped_column(sa.String(16), index=True)
+    topic: Mapped[str] = mapped_column(sa.String(64))
+    payload: Mapped[dict] = mapped_column(sa.JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deliveries: Mapped[int] = mapped_column(default=1)
+    result: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    returned_at: Mapped[Optional[dt.datetime]]
+
+
+# ==================================================================================================
+# Grassroots resolution, 纠纷化解 (SPEC §5; FAQ 7.4)
+# ==================================================================================================
+
+
+class Dispute(InCourt, Model):
+    """纠纷化解: a grassroots unit's quick record, closed locally or handed to online mediation."""
+
+    __tablename__ = "dispute"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("grassroots_unit.id"), index=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id"), index=True)
+    tribunal_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("tribunal.id"), index=True)
+    dispute_type: Mapped[DisputeType] = mapped_column(db_enum(DisputeType, "dispute_type"))
+    place: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    action_taken: Mapped[Optional[str]] = mapped_column(sa.Text)
+    status: Mapped[DisputeStatus] = mapped_column(db_enum(DisputeStatus, "dispute_status"), index=True)
+    result_note: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    case_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="SET NULL"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    unit: Mapped[GrassrootsUnit] = relationship(lazy="joined")
+    case: Mapped[Optional[Case]] = relationship(lazy="joined")
+    parties: Mapped[list["DisputeParty"]] = relationship(
+        back_populates="dispute", cascade="all, delete-orphan", order_by="DisputeParty.id", lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"{self.dispute_type.label}#{self.id}"
+
+    @property
+    def audit_summary(self) -> str:
+        return f"{coded(self.dispute_type)}#{self.id}"
+
+
+class DisputeParty(Model):
+    __tablename__ = "dispute_party"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dispute_id: Mapped[int] = mapped_column(sa.ForeignKey("dispute.id", ondelete="CASCADE"), index=True)
+    role: Mapped[PartyRole] = mapped_column(db_enum(PartyRole, "dispute_party_role"))
+    name: Mapped[str] = mapped_column(sa.String(100))
+    phone: Mapped[Optional[str]] = mapped_column(sa.String(16))
+    id_number: Mapped[Optional[str]] = mapped_column(sa.String(18))
+
+    dispute: Mapped[Dispute] = relationship(back_populates="parties")
+
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.dispute.court_id if self.dispute is not None else None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ==================================================================================================
+# Statistics and exports (SPEC §6; FAQ 2.4)
+# ==================================================================================================
+
+
+class ExportJob(Model):
+    """A large export, written by the worker in the background; only its owner downloads it."""
+
+    __tablename__ = "export_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE", name="fk_export_job_user"),
+                                         index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    params: Mapped[dict] = mapped_column(sa.JSON)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    status: Mapped[ExportStatus] = mapped_column(db_enum(ExportStatus, "export_status"), index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    path: Mapped[Optional[str]] = mapped_column(sa.String(300))
+    error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# ==================================================================================================
+# Audit, SMS and operations (SPEC §3.1, §7, §8)
+# ==================================================================================================
+
+
+class AuditLog(Model):
+    """Append-only trail: who, when, from where, what, before/after (SPEC §3.1, §8).
+
+    Updates and deletes are refused by the ORM hook and, underneath, by
+    database triggers created in the migration.
+    """
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[Optional[int]]
+    actor_name: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    action: Mapped[AuditAction] = mapped_column(db_enum(AuditAction, "audit_action"))
+    entity: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[Optional[int]]
+    court_id: Mapped[Optional[int]] = mapped_column(index=True)
+    case_id: Mapped[Optional[int]] = mapped_column(index=True)
+    summary: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    before: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    after: Mapped[Optional[dict]] = mapped_column(sa.JSON)
+    #: the hash chain (app/audit.py): position, the previous row's hash, this row's hash
+    seq: Mapped[Optional[int]]
+    prev_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    row_hash: Mapped[Optional[str]] = mapped_column(sa.String(64))
+
+    __table_args__ = (sa.Index("ix_audit_log_entity", "entity", "entity_id"),
+                      sa.Index("ix_audit_log_seq", "seq", unique=True))
+
+
+class AuditChainHead(Model):
+    """The audit chain's newest link, one row: locked by each transaction that appends (app/audit.py)."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(default=0)
+    row_hash: Mapped[str] = mapped_column(sa.String(64))
+
+
+class SmsOutbox(Model):
+    """Every SMS the platform sends; the local adapter stops here (SPEC §7)."""
+
+    __tablename__ = "sms_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    phone: Mapped[str] = mapped_column(sa.String(16), index=True)
+    kind: Mapped[SmsKind] = mapped_column(db_enum(SmsKind, "sms_kind"))
+    body: Mapped[str] = mapped_column(sa.String(500))
+    status: Mapped[SmsStatus] = mapped_column(db_enum(SmsStatus, "sms_status"), default=SmsStatus.QUEUED)
+    sent_at: Mapped[Optional[dt.datetime]]
+
+
+class Holiday(Model):
+    """A public holiday, or (is_workday) a weekend day worked in lieu (调休).
+
+    Working-day clocks (SPEC §8) skip weekends and these days; the platform
+    admin keeps the table current each year.
+    """
+
+    __tablename__ = "holiday"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[dt.date] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    is_workday: Mapped[bool] = mapped_column(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.name}"
+
+
+class WorkerHeartbeat(Model):
+    """`flask worker` writes its row after every round; /health reads it (app/operations.py)."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(sa.String(128))
+    started_at: Mapped[dt.datetime]
+    beat_at: Mapped[dt.datetime]
+    rounds: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    last_error_at: Mapped[Optional[dt.datetime]]

@@ -1,7 +1,7 @@
 """Keeping the platform running: the worker loop and its heartbeat, /health, the production start check.
 
 `flask worker` (app/commands.py) runs `Worker.run`: each round delivers the
-outbox (app/outbox.py), runs queued exports (app/exports.py), logs the audit
+outbox (app/outbox.py), runs queued exports (app/workflows/exports.py), logs the audit
 chain's anchor when it is due, and writes the heartbeat row. A round that
 fails — a locked or unreachable database above all — is logged, rolled back,
 and retried after a back-off that doubles up to `WORKER_MAX_BACKOFF_SECONDS`;
@@ -34,7 +34,7 @@ from .audit import current_anchor
 from .clock import utcnow
 from .demo import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .enums import OutboxStatus
-from .exports import run_due_jobs
+from .workflows.exports import run_due_jobs
 from .extensions import db
 from .models import IntranetApiKey, OutboxMessage, WorkerHeartbeat
 from .outbox import deliver_due

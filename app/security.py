@@ -27,6 +27,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired
 
 from .extensions import db
+from .models import CourtStaff, Mediator, MinistryAccount
 from .roles import COURT_ADMIN, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal, portals_for_roles
 from .validation import normalize_phone
 
@@ -67,8 +68,6 @@ def current_scope() -> Scope:
 
 
 def _load_scope() -> Scope:
-    from .models import CourtStaff, Mediator
-
     user = getattr(g, "user", None)
     if user is None or not user.is_authenticated:
         return Scope(portal=None)
@@ -90,8 +89,6 @@ def _load_scope() -> Scope:
         mediator_id = db.session.scalar(db.select(Mediator.id).filter_by(user_id=user.id))
         return Scope(portal=portal, mediator_id=mediator_id)
     if portal is Portal.MINISTRY:
-        from .models import MinistryAccount
-
         account = db.session.scalar(db.select(MinistryAccount).filter_by(user_id=user.id))
         if account is not None:
             return Scope(portal=portal, ministry_id=account.ministry_id, province=account.province,

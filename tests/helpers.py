@@ -32,6 +32,9 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "SECRET_KEY": "test-secret-key-" + "x" * 32,
     "SERVER_NAME": None,
+    # scrypt costs ~0.3 s a hash on the shared box; the demo seed hashes ~100 passwords (every party of
+    # a case sent for signature gets an account). The hash method is FAB's, not under test here.
+    "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
 }
 
 

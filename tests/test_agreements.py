@@ -22,7 +22,7 @@ from app.extensions import db
 from app.models import Agreement, AuditLog, Case, CaseParty, Mediator, Signature, SigningToken, Transcript
 from app.roles import Portal
 from app.security import Scope
-from app.workflows import DomainError, NotAllowed, agreements, case_lifecycle
+from app.workflows import Conflict, DomainError, NotAllowed, agreements, case_lifecycle
 from app.workflows.accounts import find_user
 from app.workflows.actor import Actor
 
@@ -490,3 +490,18 @@ def test_the_agreement_is_dated_by_the_beijing_clock(app, case_id, monkeypatch):
     monkeypatch.setattr(clock, "now", lambda: dt.datetime(2027, 1, 1, 1, 0, tzinfo=clock.BEIJING))
     with app_ctx(app):
         assert agreement_context(db.session.get(Case, case_id), TERMS)["date"] == "二〇二七年一月一日"
+
+
+def test_two_generations_at_once_are_one_version_and_a_conflict(app, case_id, monkeypatch):
+    """Two mediators' pages generate at the same moment: both read the same last version; the
+    second insert meets the (case, version) key and is a Conflict, not a server error [FAQ 3.9]."""
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        agreements.generate(case, mediator_actor(), TERMS)
+        db.session.commit()
+        monkeypatch.setattr(agreements, "_next_version", lambda case: 1)  # read before the first was stored
+        with pytest.raises(Conflict) as refused:
+            agreements.generate(case, mediator_actor(), {**TERMS, "terms": "同时生成"})
+        assert "他人修改" in refused.value.message
+        db.session.rollback()
+        assert [a.version for a in db.session.scalars(sa.select(Agreement).where(Agreement.case_id == case_id))] == [1]

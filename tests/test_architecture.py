@@ -91,7 +91,7 @@ def test_templates_decide_nothing_on_a_status():
 
 
 PROCESSES = ["case_lifecycle", "after_mediation", "grassroots", "certification", "agreements", "hearings",
-             "multi_video", "recordings"]
+             "multi_video", "recordings", "ministry", "exports"]
 
 
 @pytest.mark.parametrize("name", PROCESSES)
@@ -105,3 +105,27 @@ def test_every_process_is_a_machine_with_buttons_and_a_diagram(name):
     doc = module.__doc__ or ""
     assert "──" in doc and "▶" in doc, f"{name}'s docstring draws no diagram"
     assert re.search(r"\[FAQ \d|Rules art|CPL art|SPEC §", doc), f"{name}'s docstring cites no rule"
+
+
+def _record_calls():
+    """Every explicit audit row written in app/: (module, the node of its summary argument)."""
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and len(node.args) >= 4 and (
+                    (isinstance(node.func, ast.Name) and node.func.id == "record")
+                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "record"
+                        and isinstance(node.func.value, ast.Name) and node.func.value.id == "audit")):
+                yield name, node.args[3]
+
+
+def test_explicit_audit_rows_store_a_code_the_screen_translates():
+    """STYLE §6: `audit.record(session, obj, action, CODE, data)` stores a code, never a sentence;
+    the 操作记录 reads each code back in Chinese (app/views/records.py)."""
+    from app.views.records import SUMMARY_CODES
+
+    calls = list(_record_calls())
+    assert calls, "no audit.record call found"
+    for module_name, summary in calls:
+        assert isinstance(summary, ast.Name), f"{module_name}: the summary is not a named code"
+        code = getattr(importlib.import_module(module_name), summary.id)
+        assert code in SUMMARY_CODES, f"{module_name}: {code} is not read back by app/views/records.py"

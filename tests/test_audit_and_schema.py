@@ -11,9 +11,11 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
 from app.audit import AuditTamperError
-from app.enums import AuditAction
+from app.enums import AuditAction, CaseType
 from app.extensions import db
-from app.models import AuditLog, Tribunal
+from app.models import AuditLog, Case, Mediator, Tribunal
+from app.views.records import summary_label
+from app.workflows import case_intake
 
 from .helpers import PG_URL, app_ctx, make_app
 from .helpers import audit_rows, demo_ids
@@ -136,3 +138,17 @@ def test_every_revision_upgrades_and_downgrades_to_exactly_the_schema_before_it(
         _assert_audit_append_only(db.engine)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_generic_row_stores_an_enum_in_its_name_as_a_code_and_the_screen_reads_it_in_chinese(app):
+    """STYLE §6 / issue 12 item 5: a numberless internet case is named by its type; the row keeps the code."""
+    with app.test_request_context():
+        case = Case(cause="网络服务合同纠纷")
+        case_intake.prepare_internet_application(case, db.session.scalar(sa.select(Mediator).limit(1)))
+        db.session.add(case)
+        db.session.flush()
+        row = db.session.scalar(sa.select(AuditLog).where(AuditLog.entity == "mediation_case",
+                                                          AuditLog.entity_id == case.id))
+        assert row.summary == f"{{CaseType.INTERNET}}#{case.id}"
+        assert summary_label(row.summary) == f"互联网调解#{case.id}" == f"{CaseType.INTERNET.label}#{case.id}"
+        assert summary_label("{CaseType.NO_SUCH}#1") == "{CaseType.NO_SUCH}#1"  # unknown tokens stay as stored

@@ -56,7 +56,9 @@ def test_mediator_applies_and_the_court_approves(app, login_as):
     assert "陈静" in text(haidian.get("/mediators/invited/list/"))
     assert "北京市海淀区人民法院" in last_sms(app, "13900000001")
     rows = audit_rows(app, "mediator_court", entity_id=link.id)
-    assert [r.after.get("status") for r in rows if r.after] == ["PENDING", "CERTIFIED"]
+    assert [r.action.name for r in rows] == ["CREATE", "TRANSITION", "TRANSITION"]
+    assert [(r.summary, r.before.get("status"), r.after.get("status")) for r in rows[1:]] == [
+        ("certification.apply", None, "PENDING"), ("certification.approve", "PENDING", "CERTIFIED")]
 
 
 def test_court_rejects_with_a_reason_and_the_mediator_can_apply_again(app, login_as):
@@ -129,16 +131,19 @@ def test_only_mediators_reach_my_certifications(login_as):
 #   申请认证: the mediator for itself [FAQ 3.2]; the ministry account an organisation is
 #   bound to, for ministries whose side applies (工商联) [FAQ 6.7(1)]; again after 驳回.
 #   通过 / 驳回 (with a reason): the court admin of the court applied to [FAQ 3.2, 6.7(2)].
+#   新增调解员 / 新增调解组织: the court admin adds a new entry to the own roster, certified at once
+#   [FAQ 2.2, 6.7(3)]; an entry already linked to the court is not added again.
 SPEC_TABLE = {
     "apply": ({None, CertificationStatus.REJECTED}, CertificationStatus.PENDING, "applicant"),
+    "enrol": ({None}, CertificationStatus.CERTIFIED, "court_admin"),
     "approve": ({CertificationStatus.PENDING}, CertificationStatus.CERTIFIED, "court_admin"),
     "reject": ({CertificationStatus.PENDING}, CertificationStatus.REJECTED, "court_admin"),
 }
-DATA = {"apply": {"note": "申请加入"}, "approve": {}, "reject": {"reason": "材料不全"}}
+DATA = {"apply": {"note": "申请加入"}, "enrol": {}, "approve": {}, "reject": {"reason": "材料不全"}}
 KINDS = ("mediator", "organisation")
 # a decision needs an application: (no link) × 通过 / 驳回 has no subject to act on
 CELLS = [(kind, state, event) for kind in KINDS for state in [None, *CertificationStatus] for event in SPEC_TABLE
-         if state is not None or event == "apply"]
+         if state is not None or event in ("apply", "enrol")]
 
 
 def test_the_machine_has_exactly_the_spec_events():
@@ -184,6 +189,8 @@ def _actor(who, subject):
 def _run(event, subject, court, link, actor):
     if event == "apply":
         return certification.apply_for(subject, court, actor, **DATA[event])
+    if event == "enrol":  # to the acting admin's own court
+        return certification.enrol(subject, actor)
     return certification.apply(link, event, actor, **DATA[event])
 
 
@@ -206,12 +213,12 @@ def test_every_state_and_event(app, kind, state, event):
             done = _run(event, subject, court, link, actor)
             db.session.flush()
             assert done.status is target
-            if link is None:  # a first application: the row comes into being 待认证
-                assert certification.link_of(subject, court).status is CertificationStatus.PENDING
-            else:
-                row = _transitions(link.id, entity)[-1]
-                assert row.summary == f"certification.{event}"
-                assert (row.before["status"], row.after["status"]) == (state.name, target.name)
+            if link is None:  # the row comes into being in its first state
+                link = certification.link_of(subject, court)
+                assert link.status is target
+            row = _transitions(link.id, entity)[-1]
+            assert row.summary == f"certification.{event}"
+            assert (row.before["status"], row.after["status"]) == (state.name if state else None, target.name)
         else:
             with pytest.raises(DomainError) as refused:
                 _run(event, subject, court, link, actor)
@@ -223,6 +230,7 @@ def test_every_state_and_event(app, kind, state, event):
 # who may not: anyone but the applicant applies, anyone but the admin of the court applied to decides
 NOT_WHO = {
     "apply": ["court_admin", "other_mediator", "other_ministry", "ministry_elsewhere"],
+    "enrol": ["court_user", "applicant", "other_ministry"],
     "approve": ["other_court_admin", "court_user", "applicant"],
     "reject": ["other_court_admin", "court_user", "applicant"],
 }

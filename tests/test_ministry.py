@@ -65,10 +65,14 @@ def test_bind_and_unbind_are_audited(app, login_as):
     cbirc.post(f"/ministry/organisations/unbind/{pk}")
     assert org(app, NEW_ORG["name"]).ministry_id is None
     with app_ctx(app):
-        changes = db.session.scalars(sa.select(AuditLog.after).where(
-            AuditLog.entity == "organisation", AuditLog.entity_id == pk, AuditLog.action == "UPDATE")
+        rows = db.session.scalars(sa.select(AuditLog).where(
+            AuditLog.entity == "organisation", AuditLog.entity_id == pk, AuditLog.action == "TRANSITION")
             .order_by(AuditLog.id)).all()
-    assert [c["ministry_id"] is not None for c in changes] == [True, False]
+        cbirc_id = _ministry_id("cbirc")
+        assert [(r.summary, r.before["status"], r.after["status"]) for r in rows] == [
+            ("binding.bind", "UNBOUND", "BOUND"), ("binding.unbind", "BOUND", "UNBOUND")]
+        assert [(r.before["ministry_id"], r.after["ministry_id"]) for r in rows] == [(None, cbirc_id),
+                                                                                   (cbirc_id, None)]
 
 
 def test_organisations_of_other_regions_are_out_of_reach(app, login_as):
@@ -146,9 +150,9 @@ def test_mediation_resources_page_is_public_and_searchable(client):
 
 
 # Binding [FAQ 6.1, 6.7(3); SPEC §4], written out by hand: (whom the organisation is bound to,
-# event) → does it happen. An organisation is bound to one ministry at most, and only the
-# ministry it is bound to unbinds it. Binding has no state column for a Machine (the state is
-# which ministry: app/workflows/ministry.py says why), so the table checks the functions.
+# event) → whom it is bound to afterwards (None: refused, nothing changes). An organisation is
+# bound to one ministry at most, and only the ministry it is bound to unbinds it. The machine's
+# state is derived from the column (未绑定 / 已绑定), so the table speaks of the column.
 BINDING_TABLE = {
     ("nobody", "bind"): "mine",
     ("mine", "bind"): None,

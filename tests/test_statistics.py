@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app import exports
+from app.workflows import exports as export_jobs
 from app.clock import today
 from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, ExportStatus
 from app.extensions import db
@@ -22,6 +23,7 @@ from app.security import Scope
 from app.workflows import Conflict, DomainError, NotAllowed
 from app.workflows import statistics as stats
 from app.workflows.actor import SYSTEM, Actor
+from app.workflows.engine import NEW
 
 from app.workflows import case_lifecycle
 
@@ -253,7 +255,7 @@ def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_pa
     assert status["pending"] is True
     assert 'id="job-bar"' in text(owner.get(job_url))
     with app_ctx(app):
-        assert exports.run_due_jobs() == 1
+        assert export_jobs.run_due_jobs() == 1
     status = owner.get(job_url + "/status").get_json()
     assert status["status"] == "done" and status["done"] == 3 and status["download"]
     assert status["pending"] is False and 'id="job-download" class="btn btn-success"' in text(owner.get(job_url))
@@ -282,23 +284,24 @@ def test_a_failed_job_says_why_and_the_worker_goes_on(app, tmp_path):
                                  "organisation_ids": None}, "figure": "received", "key": "all"})
         db.session.add_all([bad, good])
         db.session.commit()
-        assert exports.run_due_jobs() == 2
+        assert export_jobs.run_due_jobs() == 2
         db.session.expire_all()
         assert bad.status is ExportStatus.FAILED and bad.error
         assert good.status is ExportStatus.DONE and list(tmp_path.iterdir())
 
 
-# --- the export job machine (SPEC §6 exports; app/exports.py) ---------------------------
+# --- the export job machine (SPEC §6 exports; app/workflows/exports.py) ---------------------------
 
 Q, R, DONE, FAILED = ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED
-# written by hand: a queued job is claimed by one worker, which finishes it or records why it failed;
-# done and failed are final.
+# written by hand: the owner's request queues a new job, which one worker claims and then finishes
+# or records why it failed; done and failed are final.
 JOB_TABLE = {
+    "queue": ({NEW}, Q),
     "claim": ({Q}, R),
     "finish": ({R}, DONE),
     "fail": ({R}, FAILED),
 }
-JOB_DATA = {"claim": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
+JOB_DATA = {"queue": {}, "claim": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
 GOOD_PARAMS = {"query": PERIOD | {"by": "mediator"}, "reach": {"court_ids": [1], "organisation_ids": None},
                "figure": "received", "key": "all"}
 
@@ -312,18 +315,19 @@ def _job(status=Q, title="好", params=GOOD_PARAMS) -> int:
 
 
 def test_the_job_table_has_exactly_the_spec_events():
-    assert set(JOB_TABLE) == set(exports.JOBS.transitions)
+    assert set(JOB_TABLE) == set(export_jobs.JOBS.transitions)
 
 
 @pytest.mark.parametrize("event", list(JOB_TABLE))
 @pytest.mark.parametrize("status", list(ExportStatus), ids=lambda s: s.name)
 def test_every_job_state_and_event(app, status, event):
+    """Every stored state × every event (a stored job is never NEW: queueing creates it)."""
     sources, target = JOB_TABLE[event]
     with app_ctx(app):
         job = db.session.get(ExportJob, _job(status))
         before = (job.status, job.version)
         if status in sources:
-            exports.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
+            export_jobs.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
             db.session.commit()
             assert job.status is target and job.version == before[1] + 1
             if event == "finish":
@@ -332,20 +336,35 @@ def test_every_job_state_and_event(app, status, event):
                 assert job.error == "磁盘已满" and job.finished_at
         else:
             with pytest.raises(DomainError) as refused:
-                exports.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
+                export_jobs.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
             assert "不能" in refused.value.message
             db.session.rollback()
             assert (job.status, job.version) == before
 
 
-@pytest.mark.parametrize("event", list(JOB_TABLE))
+def test_the_owner_queues_a_job_and_nobody_else_does(app):
+    with app_ctx(app):
+        user_id = db.session.scalar(sa.text("SELECT id FROM ab_user WHERE username='13800000001'"))
+        colleague = db.session.scalar(sa.text("SELECT id FROM ab_user WHERE username='13800000002'"))
+        scope = Scope(portal=None, court_id=demo_ids(app)["chaoyang"])
+        with pytest.raises(NotAllowed):
+            export_jobs.JOBS.create(ExportJob(user_id=user_id, kind="case_detail", title="好", params=GOOD_PARAMS),
+                                    "queue", Actor(colleague, scope))
+        job = export_jobs.JOBS.create(ExportJob(user_id=user_id, kind="case_detail", title="好",
+                                                params=GOOD_PARAMS), "queue", Actor(user_id, scope))
+        assert job.id is not None and job.status is Q and job.version == 1
+        with pytest.raises(DomainError):  # a stored job is not queued again
+            export_jobs.JOBS.apply(job, "queue", Actor(user_id, scope))
+
+
+@pytest.mark.parametrize("event", [e for e in JOB_TABLE if e != "queue"])
 def test_only_the_worker_moves_a_job(app, event):
     """Not even the job's owner: a job changes state only in `flask worker`."""
     with app_ctx(app):
         job = db.session.get(ExportJob, _job(next(iter(JOB_TABLE[event][0]))))
         owner = Actor(job.user_id, Scope(portal=None, court_id=demo_ids(app)["chaoyang"], is_court_admin=True))
         with pytest.raises(NotAllowed):
-            exports.JOBS.apply(job, event, owner, **JOB_DATA[event])
+            export_jobs.JOBS.apply(job, event, owner, **JOB_DATA[event])
 
 
 def test_a_second_claim_of_a_job_read_before_the_first_is_a_conflict(app):
@@ -357,7 +376,7 @@ def test_a_second_claim_of_a_job_read_before_the_first_is_a_conflict(app):
                            execution_options={"synchronize_session": False})
         assert job.status is Q  # what this worker read
         with pytest.raises(Conflict):
-            exports.JOBS.apply(job, "claim", SYSTEM)
+            export_jobs.JOBS.apply(job, "claim", SYSTEM)
         db.session.rollback()
 
 
@@ -370,7 +389,7 @@ def test_two_workers_claiming_one_job_run_it_once(fresh_app, tmp_path, monkeypat
         job_id = _job()
         racing = db.engine.dialect.name != "sqlite"  # SQLite's BEGIN IMMEDIATE queues the second reader
     written, outcomes, results = [], [], []
-    real_write, real_apply = exports.write_cases, exports.JOBS.apply
+    real_write, real_apply = export_jobs.write_cases, export_jobs.JOBS.apply
     barrier = threading.Barrier(2, timeout=30)
 
     def write_cases(*args, **kwargs):
@@ -386,13 +405,13 @@ def test_two_workers_claiming_one_job_run_it_once(fresh_app, tmp_path, monkeypat
             outcomes.append("conflict")
             raise
 
-    monkeypatch.setattr(exports, "write_cases", write_cases)
-    monkeypatch.setattr(exports.JOBS, "apply", apply)
+    monkeypatch.setattr(export_jobs, "write_cases", write_cases)
+    monkeypatch.setattr(export_jobs.JOBS, "apply", apply)
 
     def worker():
         with app.app_context():
             try:
-                results.append(exports.run_job(job_id))
+                results.append(export_jobs.run_job(job_id))
             finally:
                 db.session.remove()
 

@@ -22,6 +22,7 @@ from .case_detail import CaseDetailView
 from .agreements import AgreementView, PartyPortalView, SigningView
 from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
+from .intranet_api import bp as intranet_api
 from .ministry import (
     BindOrganisationView,
     MinistryOrganisationView,
@@ -43,6 +44,7 @@ from .cases import (
 )
 from .court import CourtStaffView, GrassrootsUnitView, TribunalView
 from .mediator import MyCertificationView
+from .ministry_api import bp as ministry_api
 from .statistics import StatisticsView
 from .platform import AuditLogView, CourtView, HolidayView, MinistryView, SmsOutboxView
 from .roster import (
@@ -112,11 +114,7 @@ def register(appbuilder) -> None:
         appbuilder.add_view_no_menu(view)
     appbuilder.add_api(CaseApi)
     app = current_app._get_current_object()
-    from .ministry_api import bp as ministry_api
-
     app.register_blueprint(ministry_api)
-    from .intranet_api import bp as intranet_api
-
     app.register_blueprint(intranet_api)
     for name in RAW_BODY_VIEWS:  # they check CSRF themselves, after raising the body limit
         csrf.exempt(name)

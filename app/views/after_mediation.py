@@ -15,7 +15,7 @@ the request edge (`@edge`); what a page offers comes from its `available_*`.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -24,12 +24,11 @@ from flask_babel import lazy_gettext as _l
 from ..enums import ApplicationKind, ApplicationStatus, HandlingPlatform
 from ..extensions import db
 from ..models import Court, CourtApplication, SimulatedIntranetInbox
-from ..roles import Portal
-from ..security import active_portal, current_scope
+from ..security import current_scope
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
-from .scope import current_actor, load_visible_case, portal_cases
+from .scope import current_actor, load_portal_case, load_visible_case
 
 K = ApplicationKind
 A = ApplicationStatus
@@ -284,24 +283,13 @@ class ApplicationDetailView(BaseView):
 
 # --- the party portal ---------------------------------------------------------------
 
-def _portal_identity() -> tuple[str, bool]:
-    portal = active_portal()
-    if portal not in (Portal.PARTY, Portal.AGENT):
-        abort(403)
-    return g.user.username, portal is Portal.AGENT
-
-
 class PortalApplicationView(BaseView):
     """当事人端 › 案件 › 更多: 司法确认, 调解书, 同意, 在线立案 and their results."""
 
     route_base = "/portal/after"
 
     def _case(self, pk):
-        phone, as_agent = _portal_identity()
-        case = next((c for c in portal_cases(phone, as_agent) if c.id == pk), None)
-        if case is None:
-            abort(404)
-        return case
+        return load_portal_case(pk)
 
     @expose("/case/<int:pk>")
     @has_access

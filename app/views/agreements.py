@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import segno
 import sqlalchemy as sa
-from flask import Response, abort, flash, g, jsonify, redirect, request, url_for
+from flask import Response, abort, flash, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -31,12 +31,11 @@ from ..enums import DocumentKind, SignerRole
 from ..extensions import db
 from ..models import Agreement, Case, Transcript
 from ..roles import Portal
-from ..security import active_portal
 from ..serving import external_url
 from ..transactions import writes
 from ..workflows import agreements, case_lifecycle
 from .edge import edge
-from .scope import current_actor, load_visible_case, portal_cases
+from .scope import current_actor, load_portal_case, load_visible_case, portal_cases, portal_identity
 
 CONTENT_FIELDS = ("disputed_items", "liability", "terms", "performance_manner", "performance_place",
                   "performance_deadline")
@@ -380,14 +379,6 @@ class SigningView(BaseView):
         return self._pad(token, show_problem=False)  # the refusal is flashed
 
 
-def _portal_identity() -> tuple[str, bool]:
-    """(phone, as_agent) of the logged-in party or agent."""
-    portal = active_portal()
-    if portal not in (Portal.PARTY, Portal.AGENT):
-        abort(403)
-    return g.user.username, portal is Portal.AGENT
-
-
 class PartyPortalView(BaseView):
     """当事人端 / 代理人端: own cases and 待签材料 [FAQ 3.14]."""
 
@@ -395,16 +386,12 @@ class PartyPortalView(BaseView):
     default_view = "index"
 
     def _case(self, pk) -> Case:
-        phone, as_agent = _portal_identity()
-        case = next((c for c in portal_cases(phone, as_agent) if c.id == pk), None)
-        if case is None:
-            abort(404)
-        return case
+        return load_portal_case(pk)
 
     @expose("/")
     @has_access
     def index(self):
-        phone, as_agent = _portal_identity()
+        phone, as_agent = portal_identity()
         actor = current_actor()
         items = []
         for case in portal_cases(phone, as_agent):

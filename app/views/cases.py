@@ -10,10 +10,8 @@ app/workflows/case_intake.py, before that commit. The views never set a status.
 from __future__ import annotations
 
 import datetime as dt
-import io
 
 import sqlalchemy as sa
-import xlsxwriter
 from sqlalchemy import orm
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
@@ -28,9 +26,9 @@ from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
 from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
 from ..security import current_scope
+from .. import xlsx
 from ..workflows import case_intake
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
-from .court import xlsx_response
 from .scope import agent_scope, case_scoped, current_actor, load_visible_case, party_scope, visible_cases
 
 
@@ -82,22 +80,10 @@ SEARCH_COLUMNS = ["status", "number", "party_names", "received_on", "cause"]
 
 
 def export_cases(cases: list[Case], title: str):
-    """The selected cases as an Excel sheet (strings never become formulas)."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-    ws = wb.add_worksheet(title[:31])
-    head = wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
+    """The selected cases as an Excel sheet (app/xlsx.py: text stays text)."""
     cols = ["number", "case_type", "court", "cause", "party_names", "status", "mediator", "received_on", "deadline"]
-    for c, name in enumerate(cols):
-        ws.write_string(0, c, str(CASE_LABELS[name]), head)
-        ws.set_column(c, c, 18)
-    for r, case in enumerate(cases, start=1):
-        for c, name in enumerate(cols):
-            value = getattr(case, name)
-            ws.write_string(r, c, "" if value is None else str(value))
-    ws.freeze_panes(1, 0)
-    wb.close()
-    return xlsx_response(buf.getvalue(), f"{title}.xlsx")
+    rows = ([getattr(case, name) for name in cols] for case in cases)
+    return xlsx.response(xlsx.table(title, [str(CASE_LABELS[name]) for name in cols], rows), f"{title}.xlsx")
 
 
 class _CaseListView(ScopedModelView):

@@ -5,9 +5,7 @@ every court.
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, flash, g, redirect, request, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
@@ -15,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField
 from wtforms.validators import DataRequired, Optional
 
+from .. import xlsx
 from ..forms import Mobile, StrongPassword, UniqueValue
 from ..models import Court, CourtStaff, GrassrootsUnit, Tribunal
 from ..security import current_scope
@@ -22,9 +21,6 @@ from ..workflows import DomainError, bulk_import, rosters
 from ..workflows.actor import actor_for
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .edge import edge
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 def own_courts(query, scope):
     return query.filter(Court.id == scope.court_id)
@@ -41,14 +37,6 @@ def own_tribunals(query, scope):
 COURT_CHOICES = {"court": [["id", ScopeFilter, scoped(own_courts)]]}
 
 STAFF_PHONE_TAKEN = _l("This mobile number is already a court user.")
-
-
-def xlsx_response(data: bytes, filename: str) -> Response:
-    resp = Response(data, mimetype=XLSX)
-    resp.headers["Content-Disposition"] = (
-        f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
-    )
-    return resp
 
 
 class CourtStaffView(ScopedModelView):
@@ -133,7 +121,7 @@ class CourtStaffView(ScopedModelView):
     @has_access
     @permission_name("import")
     def import_template(self):
-        return xlsx_response(bulk_import.template_bytes(), "本院用户导入模板.xlsx")
+        return xlsx.response(bulk_import.template_bytes(), "本院用户导入模板.xlsx")
 
 
 class TribunalView(ScopedModelView):

@@ -68,7 +68,7 @@ class MinistryOrganisationView(ScopedModelView):
             buttons.append(Button(_("Apply for court certification"), url_for(".apply", pk=org.id)))
         if not ministry.password_refusals(org, actor):
             buttons.append(Button(_("Reset organisation password"), url_for(".password", pk=org.id), "btn-default"))
-        if not ministry.unbind_refusals(org, actor):
+        if not ministry.binding_refusals(org, "unbind", actor):
             buttons.append(Button(_("Unbind"), url_for(".unbind", pk=org.id), "btn-default", "post"))
         return buttons
 
@@ -149,7 +149,7 @@ class BindOrganisationView(BaseView):
         if q:
             query = query.where(Organisation.name.contains(q))
         orgs = db.session.scalars(query.order_by(Organisation.name).limit(200)).all()
-        rows = [(org, " ".join(ministry.bind_refusals(org, actor))) for org in orgs]
+        rows = [(org, " ".join(ministry.binding_refusals(org, "bind", actor))) for org in orgs]
         return self.render_template("court/ministry_bind.html", title=_("Bind mediation organisation"), rows=rows,
                                     q=q, ministry=db.session.get(Ministry, scope.ministry_id))
 
@@ -177,9 +177,9 @@ class OrganisationCertificationView(CertificationDecisionView):
     datamodel = interface(OrganisationCourt)
     list_title = _l("Invited organisation certification")
     show_title = _l("Certification application")
-    list_columns = ["organisation.ministry", "organisation", "status", "note", "applied_at", "decided_at",
+    list_columns = ["organisation.ministry", "organisation", "status", "note_text", "applied_at", "decided_at",
                     "reject_reason"]
-    show_columns = ["court", "organisation", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    show_columns = ["court", "organisation", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
     search_columns = ["status", "organisation"]
     base_order = ("applied_at", "desc")
     label_columns = {
@@ -187,7 +187,7 @@ class OrganisationCertificationView(CertificationDecisionView):
         "organisation": _l("Mediation organisation"),
         "organisation.ministry": _l("Ministry"),
         "status": _l("Status"),
-        "note": _l("Note"),
+        "note_text": _l("Note"),
         "applied_at": _l("Applied on"),
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),

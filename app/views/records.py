@@ -7,26 +7,47 @@ row was written in.
 """
 from __future__ import annotations
 
+import re
+
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import enums
 from ..models import AuditLog
+from ..workflows.accounts import ADMIN_CREATED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
+from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
+from ..workflows.rosters import LIAISON_PASSWORD_SET
 
 #: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
 SUMMARY_CODES = {
-    "account.password_reset": _l("Password reset by SMS code"),
-    "roster.liaison_password_set": _l("Liaison password set by the court"),
-    "ministry.organisation_password_reset": _l("Organisation password reset"),
+    PASSWORD_RESET: _l("Password reset by SMS code"),
+    ADMIN_CREATED: _l("Platform administrator created"),
+    LIAISON_PASSWORD_SET: _l("Liaison password set by the court"),
+    ORGANISATION_PASSWORD_RESET: _l("Organisation password reset"),
+    # the names these rows had before the codes above were shared with their writers
+    "liaison.password_set": _l("Liaison password set by the court"),
+    "organisation.password_reset": _l("Organisation password reset"),
 }
+
+
+#: `{EnumClass.NAME}`, an enum value a generic row's summary stores (app/model_support.py `coded`)
+_CODED = re.compile(r"\{([A-Za-z]+)\.([A-Z0-9_]+)\}")
+
+
+def _enum_label(match: re.Match) -> str:
+    enum_class = getattr(enums, match.group(1), None)
+    member = getattr(enum_class, "__members__", {}).get(match.group(2))
+    return str(member.label) if member is not None else match.group(0)
 
 
 def summary_label(summary: str | None) -> str:
     """An audit row's stored summary as the screen shows it.
 
     A code of `SUMMARY_CODES`, or a transition's `<machine>.<event>`, reads in
-    the current language; anything else (a row's name, rows written before
-    codes were stored) is shown as stored.
+    the current language, and so does an enum token inside a row's name
+    (`{CaseType.INTERNET}#12`); anything else (a row's name, rows written
+    before codes were stored) is shown as stored.
     """
     if not summary:
         return ""
@@ -36,7 +57,7 @@ def summary_label(summary: str | None) -> str:
     machine = MACHINES.get(machine_name)
     if machine is not None and event in machine.transitions:
         return str(machine[event].label)
-    return summary
+    return _CODED.sub(_enum_label, summary)
 
 
 def summary_text(row: AuditLog) -> str:

@@ -6,10 +6,7 @@ the FAQ's explanation, and the mediator applies to this court instead.
 """
 from __future__ import annotations
 
-import io
-
 import sqlalchemy as sa
-import xlsxwriter
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
@@ -19,13 +16,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 
+from .. import xlsx
 from ..enums import CertificationStatus, MediatorIdentity
 from ..forms import MEDIATOR_EXISTS_MESSAGE, CreditCode, Mobile, ResidentId, UniqueValue
 from ..models import Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..workflows import Conflict, certification, rosters
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .scope import current_actor
-from .court import xlsx_response
 from .edge import edge
 
 
@@ -49,23 +46,6 @@ def certified_organisations(query, scope):
             )
         )
     )
-
-
-def roster_xlsx(title: str, headers: list[str], rows: list[list]) -> bytes:
-    """A roster sheet; strings are never turned into formulas (export injection)."""
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False})
-    ws = wb.add_worksheet(title[:31])
-    head = wb.add_format({"bold": True, "bg_color": "#F2DCDB", "border": 1})
-    for col, text in enumerate(headers):
-        ws.write_string(0, col, text, head)
-        ws.set_column(col, col, 18)
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row):
-            ws.write_string(r, c, "" if value is None else str(value))
-    ws.freeze_panes(1, 0)
-    wb.close()
-    return buf.getvalue()
 
 
 MEDIATOR_LABELS = {
@@ -126,8 +106,7 @@ class _MediatorRosterView(ScopedModelView):
             items = [items]
         headers = [str(MEDIATOR_LABELS[c]) for c in ["name", "phone", "identity", "organisation", "expertise"]]
         rows = [[m.name, m.phone, m.identity.label, m.organisation, m.expertise] for m in items]
-        data = roster_xlsx(str(self.list_title), headers, rows)
-        return xlsx_response(data, f"{self.list_title}.xlsx")
+        return xlsx.response(xlsx.table(str(self.list_title), headers, rows), f"{self.list_title}.xlsx")
 
 
 class InvitedMediatorView(_MediatorRosterView):
@@ -213,8 +192,8 @@ class OrganisationRosterView(ScopedModelView):
         cols = ["name", "credit_code", "org_type", "city", "contact_name", "contact_phone", "ministry"]
         rows = [[getattr(o, c) for c in cols] for o in items]
         rows = [[r[0], r[1], r[2].label, r[3], r[4], r[5], r[6]] for r in rows]
-        data = roster_xlsx(str(self.list_title), [str(ORG_LABELS[c]) for c in cols], rows)
-        return xlsx_response(data, f"{self.list_title}.xlsx")
+        data = xlsx.table(str(self.list_title), [str(ORG_LABELS[c]) for c in cols], rows)
+        return xlsx.response(data, f"{self.list_title}.xlsx")
 
 
 class CertificationDecisionView(ScopedModelView):
@@ -292,8 +271,8 @@ class MediatorCertificationView(CertificationDecisionView):
     datamodel = interface(MediatorCourt)
     list_title = _l("Mediator certification")
     show_title = _l("Certification application")
-    list_columns = ["mediator", "mediator.phone", "status", "note", "applied_at", "decided_at", "reject_reason"]
-    show_columns = ["court", "mediator", "status", "note", "applied_at", "decided_at", "reject_reason"]
+    list_columns = ["mediator", "mediator.phone", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
+    show_columns = ["court", "mediator", "status", "note_text", "applied_at", "decided_at", "reject_reason"]
     search_columns = ["status"]
     base_order = ("applied_at", "desc")
     label_columns = {
@@ -301,7 +280,7 @@ class MediatorCertificationView(CertificationDecisionView):
         "mediator": _l("Mediator"),
         "mediator.phone": _l("Mobile number"),
         "status": _l("Status"),
-        "note": _l("Note"),
+        "note_text": _l("Note"),
         "applied_at": _l("Applied on"),
         "decided_at": _l("Decided on"),
         "reject_reason": _l("Reason for rejection"),

@@ -7,7 +7,7 @@
   agreements, after-mediation screens and the API all filter with
   `visible_cases`, so a URL naming another court's case answers 404.
 - Parties and agents see the cases they are party to or act in
-  (`portal_cases`), found by the login's phone [FAQ 3.14].
+  (`portal_cases`, `load_portal_case`), found by the login's phone [FAQ 3.14].
 
 `current_actor()` is the request's `Actor` for the workflows, which check
 permission again themselves: hiding a row here is not the protection.
@@ -19,7 +19,8 @@ from flask import abort, g
 
 from ..extensions import db
 from ..models import Case, CaseAgent, CaseParty, Mediator, Organisation
-from ..security import Scope, current_scope
+from ..roles import Portal
+from ..security import Scope, active_portal, current_scope
 from ..workflows.actor import Actor, actor_for
 from ..workflows.ministry import in_region
 
@@ -88,6 +89,23 @@ def portal_cases(phone: str, as_agent: bool) -> list[Case]:
     else:
         case_ids = sa.select(CaseParty.case_id).where(CaseParty.phone == phone)
     return db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.id.desc())).all()
+
+
+def portal_identity() -> tuple[str, bool]:
+    """(phone, as_agent) of the logged-in party or agent; 403 for any other portal."""
+    portal = active_portal()
+    if portal not in (Portal.PARTY, Portal.AGENT):
+        abort(403)
+    return g.user.username, portal is Portal.AGENT
+
+
+def load_portal_case(pk: int) -> Case:
+    """The case `pk` if the logged-in party or agent is in it, else 404."""
+    phone, as_agent = portal_identity()
+    case = next((c for c in portal_cases(phone, as_agent) if c.id == pk), None)
+    if case is None:
+        abort(404)
+    return case
 
 
 def current_actor() -> Actor:

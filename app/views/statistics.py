@@ -17,7 +17,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from .. import exports
+from .. import exports, xlsx
 from ..clock import today
 from ..enums import CaseType
 from ..extensions import db
@@ -25,9 +25,10 @@ from ..models import Court, ExportJob
 from ..security import current_scope
 from ..transactions import writes
 from ..workflows import dashboard
+from ..workflows import exports as export_jobs
 from ..workflows import statistics as stats
-from .court import xlsx_response
 from .edge import edge
+from .scope import current_actor
 
 DETAIL_PAGE_SIZE = 50
 
@@ -123,7 +124,7 @@ class StatisticsView(BaseView):
         reach = _reach()
         q = stats.parse_query(request.args, reach)
         data = exports.report_workbook(stats.report(q, reach), _who())
-        return xlsx_response(data, exports.report_filename(q))
+        return xlsx.response(data, exports.report_filename(q))
 
     # --- 报表明细查询 ----------------------------------------------------------------
 
@@ -172,8 +173,8 @@ class StatisticsView(BaseView):
             buf = io.BytesIO()
             exports.write_cases(buf, title, [exports.period_text(q)],
                                 exports.CaseRows(q, reach, figure, key, all_rows))
-            return xlsx_response(buf.getvalue(), f"{title}.xlsx")
-        job = exports.start_detail_job(g.user.id, title, q, reach, figure, key_text, total)
+            return xlsx.response(buf.getvalue(), f"{title}.xlsx")
+        job = export_jobs.start_detail_job(current_actor(), title, q, reach, figure, key_text, total)
         flash(_("The export of %(count)d cases runs in the background; the download appears here when done.",
                 count=total), "info")
         return redirect(url_for(".job", pk=job.id))
@@ -192,14 +193,14 @@ class StatisticsView(BaseView):
         jobs = db.session.scalars(sa.select(ExportJob).where(ExportJob.user_id == g.user.id)
                                   .order_by(ExportJob.id.desc()).limit(50)).all()
         return self.render_template("court/export_jobs.html", title=_("My exports"), jobs=jobs,
-                                    job_ready=exports.job_ready)
+                                    job_ready=export_jobs.job_ready)
 
     @expose("/exports/<int:pk>")
     @has_access
     def job(self, pk):
         job = self._my_job(pk)
         return self.render_template("court/export_job.html", title=_("Export"), job=job,
-                                    pending=exports.job_pending(job), ready=exports.job_ready(job))
+                                    pending=export_jobs.job_pending(job), ready=export_jobs.job_ready(job))
 
     @expose("/exports/<int:pk>/status")
     @has_access
@@ -207,17 +208,17 @@ class StatisticsView(BaseView):
         job = self._my_job(pk)
         return jsonify(status=job.status.value, label=str(job.status.label), done=job.done, total=job.total,
                        error=job.error,
-                       pending=exports.job_pending(job),
-                       download=url_for(".job_download", pk=pk) if exports.job_ready(job) else None)
+                       pending=export_jobs.job_pending(job),
+                       download=url_for(".job_download", pk=pk) if export_jobs.job_ready(job) else None)
 
     @expose("/exports/<int:pk>/download")
     @has_access
     def job_download(self, pk):
         job = self._my_job(pk)
-        if not exports.job_ready(job) or not job.path or not os.path.exists(job.path):
+        if not export_jobs.job_ready(job) or not job.path or not os.path.exists(job.path):
             abort(404)
         return send_file(job.path, as_attachment=True, download_name=f"{job.title}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                         mimetype=xlsx.MIMETYPE)
 
     # --- 数据看板 -----------------------------------------------------------------------
 

@@ -33,7 +33,9 @@ from ..validation import password_problem
 from . import DomainError
 
 #: the audit code of a reset by SMS code (app/views/records.py reads it in Chinese)
+#: the codes of the explicit audit rows about accounts (app/views/records.py reads them back)
 PASSWORD_RESET = "account.password_reset"
+ADMIN_CREATED = "account.admin_created"
 
 
 class CodeRejected(DomainError):

@@ -34,11 +34,10 @@ Guards (each a translated reason; every refusal is reported and nothing changes)
   the claims and the facts.
 - One open application per case and kind; none after it succeeded.
 
-An application that does not exist yet has no state: `apply_for` builds the
-row outside the session (status None, the one source of the four apply rows)
-and runs its apply event on it; the engine checks who and every guard, sets
-the first state, and `_after` inserts the row before the transition's audit row
-is written, so creation is audited like every other transition.
+An application that does not exist yet has no state: the four apply rows come
+from the engine's `NEW`, and `apply_for` builds the row outside the session and
+hands it to `MACHINE.create`, which checks who and every guard, sets the first
+state and inserts the row, audited like every other transition.
 `available_applications` asks the same rows what a person may apply for now
 and why not. Results come from the intranet through `receive_result` — the
 REST API and the simulated intranet page share it — applied once per
@@ -85,7 +84,7 @@ from ..workdays import add_working_days
 from . import Conflict, DomainError, NotFound
 from .actor import SYSTEM, Actor
 from .agreements import latest_agreement, signer_identities
-from .engine import Action, Hint, Machine, Transition
+from .engine import NEW, Action, Hint, Machine, Transition
 from .numbering import next_number
 
 CONFIRMATION_WINDOW_DAYS = 30  # CPL art 205
@@ -102,8 +101,8 @@ OPEN = frozenset({A.AWAITING_CONSENT, A.PENDING, A.ACCEPTED})
 SUCCEEDED = frozenset({A.CONFIRMED, A.ISSUED, A.FILED})
 CIVIL_FIRST_INSTANCE = re.compile(r"^（\d{4}）[^（）\s]{1,12}民初\d{1,8}号$")
 PARTY_PORTALS = (Portal.PARTY, Portal.AGENT)
-#: the state of an application that does not exist yet: the source of the apply rows
-NEW = frozenset({None})
+#: the apply rows create the application (app/workflows/engine.py `Machine.create`)
+FROM_NEW = frozenset({NEW})
 
 
 @dataclass(frozen=True)
@@ -316,8 +315,7 @@ def _kind_is(kind: K, target: A):
 # --- effects -----------------------------------------------------------------------
 
 def _file(a, actor, data):
-    """The new row joins the session; a 司法确认 carries its applicant's consent and asks the others."""
-    db.session.add(a)
+    """A 司法确认 carries its applicant's consent and asks the others (the engine inserts the row)."""
     if a.kind is K.JUDICIAL_CONFIRMATION:
         a.consents.append(_consent_row(data["applicant"], actor, data.get("ip")))
         for other in a.case.parties:
@@ -391,23 +389,28 @@ def _notify_result(a: CourtApplication, target: A) -> None:
 
 
 def _after(a: CourtApplication) -> None:
-    """The clock of the new state (SPEC §8); a new application is inserted once it has a state.
-
-    The holiday look-up does not flush: the engine's flush writes the change
-    (and turns a stale version into `Conflict`) after its audit row."""
-    with db.session.no_autoflush:
-        if a.status is A.PENDING and a.pending_since is None:
-            a.pending_since = today()
-            a.accept_deadline = add_working_days(a.pending_since, ACCEPT_WORKING_DAYS)
-        elif a.status is A.ACCEPTED and a.ruling_deadline is None:
-            a.ruling_deadline = add_working_days(today(), RULING_WORKING_DAYS)
-    if a.id is None:
-        db.session.flush()  # the transition's audit row names the new row
+    """The clock of the new state (SPEC §8). The engine runs it without autoflush: its flush
+    writes the change (and turns a stale version into `Conflict`) after its audit row."""
+    if a.status is A.PENDING and a.pending_since is None:
+        a.pending_since = today()
+        a.accept_deadline = add_working_days(a.pending_since, ACCEPT_WORKING_DAYS)
+    elif a.status is A.ACCEPTED and a.ruling_deadline is None:
+        a.ruling_deadline = add_working_days(today(), RULING_WORKING_DAYS)
 
 
-# The engine reads the state enum from the first row's sources, so the rows of an
-# existing application come first and the apply rows (source: NEW) after them.
 TRANSITIONS = [
+    Transition(event="apply_confirmation", label=_l("Apply for %(kind)s", kind=K.JUDICIAL_CONFIRMATION.value.label),
+               sources=FROM_NEW, target=A.AWAITING_CONSENT, who=frozenset({PARTY, MEDIATOR}),
+               guards=(_not_filed, _ended_with_agreement, _within_window, _no_other_open, _for_a_party),
+               effect=_file),
+    Transition(event="apply_document", label=_l("Apply for %(kind)s", kind=K.MEDIATION_DOCUMENT.value.label),
+               sources=FROM_NEW, target=A.PENDING, who=frozenset({PARTY, MEDIATOR}),
+               guards=(_not_filed, _ended_with_agreement, _no_other_open, _for_a_party), effect=_file),
+    Transition(event="apply_filing", label=_l("Online filing"), sources=FROM_NEW, target=A.PENDING,
+               who=frozenset({PLAINTIFF}), guards=(_not_filed, _failed, _no_other_open, _for_a_party, _filing_info),
+               effect=_file),
+    Transition(event="transfer_filing", label=_l("Transfer to online filing"), sources=FROM_NEW, target=A.PENDING,
+               who=frozenset({COURT}), guards=(_not_filed, _failed, _no_other_open, _filing_info), effect=_file),
     Transition(event="consent", label=_l("Consent"), sources=frozenset({A.AWAITING_CONSENT}),
                target=A.AWAITING_CONSENT, who=frozenset({PARTY}),
                guards=(_for_a_party, _not_yet_consented, _within_window), effect=_consent),
@@ -429,18 +432,6 @@ TRANSITIONS = [
     Transition(event="result_rejected", label=_l("Intranet result: rejected"), sources=frozenset({A.ACCEPTED}),
                target=A.REJECTED, who=frozenset({SYSTEM_ROLE}), guards=(_reason_required,),
                effect=_result(A.REJECTED)),
-    Transition(event="apply_confirmation", label=_l("Apply for %(kind)s", kind=K.JUDICIAL_CONFIRMATION.value.label),
-               sources=NEW, target=A.AWAITING_CONSENT, who=frozenset({PARTY, MEDIATOR}),
-               guards=(_not_filed, _ended_with_agreement, _within_window, _no_other_open, _for_a_party),
-               effect=_file),
-    Transition(event="apply_document", label=_l("Apply for %(kind)s", kind=K.MEDIATION_DOCUMENT.value.label),
-               sources=NEW, target=A.PENDING, who=frozenset({PARTY, MEDIATOR}),
-               guards=(_not_filed, _ended_with_agreement, _no_other_open, _for_a_party), effect=_file),
-    Transition(event="apply_filing", label=_l("Online filing"), sources=NEW, target=A.PENDING,
-               who=frozenset({PLAINTIFF}), guards=(_not_filed, _failed, _no_other_open, _for_a_party, _filing_info),
-               effect=_file),
-    Transition(event="transfer_filing", label=_l("Transfer to online filing"), sources=NEW, target=A.PENDING,
-               who=frozenset({COURT}), guards=(_not_filed, _failed, _no_other_open, _filing_info), effect=_file),
 ]
 
 # how each event looks: its form fields and button
@@ -582,7 +573,7 @@ def apply_for(case: Case, kind: K, actor: Actor, party_id: Optional[int] = None,
     applicant = _applicant(case, kind, actor, party_id)
     application = _draft(case, kind, actor, applicant, claims, facts)
     event = _event_for(application, actor) or APPLY_EVENTS[kind][0]  # none fits: the engine says who may
-    MACHINE.apply(application, event, actor, applicant=applicant, ip=ip)
+    MACHINE.create(application, event, actor, applicant=applicant, ip=ip)
     _pending_when_everyone_consented(application)
     return application
 

@@ -63,7 +63,7 @@ from . import DomainError, NotAllowed
 from .accounts import ensure_account
 from .actor import Actor
 from .case_intake import missing_party_fields
-from .engine import Action, Hint, Machine, Transition
+from .engine import Action, Hint, Machine, Transition, insert_or_conflict
 
 TOKEN_MINUTES = 10
 AGREEMENT_TYPES = ("docx", "doc", "pdf")
@@ -387,10 +387,12 @@ def _acceptable(allowed: tuple[str, ...]):
 # --- effects ----------------------------------------------------------------------
 
 def _new_agreement(case, actor, body: bytes, file_name: str | None, **fields) -> None:
+    """The next version; two made at once meet the (case, version) key and the second is a Conflict."""
     version = _next_version(case)
     name = file_name or f"调解协议书（第{version}版）.docx"
-    db.session.add(Agreement(case=case, version=version, file_name=name[:200], data=body, size=len(body),
-                             sha256=sha256(body), created_by_id=actor.user_id, **fields))
+    insert_or_conflict(Agreement(case=case, version=version, file_name=name[:200], data=body, size=len(body),
+                                 sha256=sha256(body), created_by_id=actor.user_id, **fields),
+                       _("The case was changed by someone else. Reload the page and try again."))
 
 
 def _generate(case, actor, data) -> None:

@@ -1,7 +1,11 @@
-"""Case intake and editing: numbers, parties, agents, and the lock [SPEC §3, FAQ 3.1, 3.7, 3.8].
+"""Case intake and editing: numbers, parties, agents, and the lock [SPEC §3, FAQ 3.1, 3.7, 3.8, 5.1].
 
-A new case gets its platform number as soon as it has a court (an internet
-case gets it when the mediator accepts and picks the court). From 申请结案 on,
+Intake decides a new case's first state: 待指派 for a case entered by a court
+(`prepare_new_case`), 待受理 for an internet application naming its mediator
+(`prepare_internet_application`); from there only the case machine moves it
+(app/workflows/case_lifecycle.py). A new case gets its platform number as soon
+as it has a court (an internet case gets it when the mediator accepts and
+picks the court). From 申请结案 on,
 a case's data is read-only everywhere [FAQ 3.8]: every edit path calls
 `check_editable` first.
 """
@@ -13,7 +17,7 @@ from .. import validation
 from ..clock import today
 from ..enums import CaseSource, CaseStatus, CaseType, PartyKind, PartyRole
 from ..extensions import db
-from ..models import Case, CaseAgent, CaseParty, Court
+from ..models import Case, CaseAgent, CaseParty, Court, Mediator
 from ..security import Scope
 from . import Conflict, DomainError, NotAllowed
 from .deadlines import refresh_deadline
@@ -119,6 +123,21 @@ def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: Case
     case.clock_started_on = case.received_on
     case.party_names = ""
     case.number = next_number(court, case_type, case.received_on.year)
+    refresh_deadline(case)
+    return case
+
+
+def prepare_internet_application(case: Case, mediator: Mediator) -> Case:
+    """互联网调解 [FAQ 5.1]: a party applied online and picked a mediator; the case has no court
+    (and no number) until the mediator accepts it and chooses one, within 3 working days (Rules art 12)."""
+    case.case_type = CaseType.INTERNET
+    case.source = CaseSource.INTERNET
+    case.court = None
+    case.mediator = mediator
+    case.received_on = case.received_on or today()
+    case.status = CaseStatus.TO_ACCEPT
+    case.clock_started_on = case.received_on
+    case.party_names = ""
     refresh_deadline(case)
     return case
 

@@ -40,9 +40,8 @@ from ..models import Case, Court, Mediator, MediatorCourt, Organisation, Organis
 from ..outbox import enqueue
 from ..sms import send_sms
 from . import agreements, recordings
-from . import Conflict, NotAllowed
-from .actor import SYSTEM, Actor, actor_for
-from .case_intake import LOCKED, missing_party_fields, party_role_label
+from .actor import SYSTEM, Actor
+from .case_intake import missing_party_fields, party_role_label
 from .deadlines import refresh_deadline
 from .engine import Hint, Machine, Transition
 from .numbering import next_number
@@ -344,14 +343,15 @@ HINTS = {
     "assign": Hint(fields=("mediator_id", "organisation_id"), css="btn-primary"),
     "assign_ministry": Hint(fields=("organisation_id",)),
     "ministry_success": Hint(css="btn-primary"),
-    "ministry_failure": Hint(fields=("termination_reason", "reason"), css="btn-warning"),
-    "accept": Hint(fields=("court_id",), css="btn-primary"),
-    "decline": Hint(fields=("reason",)),
-    "change_mediator": Hint(fields=("mediator_id", "organisation_id", "reason")),
-    "extend": Hint(fields=("days", "reason")),
+    "ministry_failure": Hint(fields=("termination_reason", "reason"), required=("termination_reason", "reason"),
+                             css="btn-warning"),
+    "accept": Hint(fields=("court_id",), required=("court_id",), css="btn-primary"),
+    "decline": Hint(fields=("reason",), required=("reason",)),
+    "change_mediator": Hint(fields=("mediator_id", "organisation_id", "reason"), required=("reason",)),
+    "extend": Hint(fields=("days", "reason"), required=("days", "reason")),
     "apply_close": Hint(css="btn-primary"),
     "close": Hint(css="btn-primary"),
-    "terminate": Hint(fields=("termination_reason", "reason"), css="btn-warning"),
+    "terminate": Hint(fields=("termination_reason", "reason"), required=("termination_reason",), css="btn-warning"),
     "resume": Hint(confirm=_l("Continuing deletes the case's agreements and transcripts. Continue?")),
     "delete": Hint(fields=("confirm",), css="btn-danger",
                    confirm=_l("Deleting removes the case with its documents, recordings and signatures and "

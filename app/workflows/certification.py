@@ -30,11 +30,11 @@ a rejected one may be applied for again.
 The rows below run on the one engine (app/workflows/engine.py): state, who,
 every guard, then the effect and one audit row; the link's version column
 turns a second decision on a stale page into `Conflict`. A link comes into
-being already in its first state — 待认证 for an application, 已认证 for a
-court's own addition — checked by the same `who` and guards as 申请认证;
-the audit hook's create row records it, and a concurrent second first
-application to the same court meets the pair's unique key and is a
-`Conflict`.
+being in its first state through the rows whose source is the engine's `NEW`
+— 申请认证 (待认证) and 新增 (已认证, the court's own addition) — run by
+`Machine.create`: a concurrent second first application to the same court
+meets the pair's unique key and is a `Conflict`. Nothing translated is
+stored: a link the court added has no note (the screens say so: `CertificationLink.note_text`).
 """
 from __future__ import annotations
 
@@ -50,9 +50,9 @@ from ..enums import CertificationStatus as S
 from ..extensions import db
 from ..models import Court, Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..sms import send_sms
-from . import Conflict, DomainError, NotAllowed
+from . import DomainError, NotAllowed
 from .actor import Actor
-from .engine import Hint, Machine, Transition
+from .engine import NEW, Hint, Machine, Transition
 from .ministry import speaks_for
 
 Link = Union[MediatorCourt, OrganisationCourt]
@@ -100,6 +100,11 @@ def _applied(link, actor, data):
     link.reject_reason = None
 
 
+def _enrolled(link, actor, data):
+    link.applied_at = link.decided_at = utcnow()
+    link.decided_by_id = actor.user_id
+
+
 def _approved(link, actor, data):
     link.decided_at = utcnow()
     link.decided_by_id = actor.user_id
@@ -119,13 +124,15 @@ def _rejected(link, actor, data):
 
 
 TRANSITIONS = [
+    Transition(event="apply", label=_l("Apply for certification"), sources=frozenset({NEW, S.REJECTED}),
+               target=S.PENDING, who=frozenset({MEDIATOR, MINISTRY}), guards=(_ministry_side_applies,),
+               effect=_applied),
+    Transition(event="enrol", label=_l("Add to the court's roster"), sources=frozenset({NEW}), target=S.CERTIFIED,
+               who=frozenset({COURT_ADMIN}), effect=_enrolled),
     Transition(event="approve", label=_l("Approve"), sources=frozenset({S.PENDING}), target=S.CERTIFIED,
                who=frozenset({COURT_ADMIN}), effect=_approved),
     Transition(event="reject", label=_l("Reject"), sources=frozenset({S.PENDING}), target=S.REJECTED,
                who=frozenset({COURT_ADMIN}), guards=(_reason_given,), effect=_rejected),
-    Transition(event="apply", label=_l("Apply for certification"), sources=frozenset({S.REJECTED}),
-               target=S.PENDING, who=frozenset({MEDIATOR, MINISTRY}), guards=(_ministry_side_applies,),
-               effect=_applied),
 ]
 
 # how each event looks: the button on the application's page and the form it needs
@@ -176,12 +183,9 @@ def apply_for(subject: Applicant, court: Optional[Court], actor: Actor, note: Op
     link = link_of(subject, court)
     if link is not None:
         return MACHINE.apply(link, "apply", actor, expected_version, note=note)
-    link = _new_link(subject, court)
-    _refuse_new(link, actor, {"note": note})
-    _applied(link, actor, {"note": note})
-    link.status = MACHINE["apply"].target
-    _insert(link)
-    return link
+    return MACHINE.create(_new_link(subject, court), "apply", actor, note=note,
+                          duplicate=_("The application to %(court)s is waiting for the court's decision.",
+                                      court=court.name))
 
 
 def may_apply(subject: Applicant, actor: Actor) -> bool:
@@ -202,27 +206,18 @@ def courts_open_to(subject: Applicant, actor: Actor) -> list[Court]:
 
 def enrol(subject: Applicant, actor: Actor) -> Link:
     """新增调解员 / 新增调解组织: a court adding a new entry to its own roster certifies it
-    directly [FAQ 2.2, 6.7(3)]. The link is added with the subject, before FAB's commit."""
+    directly [FAQ 2.2, 6.7(3)]. The link is stored with the subject, before FAB's commit."""
     if actor.scope.court_id is None:
-        raise DomainError(_("Only a court can add mediators to its roster.") if isinstance(subject, Mediator)
-                          else _("Only a court can add organisations to its roster."))
-    if not actor.scope.is_court_admin:
-        raise NotAllowed(_("Only the court administrator adds to the court's roster."))
-    now = utcnow()
-    fields = dict(court_id=actor.scope.court_id, status=S.CERTIFIED, note=_("Added by the court"), applied_at=now,
-                  decided_at=now, decided_by_id=actor.user_id)
-    if isinstance(subject, Mediator):
-        link = MediatorCourt(mediator=subject, **fields)
-    else:
-        link = OrganisationCourt(organisation=subject, **fields)
-    db.session.add(link)
-    return link
+        raise NotAllowed(_("Only a court can add mediators to its roster.") if isinstance(subject, Mediator)
+                         else _("Only a court can add organisations to its roster."))
+    court = db.session.get(Court, actor.scope.court_id)
+    return MACHINE.create(_new_link(subject, court), "enrol", actor)
 
 
 # --- inside -------------------------------------------------------------------
 
 def _new_link(subject: Applicant, court: Optional[Court]) -> Link:
-    """A link not yet stored (and not in the session), to check a first application against."""
+    """A link not yet stored (and not in the session): the subject `Machine.create` stores."""
     court_id = court.id if court is not None else None
     if isinstance(subject, Mediator):
         return MediatorCourt(mediator_id=subject.id, mediator=subject, court_id=court_id, court=court)
@@ -231,24 +226,3 @@ def _new_link(subject: Applicant, court: Optional[Court]) -> Link:
 
 def _guard_problems(link: Link, actor: Actor, data: dict) -> list[str]:
     return [str(p) for p in (guard(link, actor, data) for guard in MACHINE["apply"].guards) if p]
-
-
-def _refuse_new(link: Link, actor: Actor, data: dict) -> None:
-    """申请认证 of a link with no state yet: the same who and guards as the table's row."""
-    transition = MACHINE["apply"]
-    if not MACHINE.may(transition, link, actor):
-        raise NotAllowed(_("You may not %(event)s this %(subject)s.", event=str(transition.label),
-                           subject=str(MACHINE.noun)))
-    problems = _guard_problems(link, actor, data)
-    if problems:
-        raise DomainError(" ".join(problems))
-
-
-def _insert(link: Link) -> None:
-    """Store a first application; the other of two simultaneous first applications is a Conflict."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(link)
-    except sa.exc.IntegrityError as exc:
-        raise Conflict(_("The application to %(court)s is waiting for the court's decision.",
-                         court=link.court.name)) from exc

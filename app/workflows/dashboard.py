@@ -15,7 +15,6 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import String
 
 from .. import charts
-from ..enums import CaseStatus
 from ..extensions import db
 from ..models import Case, Mediator
 from . import statistics as stats

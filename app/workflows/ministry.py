@@ -1,23 +1,21 @@
 """总对总, the ministry side: binding organisations, messages from the ministry platforms, and
 organisation passwords [FAQ 6.1–6.7; SPEC §4, §7].
 
-Binding (组织管理 › 调解组织管理 › 绑定调解组织) [FAQ 6.1, 6.7(3)]:
+Binding (组织管理 › 调解组织管理 › 绑定调解组织) [FAQ 6.1, 6.7(3)], the machine `BINDING`:
 
-    unbound ──绑定 (a ministry account of the organisation's region)──▶ bound to that ministry
-    bound to my ministry ──解绑 (my ministry's account of that region)──▶ unbound
-    bound to another ministry ──绑定──▶ refused: an organisation is bound to one ministry only;
-                                        the refusal names the ministry it is bound to (SPEC §4)
+    未绑定 ──绑定 (a ministry account of the organisation's region)──▶ 已绑定 to that ministry
+    已绑定 ──解绑 (the account of the ministry it is bound to, same region)──▶ 未绑定
+    已绑定 ──绑定──▶ refused: an organisation is bound to one ministry only; the refusal
+                     names the ministry it is bound to (SPEC §4)
 
-The state is `Organisation.ministry_id` itself: *which* ministry, not a fixed
-set of states, so there is no enum column for a `Machine` to move along its
-table (the engine sets one target state per row; binding's target is the
-acting account's ministry). An enum beside the FK would only restate it.
-So binding and unbinding are plain functions: each takes the actor, checks
-that it is a ministry account of the organisation's region, collects every
-refusal (`bind_refusals`, `unbind_refusals`, which also drive the buttons),
-sets the column and flushes through `flush_or_conflict` — the organisation's
-version column turns two accounts binding the same organisation at once into
-`Conflict`. The audit hook records ministry_id before → after. Which ministry
+The state is derived, not stored: an organisation is 已绑定 iff
+`Organisation.ministry_id` is set (which ministry is the column itself; an enum
+beside the FK would only restate it). The effect sets or clears the column and
+the engine checks that the derived state is the row's target; guards say why
+not (outside the region, bound elsewhere, bound to another ministry) and
+`available_binding` / `binding_refusals` drive the buttons. The organisation's
+version column turns two accounts binding it at once into `Conflict`; one audit
+row per bind or unbind, with ministry_id before → after. Which ministry
 applies for court certification and which is added by the court is data
 (`Ministry.certification_path`), used by app/workflows/certification.py.
 
@@ -43,22 +41,25 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..audit import record
 from ..clock import utcnow
-from ..enums import AuditAction, TerminationReason
+from ..enums import AuditAction, BindingState, TerminationReason
 from ..extensions import db
-from ..forms import password_problem
+from ..validation import password_problem
 from ..models import Case, InboundMessage, Ministry, Organisation, OutboxMessage
 from ..roles import ORGANISATION
 from ..security import Scope
 from . import Conflict, DomainError, NotAllowed, NotFound, ValidationFailed, case_lifecycle
 from .accounts import ensure_account, set_password
 from .actor import Actor
-from .engine import flush_or_conflict
+from .engine import Action, Hint, Machine, Transition, flush_or_conflict
 
 MESSAGE_TYPES = ("receipt", "outcome")
 OUTCOMES = {"success": "ministry_success", "failure": "ministry_failure"}
+#: the code of the audit row (app/views/records.py reads it back)
+ORGANISATION_PASSWORD_RESET = "ministry.organisation_password_reset"
 
 
 # --- region -------------------------------------------------------------------
@@ -82,57 +83,83 @@ def speaks_for(org: Organisation, actor: Actor) -> bool:
     return _in_region_of(org, actor) and org.ministry_id == actor.scope.ministry_id
 
 
-def _check_region(org: Organisation, actor: Actor) -> None:
-    if not _in_region_of(org, actor):
-        raise NotAllowed(_("This organisation is outside your ministry account's region."))
-
-
 # --- binding --------------------------------------------------------------------
 
-def bind_refusals(org: Organisation, actor: Actor) -> list[str]:
-    """Why `actor` cannot bind `org` now (empty: it can) [FAQ 6.1, 6.7(3)]."""
+def binding_state(org: Organisation) -> BindingState:
+    return BindingState.BOUND if org.ministry_id is not None else BindingState.UNBOUND
+
+
+MINISTRY_ACCOUNT = "ministry_account"  # any ministry account; its region and ministry: the guards
+
+BINDING_ROLES = {MINISTRY_ACCOUNT: lambda org, actor: actor.scope.ministry_id is not None}
+
+
+def _in_region(org, actor, data) -> Optional[str]:
     if not _in_region_of(org, actor):
-        return [_("This organisation is outside your ministry account's region.")]
+        return _("This organisation is outside your ministry account's region.")
+    return None
+
+
+def _bound_nowhere(org, actor, data) -> Optional[str]:
+    """SPEC §4: an organisation already bound to a ministry cannot be bound again — say to which."""
+    if org.ministry_id is None:
+        return None
     if org.ministry_id == actor.scope.ministry_id:
-        return [_("The organisation is already bound to your ministry.")]
-    if org.ministry_id is not None:
-        return [_("The organisation is already bound to %(ministry)s; an organisation can be bound to one "
-                  "ministry only.", ministry=org.ministry.name)]
-    return []
+        return _("The organisation is already bound to your ministry.")
+    return _("The organisation is already bound to %(ministry)s; an organisation can be bound to one "
+             "ministry only.", ministry=org.ministry.name)
+
+
+def _bound_to_mine(org, actor, data) -> Optional[str]:
+    if org.ministry_id != actor.scope.ministry_id:
+        return _("The organisation is not bound to your ministry.")
+    return None
+
+
+def _bind(org, actor, data):
+    mine = db.session.get(Ministry, actor.scope.ministry_id)
+    # the column itself, not only the relationship: the state and the audit row read ministry_id
+    org.ministry_id = mine.id
+    org.ministry = mine
+
+
+def _unbind(org, actor, data):
+    org.ministry_id = None
+    org.ministry = None
+
+
+B = BindingState
+BINDING_TRANSITIONS = [
+    # 已绑定 is a source of 绑定 so that the refusal names the ministry (`_bound_nowhere`)
+    Transition(event="bind", label=_l("Bind"), sources=frozenset({B.UNBOUND, B.BOUND}), target=B.BOUND,
+               who=frozenset({MINISTRY_ACCOUNT}), guards=(_in_region, _bound_nowhere), effect=_bind),
+    Transition(event="unbind", label=_l("Unbind"), sources=frozenset({B.BOUND}), target=B.UNBOUND,
+               who=frozenset({MINISTRY_ACCOUNT}), guards=(_in_region, _bound_to_mine), effect=_unbind),
+]
+BINDING_HINTS = {"bind": Hint(css="btn-primary"), "unbind": Hint()}
+
+BINDING = Machine(name="binding", transitions=BINDING_TRANSITIONS, roles=BINDING_ROLES, hints=BINDING_HINTS,
+                  derive=binding_state, noun=_l("mediation organisation"))
+
+
+def available_binding(org: Organisation, actor: Actor) -> list[Action]:
+    """绑定 / 解绑 as `actor` may take them on `org` now (state and who; the guards say why not)."""
+    return BINDING.available(org, actor)
+
+
+def binding_refusals(org: Organisation, event: str, actor: Actor) -> list[str]:
+    """Why `actor` cannot `event` (bind, unbind) `org` now; empty: the button is offered [FAQ 6.1, 6.7(3)]."""
+    return BINDING.refusals(org, event, actor)
 
 
 def bind(org: Organisation, actor: Actor) -> Organisation:
     """绑定调解组织: at most one ministry per organisation."""
-    _check_region(org, actor)
-    problems = bind_refusals(org, actor)
-    if problems:
-        raise DomainError(" ".join(problems))
-    mine = db.session.get(Ministry, actor.scope.ministry_id)  # read before the change: no autoflush of it
-    # set the column itself, not only the relationship: the audit hook reads ministry_id before → after
-    org.ministry_id = mine.id
-    org.ministry = mine
-    flush_or_conflict()
-    return org
-
-
-def unbind_refusals(org: Organisation, actor: Actor) -> list[str]:
-    if not _in_region_of(org, actor):
-        return [_("This organisation is outside your ministry account's region.")]
-    if org.ministry_id != actor.scope.ministry_id:
-        return [_("The organisation is not bound to your ministry.")]
-    return []
+    return BINDING.apply(org, "bind", actor)
 
 
 def unbind(org: Organisation, actor: Actor) -> Organisation:
     """解绑: only the ministry the organisation is bound to."""
-    _check_region(org, actor)
-    problems = unbind_refusals(org, actor)
-    if problems:
-        raise DomainError(" ".join(problems))
-    org.ministry_id = None
-    org.ministry = None
-    flush_or_conflict()
-    return org
+    return BINDING.apply(org, "unbind", actor)
 
 
 # --- messages from the ministry platforms -------------------------------------------
@@ -256,7 +283,7 @@ def reset_organisation_password(org: Organisation, password: str, actor: Actor,
     set_password(user, password)
     db.session.flush()
     org.user_id = user.id
-    record(db.session, org, AuditAction.PASSWORD, "organisation.password_reset",
+    record(db.session, org, AuditAction.PASSWORD, ORGANISATION_PASSWORD_RESET,
            {"by": "platform" if actor.scope.is_platform else "ministry", "work_id": (work_id or "").strip() or None})
     flush_or_conflict()
     return user

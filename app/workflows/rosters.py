@@ -25,6 +25,10 @@ from .accounts import ensure_account, find_user, remove_roles, set_password
 from .actor import Actor
 
 
+#: the code of the audit row (app/views/records.py reads it back)
+LIAISON_PASSWORD_SET = "roster.liaison_password_set"
+
+
 def court_roles(is_admin: bool) -> list[str]:
     return [COURT_USER, COURT_ADMIN] if is_admin else [COURT_USER]
 
@@ -144,7 +148,7 @@ def add_grassroots_unit(unit: GrassrootsUnit, password: str, scope: Scope) -> Gr
 def set_liaison_password(unit: GrassrootsUnit, password: str) -> None:
     """The court admin sets a new liaison password when editing the unit [FAQ 7.3(1)]."""
     set_password(unit.liaison_user, password)
-    record(db.session, unit, AuditAction.PASSWORD, "liaison.password_set", {"liaison_phone": unit.liaison_phone})
+    record(db.session, unit, AuditAction.PASSWORD, LIAISON_PASSWORD_SET, {"liaison_phone": unit.liaison_phone})
 
 
 def check_tribunal(tribunal: Tribunal, scope: Scope) -> None:

@@ -32,11 +32,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Float
 
+from .. import clock
 from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
 from ..extensions import db
 from ..models import Case, Court, CourtApplication, Mediator, MediatorCourt, Organisation, OrganisationCourt
 from ..security import Scope
 from . import DomainError, ValidationFailed
+from .ministry import in_region
 
 S = CaseStatus
 OPEN = (S.TO_ASSIGN, S.TO_ACCEPT, S.MEDIATING, S.CLOSE_REQUESTED)
@@ -89,8 +91,6 @@ def reach_for(scope: Scope) -> Optional[Reach]:
     if scope.court_id is not None:
         return Reach(court_ids=court_and_subordinates(scope.court_id))
     if scope.ministry_id is not None:
-        from .ministry import in_region
-
         orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
         return Reach(organisation_ids=tuple(db.session.scalars(orgs)))
     return None
@@ -162,7 +162,7 @@ class Query:
     @property
     def overdue_on(self) -> dt.date:
         """Overdue means past the deadline on this day: the period's end, or today if earlier."""
-        return min(self.end + dt.timedelta(days=1), dt.date.today())
+        return min(self.end + dt.timedelta(days=1), clock.today())
 
     def args(self) -> dict:
         """The query as URL arguments (for links and background jobs)."""
@@ -174,9 +174,10 @@ class Query:
         return out
 
 
-def default_period(today: Optional[dt.date] = None) -> tuple[dt.date, dt.date]:
-    today = today or dt.date.today()
-    return dt.date(today.year, 1, 1), today
+def default_period(on: Optional[dt.date] = None) -> tuple[dt.date, dt.date]:
+    """From 1 January to `on` (default: today in Beijing)."""
+    on = on or clock.today()
+    return dt.date(on.year, 1, 1), on
 
 
 def parse_query(args, reach: Reach) -> Query:

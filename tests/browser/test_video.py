@@ -13,7 +13,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app import exports
+from app.workflows import exports
 from app.enums import CaseStatus
 from app.extensions import db
 from app.models import Agreement, Case, Recording
