@@ -79,6 +79,8 @@ class ScopedModelView(ModelView):
     show_template = "court/show.html"
     #: The add button's name as the FAQ calls it (e.g. 新增调解员); None: no button.
     add_button_label = None
+    #: A sentence above the list saying what the list is for; None: none.
+    list_note = None
 
     #: how the scope reaches `scope_query`: court views admit only courts and the platform
     scope_wrapper = staticmethod(scoped)
@@ -99,7 +101,7 @@ class ScopedModelView(ModelView):
             else:
                 auto[name] = blank
         self.formatters_columns = {**auto, **self.formatters_columns}
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons, "list_note": self.list_note}
         # FAB's optional relation selects show their raw "__None" value.
         for form in (self.add_form, self.edit_form):
             for field in vars(form).values():

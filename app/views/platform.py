@@ -17,6 +17,7 @@ from .. import outbox
 from ..clock import today
 from ..enums import OutboxStatus
 from ..models import AuditLog, Case, Court, Holiday, Ministry, OutboxMessage, SmsOutbox
+from ..workdays import OFFICIAL_YEARS
 from .records import summary_label
 from .base import Button, ScopedModelView, interface, scoped
 from .edge import edge
@@ -130,7 +131,7 @@ class AuditLogView(ScopedModelView):
 
 
 class HolidayView(ScopedModelView):
-    """节假日: the official holidays and 调休 workdays the working-day clocks use."""
+    """节假日: the admin's overrides of the official calendar the working-day clocks use."""
 
     route_base = "/holidays"
     datamodel = interface(Holiday)
@@ -145,6 +146,11 @@ class HolidayView(ScopedModelView):
     search_columns = ["day", "name"]
     base_order = ("day", "desc")
     add_button_label = add_title
+    list_note = _l(
+        "The public holidays and 调休 workdays of %(first)s–%(last)s come from the State Council's "
+        "calendar and need no entry; enter a day here to override it, or for a year it does not cover yet.",
+        first=OFFICIAL_YEARS[0], last=OFFICIAL_YEARS[-1],
+    )
     label_columns = {
         "day": _l("Date"),
         "name": _l("Name"),
