@@ -9,7 +9,7 @@ to anyone with `can_download`, so it is shut.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import abort, request, url_for
@@ -21,6 +21,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from ..clock import shown
 from ..extensions import db
 from ..security import Scope, current_scope
 
@@ -30,7 +31,8 @@ def yes_no(value) -> str:
 
 
 def minutes(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    """A list or show cell's time: Beijing time to the minute."""
+    return shown(value)
 
 
 def blank(value):
@@ -45,6 +47,8 @@ class Button:
     url: str
     css: str = "btn-primary"
     method: str = "get"
+    #: asked before a POST button sends (static/court/confirm.js)
+    confirm: Optional[str] = None
 
 
 class ScopeFilter(BaseFilter):

@@ -85,11 +85,11 @@ class SmsOutboxView(ScopedModelView):
     base_order = ("id", "desc")
     base_permissions = READ_ONLY
     label_columns = {
-        "created_at": _l("Time (UTC)"),
+        "created_at": _l("Time (Beijing time)"),
         "phone": _l("Mobile number"),
         "kind": _l("Type"),
         "status": _l("Status"),
-        "sent_at": _l("Sent at (UTC)"),
+        "sent_at": _l("Sent at (Beijing time)"),
         "body": _l("Content"),
     }
 
@@ -111,7 +111,7 @@ class AuditLogView(ScopedModelView):
     base_order = ("id", "desc")
     base_permissions = READ_ONLY
     label_columns = {
-        "at": _l("Time (UTC)"),
+        "at": _l("Time (Beijing time)"),
         "actor_name": _l("Operator"),
         "actor_id": _l("Operator ID"),
         "ip": _l("IP address"),
@@ -189,7 +189,7 @@ class OutboxView(ScopedModelView):
     search_columns = ["status", "created_at"]
     base_order = ("id", "desc")
     label_columns = {
-        "created_at": _l("Time (UTC)"), "ministry": _l("Ministry"), "court": _l("Court (intranet)"),
+        "created_at": _l("Time (Beijing time)"), "ministry": _l("Ministry"), "court": _l("Court (intranet)"),
         "case": _l("Case"), "topic": _l("Type"),
         "status": _l("Status"), "attempts": _l("Attempts"), "last_error": _l("Last error"),
         "sent_at": _l("Delivered at"), "acknowledged_at": _l("Acknowledged at"),
@@ -210,7 +210,8 @@ class OutboxView(ScopedModelView):
         message = self.datamodel.get(request.view_args.get("pk"), self._base_filters)
         if message is None or message.status is OutboxStatus.PENDING:
             return []
-        return [Button(_("Resend"), url_for(f"{self.endpoint}.resend", pk=message.id), "btn-primary", "post")]
+        return [Button(_("Resend"), url_for(f"{self.endpoint}.resend", pk=message.id), "btn-primary", "post",
+                       confirm=_("Push this message again?"))]
 
     @expose("/resend/<int:pk>", methods=["POST"])
     @has_access

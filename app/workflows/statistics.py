@@ -32,6 +32,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import Float
 
+from ..clock import day_start
 from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
 from ..extensions import db
 from ..models import Case, Court, CourtApplication, Mediator, MediatorCourt, Organisation, OrganisationCourt
@@ -156,7 +157,7 @@ class Query:
 
     @property
     def end_exclusive(self) -> dt.datetime:
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+        return day_start(self.end + dt.timedelta(days=1))
 
     @property
     def overdue_on(self) -> dt.date:
