@@ -11,6 +11,7 @@ from flask_appbuilder import AppBuilder
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from . import audit, commands, errors, operations, serving, views
+from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
 
@@ -41,6 +42,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         appbuilder.init_app(app, db.session)
         views.register(appbuilder)
 
+    # Every time a template shows is Beijing time (issue 15 item 1): {{ value|beijing }}.
+    app.add_template_filter(shown, "beijing")
     errors.register(app)
     operations.register(app)
     commands.register(app)

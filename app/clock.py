@@ -42,3 +42,25 @@ def local_date(value: dt.datetime | None) -> dt.date | None:
     """The Beijing calendar day of a stored time (a case closed at 23:30 UTC closed the next day)."""
     moment = local(value)
     return moment.date() if moment is not None else None
+
+
+def shown(value: dt.datetime | None, seconds: bool = False) -> str:
+    """A stored time as a person reads it: Beijing time to the minute (or second); "" for none.
+
+    The Jinja filter `beijing` — templates never format a time themselves.
+    """
+    moment = local(value)
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def local_naive(value: dt.datetime | None) -> dt.datetime | None:
+    """Beijing time without a zone, for a spreadsheet cell (xlsx has no time zones)."""
+    moment = local(value)
+    return moment.replace(tzinfo=None) if moment is not None else None
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The stored (naive UTC) instant at which Beijing's `day` begins: 00:00 Beijing is 16:00 UTC the day before."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=BEIJING).astimezone(dt.timezone.utc).replace(tzinfo=None)

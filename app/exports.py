@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .clock import now
+from .clock import local_naive, now
 from .enums import CaseStatus, CaseType
 from .extensions import db
 from .models import Case, Court, Mediator, Organisation
@@ -41,7 +41,7 @@ DETAIL_COLUMNS = [
     (_l("Mediation organisation"), 22, "text"),
     (_l("Status"), 12, "label"),
     (_l("Received on"), 12, "date"),
-    (_l("Closed at"), 17, "datetime"),
+    (_l("Closed at (Beijing time)"), 19, "datetime"),
     (_l("Deadline"), 12, "date"),
 ]
 
@@ -167,7 +167,7 @@ def write_cases(target, title: str, meta: list[str], source: CaseRows,
             write_string(r, 9, labels[status])
             write_datetime(r, 10, _as_date(received), date_fmt)
             if closed:
-                write_datetime(r, 11, _as_date(closed), dt_fmt)
+                write_datetime(r, 11, local_naive(_as_date(closed)), dt_fmt)
             if deadline:
                 write_datetime(r, 12, _as_date(deadline), date_fmt)
         if progress:
@@ -231,7 +231,7 @@ def report_meta(q: stats.Query, generated_by: str) -> list[str]:
     meta = [period_text(q)]
     if q.case_type:
         meta.append(_("Case type: %(type)s", type=q.case_type.label))
-    meta.append(_("Generated at %(when)s by %(who)s", when=now().strftime("%Y-%m-%d %H:%M"),
+    meta.append(_("Generated at %(when)s (Beijing time) by %(who)s", when=now().strftime("%Y-%m-%d %H:%M"),
                   who=generated_by))
     return meta
 

@@ -1144,8 +1144,8 @@ class SmsOutbox(Model):
 class Holiday(Model):
     """A public holiday, or (is_workday) a weekend day worked in lieu (调休).
 
-    Working-day clocks (SPEC §8) skip weekends and these days; the platform
-    admin keeps the table current each year.
+    An override of the official calendar (app/workdays.py): the working-day
+    clocks (SPEC §8) read this table first.
     """
 
     __tablename__ = "holiday"

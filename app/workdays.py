@@ -1,17 +1,23 @@
 """Working-day arithmetic for the clocks of SPEC §8 (Rules arts 10, 12).
 
-Weekends are rest days unless the holiday table marks them as worked in lieu
-(调休); listed holidays are rest days. The table is data the platform admin
-keeps (平台后台 › 节假日), so the official calendar needs no release.
+A day is a working day by, in this order:
+1. the holiday table (平台后台 › 节假日) — the admin's override, for a year the
+   official calendar below does not cover yet or a local change;
+2. the State Council's calendar of public holidays and 调休 workdays, as the
+   `chinese-calendar` package carries it (years OFFICIAL_YEARS);
+3. outside those years, Monday to Friday.
 """
 from __future__ import annotations
 
 import datetime as dt
 
+import chinese_calendar
 import sqlalchemy as sa
 
 from .extensions import db
 from .models import Holiday
+
+OFFICIAL_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
 
 
 def calendar_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
@@ -25,6 +31,8 @@ def calendar_overrides(start: dt.date, end: dt.date) -> dict[dt.date, bool]:
 def is_workday(day: dt.date, overrides: dict[dt.date, bool]) -> bool:
     if day in overrides:
         return overrides[day]
+    if day.year in OFFICIAL_YEARS:
+        return chinese_calendar.is_workday(day)
     return day.weekday() < 5
 
 

@@ -5,7 +5,9 @@ One place decides how a workbook is opened and looks:
 - a cell is what it is written as: text never becomes a formula, a link or a
   number (a party called `=HYPERLINK(...)` stays text — export injection);
   callers write strings with `write_string` and numbers with `write_number`;
-- one header style, column widths, the header row frozen;
+- one header style; every column at least as wide as its header; the header
+  row frozen; printed landscape on A4, one page wide, the title and header
+  repeated on every page;
 - `constant_memory` for an export written to a file row by row (xlsxwriter then
   keeps one row in memory, however many rows);
 - the download keeps its Chinese file name (RFC 5987 `filename*`).
@@ -13,6 +15,7 @@ One place decides how a workbook is opened and looks:
 from __future__ import annotations
 
 import io
+import unicodedata
 from typing import Iterable, Optional, Union
 from urllib.parse import quote
 
@@ -60,15 +63,28 @@ def sheet_name(title: str) -> str:
     return title[:31]
 
 
+A4 = 9  # xlsxwriter's paper code
+
+
+def text_width(text: str) -> int:
+    """Excel's column width the text needs: a Chinese character takes two digits' width."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def write_header(ws, fmt: dict, row: int, heads: list[str], widths: Iterable[Optional[int]] = (),
                  column_formats: Optional[dict] = None) -> int:
-    """The header row at `row` with its column widths (and a column's format, e.g. text), frozen."""
+    """The header row at `row` with its column widths (and a column's format, e.g. text), frozen;
+    the sheet prints landscape on A4, one page wide, with the rows down to the header on every page."""
     widths = list(widths)
     for c, head in enumerate(heads):
         width = widths[c] if c < len(widths) and widths[c] else DEFAULT_WIDTH
-        ws.set_column(c, c, width, (column_formats or {}).get(c))
+        ws.set_column(c, c, max(width, text_width(head) + 2), (column_formats or {}).get(c))
         ws.write_string(row, c, head, fmt["head"])
     ws.freeze_panes(row + 1, 0)
+    ws.set_landscape()
+    ws.set_paper(A4)
+    ws.repeat_rows(0, row)
+    ws.fit_to_pages(1, 0)
     return row
 
 

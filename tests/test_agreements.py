@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from docx import Document
 
 from app import clock
-from app.clock import utcnow
+from app.clock import shown, utcnow
 from app.documents.agreement import agreement_context
 from app.enums import AgentType, CaseStatus, SignerRole
 from app.extensions import db
@@ -181,10 +181,12 @@ def test_the_whole_signing_path_ends_the_case_automatically(app, login_as, case_
         mediator_sig = next(s for s in signatures if s.role.name == "MEDIATOR")
         assert mediator_sig.user_agent == "PhoneBrowser/1.0" and mediator_sig.ip == "127.0.0.1"
         assert mediator_sig.image == png()
+        mediator_signed_at = mediator_sig.signed_at
 
     signed = login_as("13800000001").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}/signed")
     body = "\n".join(p.text for p in Document(io.BytesIO(signed.data)).paragraphs)
     assert "签署记录" in body and agreement.sha256 in body and "调解协议书" in body and "陈静" in body
+    assert f"{shown(mediator_signed_at, seconds=True)}（北京时间）" in body  # issue 15 item 1
 
 
 def test_mediator_closes_on_their_own_when_a_party_has_not_signed(app, login_as, case_id):

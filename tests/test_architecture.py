@@ -129,3 +129,9 @@ def test_explicit_audit_rows_store_a_code_the_screen_translates():
         assert isinstance(summary, ast.Name), f"{module_name}: the summary is not a named code"
         code = getattr(importlib.import_module(module_name), summary.id)
         assert code in SUMMARY_CODES, f"{module_name}: {code} is not read back by app/views/records.py"
+
+
+def test_templates_never_format_a_time_themselves():
+    """Issue 15 item 1: every time on a screen is Beijing time — templates use `|beijing`, never strftime."""
+    offenders = [str(p.relative_to(APP)) for p in (APP / "templates").rglob("*.html") if ".strftime(" in p.read_text()]
+    assert offenders == []

@@ -72,17 +72,37 @@ def test_numbers_are_never_issued_twice_under_concurrent_transactions(fresh_app,
     assert sorted(numbers) == sorted(f"（2032）京0105民诉前调{n}号" for n in range(1, 41))
 
 
-def test_working_days_skip_weekends_and_holidays_and_count_makeup_days(app):
-    friday = dt.date(2026, 9, 25)
-    assert add_working_days(friday, 1, {}) == dt.date(2026, 9, 28)  # over the weekend
+def test_working_days_follow_the_official_calendar_without_any_table_entry(app):
+    """Issue 15 item 2: 国务院办公厅's 2026 calendar — 国庆节、中秋节 10月1日至7日放假，
+    9月20日（周日）、10月10日（周六）上班；春节 2月15日至23日放假，2月14日、2月28日（周六）上班."""
+    assert add_working_days(dt.date(2026, 9, 18), 1, {}) == dt.date(2026, 9, 20)  # Fri → the Sunday worked
+    assert add_working_days(dt.date(2026, 9, 30), 1, {}) == dt.date(2026, 10, 8)  # over the Golden Week
+    assert add_working_days(dt.date(2026, 10, 9), 1, {}) == dt.date(2026, 10, 10)  # the Saturday worked
+    assert add_working_days(dt.date(2026, 2, 13), 1, {}) == dt.date(2026, 2, 14)
+    assert add_working_days(dt.date(2026, 2, 14), 1, {}) == dt.date(2026, 2, 24)  # Spring Festival off
+    assert add_working_days(dt.date(2026, 2, 27), 1, {}) == dt.date(2026, 2, 28)
+
+
+def test_the_holiday_table_overrides_the_official_calendar_and_covers_later_years(app):
     with app_ctx(app):
         db.session.add_all([
-            Holiday(day=dt.date(2026, 10, d), name="国庆节") for d in range(1, 8)
-        ] + [Holiday(day=dt.date(2026, 9, 27), name="国庆调休", is_workday=True)])
+            Holiday(day=dt.date(2026, 10, 10), name="本地调整：不上班"),
+            Holiday(day=dt.date(2026, 10, 8), name="本地调整：放假"),
+            Holiday(day=dt.date(2027, 1, 1), name="元旦"),
+            Holiday(day=dt.date(2027, 1, 2), name="元旦调休", is_workday=True),
+        ])
         db.session.commit()
-        # Fri 25 → Sun 27 (worked in lieu) → Mon 28 → Tue 29 → Wed 30 → (1–7 Oct off) → Thu 8
-        assert add_working_days(friday, 1) == dt.date(2026, 9, 27)
-        assert add_working_days(friday, 5) == dt.date(2026, 10, 8)
+        assert add_working_days(dt.date(2026, 9, 30), 1) == dt.date(2026, 10, 9)
+        assert add_working_days(dt.date(2026, 10, 9), 1) == dt.date(2026, 10, 12)
+        # 2027 is past the packaged calendar: weekends and the table decide
+        assert add_working_days(dt.date(2026, 12, 31), 1) == dt.date(2027, 1, 2)
+        assert add_working_days(dt.date(2027, 1, 2), 1) == dt.date(2027, 1, 4)
+
+
+def test_the_holiday_list_says_which_years_the_official_calendar_covers(app, login_as):
+    client = login_as("admin", "PLATFORM")
+    html = client.get("/holidays/list/").get_data(as_text=True)
+    assert "2026" in html and "国务院" in html
 
 
 def test_deadlines_per_state(app):

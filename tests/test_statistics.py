@@ -539,3 +539,20 @@ def test_the_case_list_has_no_n_plus_one(app, login_as):
     assert len(small) == len(large)
     page = next(s for s in large if "LIMIT" in s and "mediation_case.number" in s)
     assert page.count("JOIN") == 0, "the page query joins no relation; each loads once for the page"
+
+
+def test_report_workbooks_print_landscape_on_a4_one_page_wide_with_every_header_readable(app, cohort, login_as):
+    """Issue 15 item 20: each column at least as wide as its header (a Chinese character is two
+    digits wide), landscape A4, the title and header repeated on every page, one page wide."""
+    c = login_as("13800000001")
+    for url, extra in (("/statistics/report/export", {"by": "organisation"}),
+                       ("/statistics/detail/export", {"key": "all", "figure": "received"})):
+        ws = _xlsx(c.get(url, query_string={**PERIOD, **extra}))
+        for cell in ws[3]:
+            need = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(cell.value))
+            assert ws.column_dimensions[cell.column_letter].width >= need, (url, cell.value)
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+        assert ws.print_title_rows == "$1:$3"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        # OOXML leaves out fitToWidth when it is its default, 1; fitToHeight 0 = as many pages as needed
+        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)

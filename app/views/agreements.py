@@ -26,6 +26,7 @@ from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..clock import shown
 from ..documents.agreement import signature_page
 from ..enums import DocumentKind, SignerRole
 from ..extensions import db
@@ -194,7 +195,7 @@ def signed_package(document) -> bytes:
         role = s.role.label
         if s.role is SignerRole.AGENT and s.party is not None:
             role = _("%(role)s of %(party)s", role=role, party=s.party.name)
-        lines.append({"role": role, "name": s.signer_name, "time": s.signed_at.strftime("%Y-%m-%d %H:%M:%S"),
+        lines.append({"role": role, "name": s.signer_name, "time": shown(s.signed_at, seconds=True),
                       "sha256": s.document_sha256, "ip": s.ip or ""})
         images.append(s.image)
     base = document.data if document.content_type.endswith("wordprocessingml.document") else None

@@ -9,7 +9,7 @@ to anyone with `can_download`, so it is shut.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import abort, request, url_for
@@ -21,6 +21,7 @@ from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
+from ..clock import shown
 from ..extensions import db
 from ..security import Scope, current_scope
 
@@ -30,7 +31,8 @@ def yes_no(value) -> str:
 
 
 def minutes(value) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else ""
+    """A list or show cell's time: Beijing time to the minute."""
+    return shown(value)
 
 
 def blank(value):
@@ -45,6 +47,8 @@ class Button:
     url: str
     css: str = "btn-primary"
     method: str = "get"
+    #: asked before a POST button sends (static/court/confirm.js)
+    confirm: Optional[str] = None
 
 
 class ScopeFilter(BaseFilter):
@@ -79,6 +83,8 @@ class ScopedModelView(ModelView):
     show_template = "court/show.html"
     #: The add button's name as the FAQ calls it (e.g. 新增调解员); None: no button.
     add_button_label = None
+    #: A sentence above the list saying what the list is for; None: none.
+    list_note = None
 
     #: how the scope reaches `scope_query`: court views admit only courts and the platform
     scope_wrapper = staticmethod(scoped)
@@ -99,7 +105,7 @@ class ScopedModelView(ModelView):
             else:
                 auto[name] = blank
         self.formatters_columns = {**auto, **self.formatters_columns}
-        self.extra_args = {"toolbar_buttons": self.toolbar_buttons}
+        self.extra_args = {"toolbar_buttons": self.toolbar_buttons, "list_note": self.list_note}
         # FAB's optional relation selects show their raw "__None" value.
         for form in (self.add_form, self.edit_form):
             for field in vars(form).values():

@@ -28,7 +28,6 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 from werkzeug.http import parse_range_header
 
-from ..clock import local
 from ..enums import MultiVideoStatus
 from ..extensions import db
 from ..models import Case, Hearing, MultiVideoRequest, Recording
@@ -139,7 +138,7 @@ def case_section(case: Case, actor) -> dict:
         "buttons": buttons,
         "recordings": recordings.recordings_of(case) if can_view else None,
         "multi_video": multi_video.requests_of(case) if show_requests else [],
-        "local": local, "human_size": recordings.human_size, "human_duration": human_duration,
+        "human_size": recordings.human_size, "human_duration": human_duration,
     }
 
 
@@ -325,7 +324,7 @@ class RecordingView(BaseView):
         rows = [(r, recordings.available_events(r, actor)) for r in recordings.recordings_of(case)]
         return self.render_template(
             "hearings/recordings.html", title=_("View recordings"), case=case, rows=rows,
-            may_upload=recordings.may_upload(case, actor), local=local, human_size=recordings.human_size,
+            may_upload=recordings.may_upload(case, actor), human_size=recordings.human_size,
             human_duration=human_duration, play=request.args.get("play", type=int))
 
     @expose("/<int:pk>/recordings/<int:rid>/media")
@@ -411,7 +410,7 @@ class MultiVideoView(BaseView):
         _allow(actor.is_court_admin_of(case))
         return self.render_template("hearings/multi_video_form.html", title=_("Apply for multi-party video"),
                                     case=case, reason=request.form.get("reason", ""),
-                                    requests=multi_video.requests_of(case), local=local)
+                                    requests=multi_video.requests_of(case))
 
     @expose("/<int:pk>/multi-video", methods=["POST"])
     @has_access
@@ -440,7 +439,7 @@ class MultiVideoReviewView(BaseView):
             .order_by((MultiVideoRequest.status == MultiVideoStatus.PENDING).desc(), MultiVideoRequest.id.desc())
             .limit(200)).all()
         return self.render_template("hearings/multi_video_list.html", title=_("Multi-party video review"),
-                                    rows=rows, local=local)
+                                    rows=rows)
 
     @expose("/<int:rid>")
     @has_access
@@ -451,7 +450,7 @@ class MultiVideoReviewView(BaseView):
         req = db.session.get(MultiVideoRequest, rid) or abort(404)
         return self.render_template("hearings/multi_video_review.html", title=_("Multi-party video review"),
                                     req=req, case=req.case, events=multi_video.available_events(req, actor),
-                                    local=local, reason=request.form.get("reason", ""))
+                                    reason=request.form.get("reason", ""))
 
     @expose("/<int:rid>/<event>", methods=["POST"])
     @has_access

@@ -17,6 +17,7 @@ from .. import outbox
 from ..clock import today
 from ..enums import OutboxStatus
 from ..models import AuditLog, Case, Court, Holiday, Ministry, OutboxMessage, SmsOutbox
+from ..workdays import OFFICIAL_YEARS
 from .records import summary_label
 from .base import Button, ScopedModelView, interface, scoped
 from .edge import edge
@@ -84,11 +85,11 @@ class SmsOutboxView(ScopedModelView):
     base_order = ("id", "desc")
     base_permissions = READ_ONLY
     label_columns = {
-        "created_at": _l("Time (UTC)"),
+        "created_at": _l("Time (Beijing time)"),
         "phone": _l("Mobile number"),
         "kind": _l("Type"),
         "status": _l("Status"),
-        "sent_at": _l("Sent at (UTC)"),
+        "sent_at": _l("Sent at (Beijing time)"),
         "body": _l("Content"),
     }
 
@@ -110,7 +111,7 @@ class AuditLogView(ScopedModelView):
     base_order = ("id", "desc")
     base_permissions = READ_ONLY
     label_columns = {
-        "at": _l("Time (UTC)"),
+        "at": _l("Time (Beijing time)"),
         "actor_name": _l("Operator"),
         "actor_id": _l("Operator ID"),
         "ip": _l("IP address"),
@@ -130,7 +131,7 @@ class AuditLogView(ScopedModelView):
 
 
 class HolidayView(ScopedModelView):
-    """节假日: the official holidays and 调休 workdays the working-day clocks use."""
+    """节假日: the admin's overrides of the official calendar the working-day clocks use."""
 
     route_base = "/holidays"
     datamodel = interface(Holiday)
@@ -145,6 +146,11 @@ class HolidayView(ScopedModelView):
     search_columns = ["day", "name"]
     base_order = ("day", "desc")
     add_button_label = add_title
+    list_note = _l(
+        "The public holidays and 调休 workdays of %(first)s–%(last)s come from the State Council's "
+        "calendar and need no entry; enter a day here to override it, or for a year it does not cover yet.",
+        first=OFFICIAL_YEARS[0], last=OFFICIAL_YEARS[-1],
+    )
     label_columns = {
         "day": _l("Date"),
         "name": _l("Name"),
@@ -183,7 +189,7 @@ class OutboxView(ScopedModelView):
     search_columns = ["status", "created_at"]
     base_order = ("id", "desc")
     label_columns = {
-        "created_at": _l("Time (UTC)"), "ministry": _l("Ministry"), "court": _l("Court (intranet)"),
+        "created_at": _l("Time (Beijing time)"), "ministry": _l("Ministry"), "court": _l("Court (intranet)"),
         "case": _l("Case"), "topic": _l("Type"),
         "status": _l("Status"), "attempts": _l("Attempts"), "last_error": _l("Last error"),
         "sent_at": _l("Delivered at"), "acknowledged_at": _l("Acknowledged at"),
@@ -204,7 +210,8 @@ class OutboxView(ScopedModelView):
         message = self.datamodel.get(request.view_args.get("pk"), self._base_filters)
         if message is None or message.status is OutboxStatus.PENDING:
             return []
-        return [Button(_("Resend"), url_for(f"{self.endpoint}.resend", pk=message.id), "btn-primary", "post")]
+        return [Button(_("Resend"), url_for(f"{self.endpoint}.resend", pk=message.id), "btn-primary", "post",
+                       confirm=_("Push this message again?"))]
 
     @expose("/resend/<int:pk>", methods=["POST"])
     @has_access

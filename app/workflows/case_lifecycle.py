@@ -10,6 +10,9 @@
     申请结案 / 调解结束 / 调解终止 ──继续调解──▶ 调解中 (agreements, transcripts deleted)
     any ──删除 (court admin, confirmed)──▶ gone; the audit trail keeps it
 
+结案 needs the mediator's signature on the latest agreement, as 申请结案 does; 申请结案,
+取消申请结案, 结案 and 录入结果 ask for confirmation first [FAQ 3.9(3)].
+
 Sources: [FAQ 3.1] phones before assignment, [FAQ 3.9, 3.11] closing,
 [FAQ 3.12] cancelling, [FAQ 3.9(4)] continuing, [FAQ 3.3] deleting,
 [FAQ 3.8] locks, Rules arts 10–14 (clocks, declining, changing the mediator),
@@ -328,7 +331,7 @@ TRANSITIONS = [
     Transition(event="all_signed", label=_l("Everyone signed"), sources=frozenset({S.CLOSE_REQUESTED}),
                target=S.ENDED, who=frozenset({SYSTEM_ROLE}), effect=_close),
     Transition(event="close", label=_l("Close the case"), sources=frozenset({S.CLOSE_REQUESTED}),
-               target=S.ENDED, who=frozenset({MEDIATOR}), effect=_close),
+               target=S.ENDED, who=frozenset({MEDIATOR}), guards=(_agreement_signed,), effect=_close),
     Transition(event="terminate", label=_l("Terminate mediation"), sources=frozenset({S.MEDIATING}),
                target=S.TERMINATED, who=frozenset({MEDIATOR}), guards=(_termination_reason,), effect=_terminate),
     Transition(event="resume", label=_l("Continue mediation"),
@@ -342,15 +345,19 @@ TRANSITIONS = [
 HINTS = {
     "assign": Hint(fields=("mediator_id", "organisation_id"), css="btn-primary"),
     "assign_ministry": Hint(fields=("organisation_id",)),
-    "ministry_success": Hint(css="btn-primary"),
+    "ministry_success": Hint(css="btn-primary", confirm=_l(
+        "Record that the parties reached an agreement? The case ends as 调解结束.")),
     "ministry_failure": Hint(fields=("termination_reason", "reason"), required=("termination_reason", "reason"),
-                             css="btn-warning"),
+                             css="btn-warning", confirm=_l("Record that no agreement was reached? The case ends as 调解终止.")),
     "accept": Hint(fields=("court_id",), required=("court_id",), css="btn-primary"),
     "decline": Hint(fields=("reason",), required=("reason",)),
     "change_mediator": Hint(fields=("mediator_id", "organisation_id", "reason"), required=("reason",)),
     "extend": Hint(fields=("days", "reason"), required=("days", "reason")),
-    "apply_close": Hint(css="btn-primary"),
-    "close": Hint(css="btn-primary"),
+    "apply_close": Hint(css="btn-primary", confirm=_l(
+        "Apply to close? The agreement goes to the parties for signing; the case closes when everyone has signed.")),
+    "cancel_close": Hint(confirm=_l("Cancel the close request? The parties' signatures are voided.")),
+    "close": Hint(css="btn-primary", confirm=_l(
+        "Close the case now, without waiting for the remaining signatures? It ends as 调解结束.")),
     "terminate": Hint(fields=("termination_reason", "reason"), required=("termination_reason",), css="btn-warning"),
     "resume": Hint(confirm=_l("Continuing deletes the case's agreements and transcripts. Continue?")),
     "delete": Hint(fields=("confirm",), css="btn-danger",

@@ -130,8 +130,8 @@ TRANSITIONS = [
 
 # how each event looks on the liaison's dispute page (big buttons, phone first)
 HINTS = {
-    "resolve": Hint(fields=("note",), css="btn-success"),
-    "fail": Hint(css="btn-default"),
+    "resolve": Hint(fields=("note",), css="btn-success", confirm=_l("Record the dispute as resolved? This ends it.")),
+    "fail": Hint(css="btn-default", confirm=_l("Record the dispute as not resolved? This ends it.")),
     "hand_off": Hint(css="btn-primary"),
 }
 #: the line under a button that says what it leads to

@@ -157,7 +157,7 @@ class Query:
 
     @property
     def end_exclusive(self) -> dt.datetime:
-        return dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time())
+        return clock.day_start(self.end + dt.timedelta(days=1))
 
     @property
     def overdue_on(self) -> dt.date:
