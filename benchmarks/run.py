@@ -48,7 +48,7 @@ def main(argv=None) -> None:
 
     if not generate.exists(a.url):
         print(f"no data set at {a.url}: generating {a.cases:,} cases")
-        generate.generate(a.url, a.cases, force=True)
+        generate.generate(a.url, a.cases)  # resumes an interrupted build
     ctx = make_context(a.url, a.repeat)
     n_cases = ctx.conn.execute(sa.text("SELECT count(*) FROM mediation_case")).scalar()
     n_court = ctx.conn.execute(sa.text("SELECT count(*) FROM mediation_case WHERE court_id = :c"),
