@@ -166,6 +166,17 @@ def measure(bench: Bench, repeat: int) -> Result:
     return result
 
 
+def uptime() -> str:
+    """`uptime`'s line (the machine's load when a table was measured: other work shares the cores)."""
+    import os
+    import subprocess
+
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "load average: " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def table(results: list[Result]) -> str:
     lines = ["| benchmark | app ms | of which SQL (execute + fetch) | floor ms | ratio | target | met |",
              "|---|---:|---:|---:|---:|---:|---|"]

@@ -1,6 +1,10 @@
 """`make bench-load`: 100 sessions for 5 minutes against gunicorn on PostgreSQL, 1 M cases (issue 17 item 7).
 
     .venv/bin/python -m benchmarks.load [--users 100] [--minutes 5] [--wait 1,3] [--phases app,peer,app-court]
+                                        [--cases 1000000]
+
+A smoke run at small scale (a 20k-case data set, generated in seconds):
+`make bench-load BENCH_ARGS="--cases 20000 --users 20 --minutes 1"`.
 
 Loopback only. The benchmarks' PostgreSQL (benchmarks/pgserver.py) with the
 1 M-case data set (generated if missing, as `make bench-pg` does). Each
@@ -42,6 +46,7 @@ import urllib.request
 import sqlalchemy as sa
 
 from . import generate, pgserver
+from .core import uptime
 from .generate import ROOT
 
 SIZE = 1_000_000
@@ -123,7 +128,8 @@ def accounts(url: str, n_mediators: int, n_parties: int) -> dict:
 
 def start_server(target: str, url: str, port: int, court_id: int, log: str) -> subprocess.Popen:
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DATABASE_URL": url, "WEB_CONCURRENCY": "2",
-           "SECRET_KEY": "bench-load-" + "x" * 40, "PEER_COURT_ID": str(court_id), "LOG_LEVEL": "WARNING"}
+           "SECRET_KEY": "bench-load-" + "x" * 40, "PEER_COURT_ID": str(court_id),
+           "LOG_LEVEL": os.environ.get("BENCH_LOAD_LOG_LEVEL", "WARNING")}
     app = "benchmarks.peer_app:wsgi()" if target == "peer" else "run:wsgi()"
     return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", app], cwd=ROOT,
                             env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
@@ -211,19 +217,21 @@ def main(argv=None) -> None:
     p.add_argument("--spawn-rate", type=float, default=5)
     p.add_argument("--phases", default="app,peer,app-court")
     p.add_argument("--courts", type=int, default=3000, help="basic courts if the data set must be generated")
+    p.add_argument("--cases", type=int, default=SIZE, help="the data set's size (generated if missing)")
     a = p.parse_args(argv)
     a.wait = tuple(float(x) for x in a.wait.split(","))
     from .scale import db_name, prepare
 
-    pgserver.ensure([db_name(SIZE)])
-    url = prepare(SIZE, a.courts)
+    pgserver.ensure([db_name(a.cases)])
+    url = prepare(a.cases, a.courts)
     info = accounts(url, n_mediators=max(1, round(a.users * 0.25)), n_parties=max(1, round(a.users * 0.15)) * 2)
     subprocess.run([sys.executable, "-c", f"from benchmarks.peer_app import setup; setup({url!r})"], cwd=ROOT,
                    check=True, capture_output=True)
     logs = os.path.join(os.path.dirname(pgserver.DIR), "logs")
     os.makedirs(logs, exist_ok=True)
     print(f"{a.users} sessions, {a.minutes:g} min each run after the ramp-up, think time {a.wait[0]:g}–{a.wait[1]:g} s; "
-          f"gunicorn 2 sync workers; PostgreSQL, {SIZE:,} cases; logs in {logs}", flush=True)
+          f"gunicorn 2 sync workers; PostgreSQL, {a.cases:,} cases; logs in {logs}", flush=True)
+    print(f"uptime at the start: {uptime()}", flush=True)
     phases = []
     for target in a.phases.split(","):
         print(f"  {target} …", end="", flush=True, file=sys.stderr)
@@ -233,6 +241,8 @@ def main(argv=None) -> None:
         phases.append(ph)
     print()
     print(table(phases))
+    print(f"\nuptime at the end: {uptime()} ({os.cpu_count()} cores; the load generator, the servers and "
+          f"PostgreSQL share them)")
     by = {ph["target"]: next(r for r in summarise(ph) if r["name"] == "**all**") for ph in phases}
     if "peer" in by:
         for t in ("app-court", "app"):

@@ -64,6 +64,8 @@ class Session(FastHttpUser):
         with self.client.get(path, name=name, catch_response=True) as resp:
             if resp.status_code != 200:
                 resp.failure(f"HTTP {resp.status_code}")
+            elif 'name="password"' in (resp.text or ""):
+                resp.failure("sent back to the login page")
             return resp
 
 
@@ -185,7 +187,7 @@ def _record(request_type, name, response_time, response_length, exception=None, 
         _TIMES.append((name, response_time, bool(exception)))
 
 
-@events.reset_stats.add_listener
+@events.spawning_complete.add_listener
 def _reset(**_kw):
     _TIMES.clear()
     _SINCE[0] = time.time() + WARMUP

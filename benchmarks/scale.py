@@ -28,7 +28,7 @@ import time
 import sqlalchemy as sa
 
 from . import generate, pgserver
-from .core import Result, measure
+from .core import Result, measure, uptime
 from .run import make_context
 
 ENTRIES = [  # (module, name) in table order
@@ -169,7 +169,8 @@ def main(argv=None) -> None:
                     from .pagefloor import describe
 
                     print(f"  {b.name}: the floor runs\n{describe(b.floor_fn.statements)}")
-    print(f"median of {a.repeat}, warm, app and floor alternating; each row at every size in turn\n", flush=True)
+    print(f"median of {a.repeat}, warm, app and floor alternating; each row at every size in turn", flush=True)
+    print(f"uptime at the start: {uptime()}\n", flush=True)
     results, loads = {}, {}
     t0 = time.perf_counter()
     for _m, name in ENTRIES:
@@ -185,7 +186,7 @@ def main(argv=None) -> None:
             print(" skipped: " + r.skipped if r.skipped else f" {r.app:,.1f} / {r.floor:,.1f} ms", file=sys.stderr)
     print(table(sizes, results, loads))
     print(f"\n(PostgreSQL {contexts[sizes[0]].conn.execute(sa.text('SHOW server_version')).scalar()}, "
-          f"{os.cpu_count()} cores; {time.perf_counter() - t0:.0f} s; load average when the run ended {load()})")
+          f"{os.cpu_count()} cores; {time.perf_counter() - t0:.0f} s)\nuptime at the end: {uptime()}")
 
 
 if __name__ == "__main__":
