@@ -12,7 +12,7 @@ EXTERNAL_BASE_URL ?= $(if $(LAN_IP),http://$(LAN_IP):$(PORT))
 endif
 RUN_DIR := $(CURDIR)/instance/run
 
-.PHONY: run test bench bench-concurrency setup translations messages db clean-venv
+.PHONY: run test bench bench-pg bench-load bench-concurrency setup translations messages db clean-venv
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,16 @@ test: setup
 # Benchmarks (issue 7): generates the 1 M-case data set on first use, then prints the table.
 bench: setup
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# PostgreSQL at 1 M and 10 M cases side by side (issue 17): its own server on 127.0.0.1:55440 (data in
+# /work/benchdata/pg or BENCH_PG_DIR), generates or finishes the data sets (about 5 min and 1 h), then the table.
+bench-pg: setup
+	$(BIN)/python -m benchmarks.scale $(BENCH_ARGS)
+
+# Load test (issue 17): locust, 100 sessions for 5 min against gunicorn (2 sync workers) on the 1 M-case
+# PostgreSQL data set, then the same clerks' load on a default Flask-AppBuilder ModelView (the peer).
+bench-load: setup
+	$(BIN)/python -m benchmarks.load $(BENCH_ARGS)
 
 # Reads beside a writer on SQLite (issue 16): gunicorn, 2 sync workers, a Python load generator.
 bench-concurrency: setup

@@ -136,6 +136,20 @@ PRODUCTION = {
 # Hearings (issue 13, README "Video mediation"): the file store, recordings, WebRTC.
 # Recordings (and other large files) live in FILE_STORE_DIR, never in the database.
 FILE_STORE_DIR = os.environ.get("FILE_STORE_DIR") or os.path.join(INSTANCE_DIR, "files")
+# FILE_STORE=s3 keeps them in a bucket of anything speaking S3 instead (MinIO, a cloud's object storage;
+# app/storage.py S3Store, README "Files in S3-compatible storage"). Credentials: S3_ACCESS_KEY_ID and
+# S3_SECRET_ACCESS_KEY, else boto3's own chain (AWS_ACCESS_KEY_ID…, ~/.aws, an instance role).
+FILE_STORE = os.environ.get("FILE_STORE") or "directory"
+S3_BUCKET = os.environ.get("S3_BUCKET") or ""
+S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL") or None
+S3_REGION = os.environ.get("S3_REGION") or None
+S3_ACCESS_KEY_ID = os.environ.get("S3_ACCESS_KEY_ID") or None
+S3_SECRET_ACCESS_KEY = os.environ.get("S3_SECRET_ACCESS_KEY") or None
+S3_KEY_PREFIX = os.environ.get("S3_KEY_PREFIX") or ""
+# Downloads of recordings this large or larger (bytes) are redirected to a pre-signed URL of the bucket,
+# valid S3_PRESIGN_SECONDS, when the store is S3 and browsers can reach its endpoint; 0 = always stream.
+S3_PRESIGN_OVER_BYTES = int(os.environ.get("S3_PRESIGN_OVER_BYTES") or 0)
+S3_PRESIGN_SECONDS = int(os.environ.get("S3_PRESIGN_SECONDS") or 300)
 RECORDING_MAX_BYTES = int(os.environ.get("RECORDING_MAX_BYTES") or 2 * 1024 ** 3)
 # STUN/TURN servers as JSON, e.g. [{"urls": "turn:turn.example.cn:3478", "username": "u", "credential": "p"}];
 # none: browsers on one machine or one LAN find each other directly.

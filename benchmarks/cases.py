@@ -57,7 +57,30 @@ def floor_page(ctx: Context, where: str, page: int = 0, **params):
     return fn
 
 
+QUERIES = {  # the list pages measured: name -> query string
+    "first page": "",
+    "filter status = 调解中": "?_flt_0_status=MEDIATING",
+    f"parties contain {SEARCH}": f"?_flt_2_party_names={SEARCH}",
+    f"deep page {DEEP_PAGE}": f"?page_{VIEW}={DEEP_PAGE}",
+}
+#: the pages whose page floor (pagefloor.py) is measured: item 5 of issue 17
+PAGE_FLOOR_QUERIES = ("first page", "filter status = 调解中", f"deep page {DEEP_PAGE}")
+
+
+def page_floor_benches(ctx: Context) -> list[Bench]:
+    """The list page against the same SQL through a minimal Flask + Jinja page (issue 17 item 5)."""
+    from .pagefloor import list_floor
+
+    return [Bench(f"case list: {name} vs page floor", app_page(ctx, QUERIES[name]),
+                  list_floor(ctx, LIST_URL + QUERIES[name]), 2.0) for name in PAGE_FLOOR_QUERIES]
+
+
 def benches(ctx: Context) -> list[Bench]:
+    return sql_floor_benches(ctx) + page_floor_benches(ctx)
+
+
+def sql_floor_benches(ctx: Context) -> list[Bench]:
+    """The list page against the cheapest SQL for the same answer (full COUNT, 20 rows; issue 7)."""
     like = "ILIKE" if not ctx.is_sqlite else "LIKE"  # SQLite's LIKE is already case-insensitive (ASCII)
     status = BASE_WHERE + " AND c.status = :status"
     party = BASE_WHERE + f" AND c.party_names {like} :q"

@@ -75,4 +75,22 @@ def benches(ctx: Context) -> list[Bench]:
     ):
         out.append(Bench(f"report {label}", app_report(ctx, by, start, today),
                          floor_report(ctx, key, start, today), 2.0))
-    return out
+    return out + [dashboard_bench(ctx)]
+
+
+def dashboard_bench(ctx: Context) -> Bench:
+    """数据看板 (`/statistics/dashboard`, twelve months) against its page floor: the same five
+    aggregates it runs, executed and fetched, rendered by a minimal page (pagefloor.py). Its
+    target in issue 17 is absolute (≤ 200 ms at 10 M cases, within 1.5× from 1 M to 10 M); the
+    ratio shows how much of it is SQL."""
+    from .pagefloor import any_floor
+
+    path = "/statistics/dashboard"
+
+    def app_fn():
+        resp = ctx.client.get(path)
+        if resp.status_code != 200:
+            raise RuntimeError(f"{path}: HTTP {resp.status_code}")
+        return resp.data
+
+    return Bench("dashboard (12 months) vs page floor", app_fn, any_floor(ctx, path, title="数据看板"), 2.0)

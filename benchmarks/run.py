@@ -17,7 +17,7 @@ import time
 import sqlalchemy as sa
 
 from . import generate
-from .core import AREAS, Context, measure, table
+from .core import AREAS, Context, measure, table, uptime
 
 
 def make_context(url: str, repeat: int, court_id: int | None = None, login: bool = True) -> Context:
@@ -48,13 +48,14 @@ def main(argv=None) -> None:
 
     if not generate.exists(a.url):
         print(f"no data set at {a.url}: generating {a.cases:,} cases")
-        generate.generate(a.url, a.cases, force=True)
+        generate.generate(a.url, a.cases)  # resumes an interrupted build
     ctx = make_context(a.url, a.repeat)
     n_cases = ctx.conn.execute(sa.text("SELECT count(*) FROM mediation_case")).scalar()
     n_court = ctx.conn.execute(sa.text("SELECT count(*) FROM mediation_case WHERE court_id = :c"),
                                {"c": ctx.court_id}).scalar()
     print(f"{ctx.engine.dialect.name}: {n_cases:,} cases, court #{ctx.court_id} has {n_court:,}; "
           f"median of {a.repeat}, warm, app and floor alternating")
+    print(f"uptime at the start: {uptime()}", flush=True)
 
     from .cases import check_same_rows
 
@@ -79,7 +80,7 @@ def main(argv=None) -> None:
         print("| export | peak RSS growth |\n|---|---|")
         for kind in MEM_KINDS:
             print(f"| {kind} | {peak_memory(ctx, kind)} |")
-    print(f"\n({time.perf_counter() - t0:.0f} s)")
+    print(f"\n({time.perf_counter() - t0:.0f} s, {os.cpu_count()} cores; uptime at the end: {uptime()})")
 
 
 if __name__ == "__main__":

@@ -337,6 +337,14 @@ class RecordingView(BaseView):
         rec = _recording(case, rid)
         store = file_store()
         size = store.size(rec.file_key)
+        over = current_app.config.get("S3_PRESIGN_OVER_BYTES") or 0
+        if over and size >= over and hasattr(store, "presigned_url"):
+            # a large file goes from the bucket to the browser, not through a worker; the URL
+            # is made after the permission check above and lasts S3_PRESIGN_SECONDS
+            url = store.presigned_url(rec.file_key, seconds=current_app.config.get("S3_PRESIGN_SECONDS") or 300,
+                                      file_name=rec.file_name, content_type=rec.content_type,
+                                      disposition="attachment" if request.args.get("download") else "inline")
+            return redirect(url, code=302)
         headers = {"Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff",
                    "Cache-Control": "private, no-store",
                    "Content-Disposition": ("attachment" if request.args.get("download") else "inline")
