@@ -26,6 +26,7 @@ from ..extensions import db
 from ..models import Court, CourtApplication, SimulatedIntranetInbox
 from ..roles import Portal
 from ..security import active_portal, current_scope
+from ..serving import client_ip
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
@@ -47,10 +48,6 @@ LABELS = {
     "result_number": _l("Number returned by the intranet"),
     "handling_platform": _l("Handling platform"),
 }
-
-
-def _client_ip():
-    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None
 
 
 def deadline_note(application) -> str:
@@ -268,7 +265,7 @@ class ApplicationDetailView(BaseView):
         kind = _kind(kind)
         case = self._offer(case_id, kind)[0]
         created = after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
-                                            request.form.get("claims"), request.form.get("facts"), _client_ip())
+                                            request.form.get("claims"), request.form.get("facts"), client_ip())
         flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
         return redirect(url_for(".detail", pk=created.id))
 
@@ -329,7 +326,7 @@ class PortalApplicationView(BaseView):
         kind = _kind(kind)
         case = self._case(pk)
         after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
-                                  request.form.get("claims"), request.form.get("facts"), _client_ip())
+                                  request.form.get("claims"), request.form.get("facts"), client_ip())
         flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
         return redirect(url_for(".case", pk=pk))
 
@@ -355,7 +352,7 @@ class PortalApplicationView(BaseView):
     @edge(refused="_consent_refused")
     def consent(self, app_id):
         case = self._case(self._application(app_id).case_id)
-        after_mediation.consent(self._application(app_id), current_actor(), _client_ip())
+        after_mediation.consent(self._application(app_id), current_actor(), client_ip())
         flash(_("You consented to the joint application."), "success")
         return redirect(url_for(".case", pk=case.id))
 

@@ -16,6 +16,7 @@ from ..workflows.engine import MACHINES
 #: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
 SUMMARY_CODES = {
     "account.password_reset": _l("Password reset by SMS code"),
+    "account.password_changed": _l("Password changed"),
     "roster.liaison_password_set": _l("Liaison password set by the court"),
     "ministry.organisation_password_reset": _l("Organisation password reset"),
 }
