@@ -23,25 +23,31 @@ import urllib.error
 import urllib.request
 import uuid
 import zipfile
+from importlib import import_module
 
 import pytest
 import sqlalchemy as sa
 from docx import Document
 from openpyxl import Workbook
 
+import config
 from app import uploads
 from app.audit import case_history
-from app.enums import AuditAction, CaseStatus, OutboxStatus, SmsKind
+from app.enums import AuditAction, CaseStatus
 from app.extensions import db
-from app.models import (Agreement, AuditLog, Case, CourtStaff, OutboxMessage, SmsCode, SmsOutbox, Transcript)
+from app.models import (Agreement, AuditLog, Case, CourtStaff, Mediator, OutboxMessage, SmsOutbox,
+                        Transcript)
 from app.outbox import deliver_due, enqueue
 from app.roles import Portal
+from app.security import Scope
 from app.storage import DirectoryStore
 from app.workflows import DomainError, agreements, bulk_import, rosters
-from app.workflows.accounts import CodeRejected, request_reset_code, reset_password
+from app.workflows.accounts import CodeRejected, ensure_account, request_reset_code, reset_password
+from app.workflows.actor import actor_for
 
 from .case_factory import court_actor, make_case
-from .helpers import PASSWORD, PG_URL, app_ctx, csrf_token, demo_ids, flashes, last_sms, logged_in, login, make_app, text, xlsx
+from .helpers import (PASSWORD, PG_URL, app_ctx, csrf_token, demo_ids, flashes, logged_in, login, make_app,
+                      text, xlsx)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SQLITE_ONLY = pytest.mark.skipif(bool(PG_URL), reason="SQLite behaviour")
@@ -465,8 +471,6 @@ def test_adding_a_user_of_another_court_does_not_name_that_court(app):
 def test_sms_records_mask_codes_and_initial_passwords_for_support_staff(app, login_as, sms_text):
     code = _request(app, JUDGE)
     with app.test_request_context():
-        from app.workflows.accounts import ensure_account
-
         ensure_account("13811117777", "新用户", ["法院用户"])
         db.session.commit()
     initial = re.search(r"初始密码为([A-Za-z0-9]+)", sms_text("13811117777")).group(1)
@@ -484,8 +488,6 @@ def test_sms_records_mask_codes_and_initial_passwords_for_support_staff(app, log
 
 
 def test_migration_0011_masks_credentials_already_in_the_sms_records():
-    from importlib import import_module
-
     migration = import_module("migrations.versions.0011_hardening")
     engine = sa.create_engine("sqlite://")
     with engine.begin() as conn:
@@ -554,10 +556,6 @@ def _signing_url(app, case_id):
         db.session.add(doc)
         db.session.flush()
         case = db.session.get(Case, case_id)
-        from app.workflows.actor import actor_for
-        from app.security import Scope
-        from app.models import Mediator
-
         mediator = db.session.get(Mediator, case.mediator_id)
         token = agreements.issue_mediator_token(case, actor_for(mediator.user_id, Scope(
             portal=Portal.MEDIATOR, mediator_id=mediator.id)), doc)
@@ -682,8 +680,6 @@ def test_files_created_by_the_app_are_readable_by_its_user_only(app, tmp_path, m
     database = tmp_path / "new.db"
     sqlite3.connect(database).execute("CREATE TABLE t (x)").connection.close()
     assert _mode(database) == 0o600
-    import config
-
     monkeypatch.setattr(config, "INSTANCE_DIR", str(tmp_path / "instance"))
     monkeypatch.setattr(config, "PROFILE", "development")
     monkeypatch.delenv("SECRET_KEY", raising=False)
