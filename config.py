@@ -28,11 +28,14 @@ def _secret_key() -> str | None:
     key = os.environ.get("SECRET_KEY")
     if key or PROFILE == "production":
         return key
-    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    os.makedirs(INSTANCE_DIR, mode=0o700, exist_ok=True)
     path = os.path.join(INSTANCE_DIR, "secret_key")
     if not os.path.exists(path):
-        with open(path, "w", encoding="ascii") as fh:
+        # readable by this user only (finding L7), from the moment it exists
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as fh:
             fh.write(secrets.token_hex(32))
+    elif os.stat(path).st_mode & 0o077:
+        os.chmod(path, 0o600)  # written by an older version
     with open(path, encoding="ascii") as fh:
         return fh.read().strip()
 
@@ -58,8 +61,18 @@ AUTH_TYPE = 1  # AUTH_DB
 AUTH_ROLE_ADMIN = "平台管理员"
 AUTH_ROLE_PUBLIC = "Public"
 AUTH_USER_REGISTRATION = False
-AUTH_RATE_LIMITED = False
+AUTH_RATE_LIMITED = False  # FAB's own per-view limit; ours counts failures (app/sessions.py)
 FAB_PASSWORD_HASH_METHOD = "scrypt"
+# Failed logins (form, JSON API, a wrong current password on 修改密码) per account and per client
+# address before 429 (finding M1). The counts live in Flask-Limiter's storage: memory by default (one
+# process each); several servers or workers share them through Redis (needs the `redis` package):
+# RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0
+LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
+LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless asked; only the login limits use it
+RATELIMIT_STRATEGY = "moving-window"
+RATELIMIT_HEADERS_ENABLED = False
 
 # i18n: English msgids, Chinese default. Absolute path (notes/fab5.md §2).
 BABEL_DEFAULT_LOCALE = "zh"
@@ -80,9 +93,18 @@ MAX_CONTENT_LENGTH = 25 * 1024 * 1024
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 AGREEMENT_TEMPLATE = os.environ.get("AGREEMENT_TEMPLATE") or None
 BULK_IMPORT_MAX_ROWS = 2000
+# Zip containers (.docx, .xlsx) are bounded before they are opened (app/uploads.py, finding M7):
+# entries, and bytes once unpacked (a 10 MB document unpacks to far less than this).
+ZIP_MAX_ENTRIES = 1000
+ZIP_MAX_UNCOMPRESSED_BYTES = 100 * 1024 * 1024
+BULK_IMPORT_MAX_BYTES = 5 * 1024 * 1024
+BULK_IMPORT_MAX_UNCOMPRESSED_BYTES = 20 * 1024 * 1024
 
-# SMS adapter: "outbox" writes to the sms_outbox table that platform staff read.
+# SMS adapter: "outbox" writes to the sms_outbox table that platform staff read (codes and initial
+# passwords masked, finding M8); SMS_LOG_TEXT writes the full text to the log (court.sms) so that a
+# developer or a demo without a gateway reads codes in the terminal. Off in production.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "outbox")
+SMS_LOG_TEXT = os.environ.get("SMS_LOG_TEXT", "1" if PROFILE == "development" else "0") == "1"
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_MIN_INTERVAL_SECONDS = 60
@@ -95,6 +117,8 @@ COURT_INTRANET_URL = os.environ.get("COURT_INTRANET_URL") or None
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Files the app creates (SQLite database, exports, recordings, backups) are its user's alone (L7).
+FILE_UMASK = 0o077
 
 # Statistics exports (issue 7): up to EXPORT_SYNC_LIMIT rows download at once;
 # more are written in the background by `flask worker` into EXPORT_FOLDER.
@@ -131,6 +155,7 @@ PRODUCTION = {
     "REMEMBER_COOKIE_SECURE": True,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "LOG_FORMAT": os.environ.get("LOG_FORMAT", "json"),
+    "SMS_LOG_TEXT": os.environ.get("SMS_LOG_TEXT", "0") == "1",
 }
 
 # Hearings (issue 13, README "Video mediation"): the file store, recordings, WebRTC.

@@ -39,7 +39,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import g, has_request_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
@@ -47,6 +47,7 @@ from .clock import utcnow
 from .enums import AuditAction
 from .extensions import db
 from .models import AuditChainHead, AuditLog
+from .serving import client_ip
 
 SECRET_COLUMNS = {"password", "code_hash"}
 
@@ -101,8 +102,7 @@ def current_actor() -> tuple[int | None, str | None, str | None]:
     if not has_request_context():
         return None, "system", None
     user = getattr(g, "user", None)
-    ip = request.headers.get("X-Forwarded-For", request.remote_addr or "")
-    ip = ip.split(",")[0].strip() or None
+    ip = client_ip()
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.username, ip
     return None, getattr(g, "audit_actor_name", None) or "anonymous", ip
@@ -152,6 +152,24 @@ def record_transition(obj, machine: str, event: str, from_state, to_state, reaso
          "machine": machine, "event": event, "reason": (reason or "").strip() or None},
         summary=f"{machine}.{event}"[:200],
     ))
+
+
+def case_history(case_id: int) -> sa.Select:
+    """A case's 操作记录, newest first: the rows about it since its own creation (finding H1).
+
+    The first row written about a case is its CREATE row (written right after the case's insert,
+    before anything else can name its id). Rows before it belong to an earlier object that had the
+    same id — a deleted case whose id SQLite handed out again before migration 0011 made ids
+    AUTOINCREMENT — so a new case never inherits them. A case without a CREATE row (written outside
+    the ORM) shows every row.
+    """
+    created = (sa.select(sa.func.max(AuditLog.id))
+               .where(AuditLog.entity == "mediation_case", AuditLog.entity_id == case_id,
+                      AuditLog.action == AuditAction.CREATE)
+               .scalar_subquery())
+    return (sa.select(AuditLog)
+            .where(AuditLog.case_id == case_id, AuditLog.id >= sa.func.coalesce(created, 0))
+            .order_by(AuditLog.id.desc()))
 
 
 def skip_generic_audit(obj) -> None:

@@ -11,16 +11,45 @@ refusal, Flask-Limiter's 429, an unhandled exception's 500) ends here:
 
 Refusals of a workflow (`DomainError`) never get here: the request edge answers
 those itself (app/views/edge.py).
+
+Malformed input answers 400, never 500 (finding L2), on every FAB list view
+and API:
+- before any view runs, `check_arguments` refuses FAB's list parameters
+  that FAB would choke on (`page_<View>` not a number, `psize_<View>` not
+  1–`MAX_PAGE_SIZE`,
+  `_od_` not asc/desc, `_oc_` not a column the view orders by), a rison `q`
+  under /api/ that does not parse, and an id in the path beyond what an id
+  column holds (`MAX_ID`: the 32-bit integer of PostgreSQL's `integer`);
+- a value the database layer cannot take — an unknown enum code in a
+  filter, a number too large, PostgreSQL's "invalid input" — is turned into
+  a 400 where SQLAlchemy reports it (the engine's `handle_error`), whichever
+  view or API ran the query (FAB's API `@safe` answers a `BadRequest` with
+  400 too). It is logged as a warning with the original error.
 """
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+import logging
+import re
+
+import prison
+import sqlalchemy as sa
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy import event
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError
 
+from .extensions import db
 from .serving import request_id
+
+log = logging.getLogger("court.errors")
+
+#: the largest id an id column holds (PostgreSQL `integer`); a larger one in a URL is malformed
+MAX_ID = 2 ** 31 - 1
+_NUMBER = re.compile(r"^[0-9]{1,9}$")
+#: FAB's page-size menu offers 25 to 100; 0 would divide by zero in its template, a million read a table
+MAX_PAGE_SIZE = 100
 
 TITLES = {
     400: _l("Bad request"),
@@ -54,6 +83,8 @@ CSRF_MESSAGES = {
 
 
 def message_for(error: HTTPException) -> str:
+    if getattr(error, "court_message", None):  # an error that carries its own Chinese message (a login lock)
+        return str(error.court_message)
     if isinstance(error, CSRFError):
         return str(CSRF_MESSAGES.get(error.description, MESSAGES[400]))
     if error.code == 413:
@@ -85,6 +116,75 @@ def handle(error: HTTPException):
     return response
 
 
+class Malformed(BadRequest):
+    """A request whose parameters cannot be understood (finding L2)."""
+
+    def __init__(self):
+        super().__init__(description=str(MESSAGES[400]))
+
+
+def _views_by_name() -> dict:
+    views = current_app.extensions.get("court_views_by_name")
+    if views is None:
+        views = {type(v).__name__: v for v in current_app.appbuilder.baseviews}
+        current_app.extensions["court_views_by_name"] = views
+    return views
+
+
+def _id_like(name: str) -> bool:
+    return name in ("pk", "id") or name.endswith("_id")
+
+
+def check_arguments() -> None:
+    """Refuse malformed list parameters and ids with 400 before a view runs (see the module docstring)."""
+    for name, value in request.args.items(multi=True):
+        if name.startswith("page_"):
+            if not _NUMBER.match(value):
+                raise Malformed()
+        elif name.startswith("psize_"):
+            if not _NUMBER.match(value) or not 1 <= int(value) <= MAX_PAGE_SIZE:
+                raise Malformed()
+        elif name.startswith("_od_"):
+            if value not in ("asc", "desc"):
+                raise Malformed()
+        elif name.startswith("_oc_"):
+            view = _views_by_name().get(name[4:])
+            if view is not None and value not in (getattr(view, "order_columns", None) or ()):
+                raise Malformed()
+    if request.path.startswith("/api/") and "q" in request.args:
+        try:
+            prison.loads(request.args["q"])
+        except Exception:  # prison raises several kinds on garbage
+            raise Malformed() from None
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise Malformed()
+        if isinstance(value, str) and _id_like(name) and value.isdigit() and (len(value) > 10 or int(value) > MAX_ID):
+            raise Malformed()
+
+
+#: what the database layer raises for a value it cannot take (not a failure of the database itself)
+_CONVERSION = (LookupError, ValueError, TypeError, OverflowError)
+
+
+def _malformed_value(context) -> BaseException | None:
+    """The engine's `handle_error`: a parameter the database cannot take becomes a 400 (module docstring)."""
+    original = context.original_exception
+    if not has_request_context():
+        return None
+    if isinstance(original, _CONVERSION) or isinstance(context.sqlalchemy_exception, sa.exc.DataError):
+        log.warning("malformed value in %s %s: %s", request.method, request.path, original)
+        return Malformed()
+    return None
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle)
     app.register_error_handler(InternalServerError, handle)
+    app.before_request(check_arguments)
+    with app.app_context():
+        engine = db.engine
+    if not event.contains(engine, "handle_error", _malformed_value):
+        event.listen(engine, "handle_error", _malformed_value)

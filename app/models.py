@@ -248,6 +248,24 @@ class SmsCode(Model):
     used_at: Mapped[Optional[dt.datetime]]
 
 
+class AccountSession(Model):
+    """An account's session generation (finding M2, app/sessions.py).
+
+    A login stamps the current generation into the session (and into an API
+    token); every request compares it with this row. Logout and a password
+    change or reset add one, so every session and token issued before ends.
+    No row means generation 0.
+    """
+
+    __tablename__ = "account_session"
+
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE",
+                                                       name="fk_account_session_user"),
+                                         primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    changed_at: Mapped[Optional[dt.datetime]]
+
+
 # ==================================================================================================
 # Rosters and certification (SPEC §2; FAQ 2.2, 3.2, 6.7)
 # ==================================================================================================
@@ -1174,3 +1192,18 @@ class WorkerHeartbeat(Model):
     failures: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[Optional[str]] = mapped_column(sa.String(500))
     last_error_at: Mapped[Optional[dt.datetime]]
+
+
+# H1 (issue 16): ids are never reused on SQLite
+def _ids_never_reused(metadata) -> None:
+    """H1: on SQLite a table's integer `id` is AUTOINCREMENT, so the id of a deleted row is never handed
+    to a new one (without it SQLite reuses the highest id after a delete, and a new case showed the
+    deleted case's 操作记录). Migration 0011 rebuilt the existing tables; this keeps new ones so.
+    PostgreSQL's sequences never reuse a value."""
+    for table in metadata.tables.values():
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and key[0].name == "id" and isinstance(key[0].type, sa.Integer):
+            table.dialect_options["sqlite"]["autoincrement"] = True
+
+
+_ids_never_reused(Model.metadata)

@@ -168,8 +168,18 @@ def _envelope(message: OutboxMessage) -> Envelope:
 
 
 def deliver_due(now: dt.datetime | None = None, limit: int = 50) -> dict:
-    """Try every due message once; returns counts by outcome."""
-    now = now or utcnow()
+    """Try every due message once; returns counts by outcome.
+
+    `now` decides which messages are due; each message records the time its own delivery ended
+    (finding L6: a round that delivers several messages gave them all the round's start time),
+    counted from `now` when a caller passes one.
+    """
+    started = utcnow()
+    now = now or started
+
+    def clock() -> dt.datetime:
+        return now + (utcnow() - started)
+
     ids = db.session.scalars(
         sa.select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
                                           OutboxMessage.next_attempt_at <= now)
@@ -193,19 +203,20 @@ def deliver_due(now: dt.datetime | None = None, limit: int = 50) -> dict:
             db.session.rollback()
             continue
         message.attempts += 1
+        at = clock()
         if error is not None:
             message.last_error = error
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = OutboxStatus.FAILED
                 counts["failed"] += 1
             else:
-                message.next_attempt_at = now + backoff(message.attempts)
+                message.next_attempt_at = at + backoff(message.attempts)
                 counts["retry"] += 1
         else:
             message.status = OutboxStatus.SENT
-            message.sent_at = now
+            message.sent_at = at
             if acknowledged and message.acknowledged_at is None:
-                message.acknowledged_at = now
+                message.acknowledged_at = at
             counts["sent"] += 1
         db.session.commit()
     return counts

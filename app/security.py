@@ -8,28 +8,48 @@
   view filters by it and every workflow re-checks it (STYLE §7).
 - Permission look-ups are computed once per request instead of one query per
   menu item (notes/performance.md §1).
+- Sessions end (finding M2, app/sessions.py): a login stamps the account's
+  session generation into the session or the API token; `load_user` and
+  `load_user_jwt` refuse a stale one; logout and a password change or reset
+  add one to it.
+- Logins are limited (finding M1): failed attempts per account and per client
+  address, form and JSON login together (app/sessions.py), 429 in Chinese.
+- The JSON login (`/api/v1/security/login`) takes the portal like the form:
+  `{"username", "password", "portal"}`; the token carries the portal and the
+  generation, so an API client acts as one identity, as a browser does.
+- 修改密码 asks for the current password and applies the password rule
+  (finding M3): FAB's own form view with our form (`ResetMyPasswordView`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-from flask import abort, flash, g, has_request_context, redirect, request, session
+from flask import abort, current_app, flash, g, has_request_context, jsonify, redirect, request, session
 from flask_appbuilder import expose
+from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_REFRESH_TOKEN_KEY
 from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView
+from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView as FabResetMyPasswordView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
+from flask_login import login_user, logout_user
 from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
+from wtforms.validators import StopValidation
 
+from . import sessions
 from .extensions import db
+from .forms import StrongPassword
 from .models import CourtStaff, Mediator, MinistryAccount
 from .roles import COURT_ADMIN, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal, portals_for_roles
+from .serving import request_id
+from .transactions import writes
 from .validation import normalize_phone
+from .workflows.accounts import change_password, current_password_problem
 
 PORTAL_SESSION_KEY = "portal"
 
@@ -55,7 +75,15 @@ class Scope:
 
 
 def active_portal() -> Optional[Portal]:
-    name = session.get(PORTAL_SESSION_KEY) if has_request_context() else None
+    """The portal of this request: the session's, or an API token's `portal` claim."""
+    if not has_request_context():
+        return None
+    name = session.get(PORTAL_SESSION_KEY)
+    if name is None:
+        try:
+            name = get_jwt().get("portal")
+        except RuntimeError:  # no token was verified in this request
+            name = None
     return Portal[name] if name in Portal.__members__ else None
 
 
@@ -115,6 +143,39 @@ class PortalLoginForm(DynamicForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
+def login_name(raw: str) -> str:
+    """The account name as typed: a phone is normalised (+86, spaces, full-width digits)."""
+    username = (raw or "").strip()
+    if username[:1].isdigit() or username[:1] == "+":
+        username = normalize_phone(username)
+    return username
+
+
+def authenticate(username: str, password: str):
+    """The account if the password is right; a failure counts against the account and the address (M1).
+
+    Raises `sessions.LoginLocked` (429) while either has no attempts left.
+    """
+    sessions.check_login_allowed(username)
+    user = current_app.appbuilder.sm.auth_user_db(username, password)
+    if not user:
+        sessions.login_failed(username)
+    return user
+
+
+def portal_refusal(user, portal: Portal) -> Optional[str]:
+    """Why `user` may not log in through `portal` (naming the right portal [FAQ 3.14(2)]), or None."""
+    role_names = [r.name for r in user.roles]
+    if set(role_names) & set(portal.roles):
+        return None
+    right = portals_for_roles(role_names)
+    if right:
+        names = "、".join(f"【{p.label}】" for p in right)
+        return _("This account has no %(portal)s identity. Please log in through %(right)s.",
+                 portal=portal.label, right=names)
+    return _("This account has no identity on the platform yet.")
+
+
 class PortalAuthView(AuthDBView):
     login_template = "court/login.html"
 
@@ -127,36 +188,34 @@ class PortalAuthView(AuthDBView):
             form.portal.data = request.args["portal"]
         if form.validate_on_submit():
             portal = Portal[form.portal.data]
-            username = form.username.data.strip()
-            if username[:1].isdigit() or username[:1] == "+":
-                username = normalize_phone(username)
-            user = self.appbuilder.sm.auth_user_db(username, form.password.data)
+            user = authenticate(login_name(form.username.data), form.password.data)
             if not user:
                 flash(_("Wrong account or password."), "warning")
                 return self._render_login(form)
-            role_names = [r.name for r in user.roles]
-            if not set(role_names) & set(portal.roles):
-                right = portals_for_roles(role_names)
-                if right:
-                    names = "、".join(f"【{p.label}】" for p in right)
-                    flash(
-                        _(
-                            "This account has no %(portal)s identity. Please log in through %(right)s.",
-                            portal=portal.label,
-                            right=names,
-                        ),
-                        "warning",
-                    )
-                else:
-                    flash(_("This account has no identity on the platform yet."), "warning")
+            refusal = portal_refusal(user, portal)
+            if refusal:
+                flash(refusal, "warning")
                 return self._render_login(form)
             login_user(user, remember=False)
             session[PORTAL_SESSION_KEY] = portal.name
+            sessions.stamp(user.id)
             g.pop("court_scope", None)
             g.pop("_permissions", None)
             next_url = request.args.get("next")
             return redirect(get_safe_redirect(next_url) if next_url else self.appbuilder.get_url_for_index)
         return self._render_login(form)
+
+    @expose("/logout/")
+    @writes  # ending the account's sessions is a write on a GET
+    def logout(self):
+        """Logout ends every session of the account, on every device (finding M2)."""
+        user = self._get_authenticated_user()
+        logout_user()
+        session.pop(PORTAL_SESSION_KEY, None)
+        session.pop(sessions.GENERATION_KEY, None)
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL", self.appbuilder.get_url_for_index))
 
     def _render_login(self, form):
         return self.render_template(
@@ -168,8 +227,132 @@ class PortalAuthView(AuthDBView):
         )
 
 
+class _CurrentPassword:
+    """修改密码: the account's current password, counted like a failed login when wrong (M1, M3)."""
+
+    def __call__(self, form, field):
+        sessions.check_login_allowed(g.user.username)
+        problem = current_password_problem(g.user, field.data)
+        if problem:
+            sessions.login_failed(g.user.username)
+            raise StopValidation(problem)
+
+
+class _NotTheCurrent:
+    def __call__(self, form, field):
+        if field.data and field.data == form.current_password.data:
+            raise StopValidation(_("The new password must differ from the current one."))
+
+
+class ChangePasswordForm(DynamicForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), _CurrentPassword()])
+    password = PasswordField(_l("New password"), validators=[DataRequired(), StrongPassword(), _NotTheCurrent()],
+                             description=_l("At least 8 characters with letters and digits."))
+    conf_password = PasswordField(
+        _l("Repeat new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class ResetMyPasswordView(FabResetMyPasswordView):
+    """修改密码 (finding M3). FAB's own form view — its name keeps FAB's permissions and address —
+    with the current password and the password rule; the change ends every other session (M2)."""
+
+    form = ChangePasswordForm
+    form_title = _l("Change password")
+    message = _l("Password changed. Your other sessions were logged out.")
+
+    def form_post(self, form):
+        self.appbuilder.sm.change_own_password(g.user, form.current_password.data, form.password.data)
+        flash(str(self.message), "success")
+
+
+def _api_refusal(status: int, reason: str):
+    """The app's one JSON error shape (app/views/edge.py, app/errors.py)."""
+    response = jsonify(status="error", reason=str(reason), request_id=request_id())
+    response.status_code = status
+    return response
+
+
+class CourtSecurityApi(SecurityApi):
+    """`/api/v1/security/login` and `/refresh`, with the portal, the limits and the session generation.
+
+    Refusals in the app's JSON error shape with a Chinese reason: 400 (no JSON object, no portal), 401
+    (wrong account or password), 403 (no identity on that portal), 429 (too many failures, raised as
+    `LoginLocked` and answered by app/errors.py).
+    """
+
+    @expose("/login", methods=["POST"])
+    def login(self):
+        body = request.get_json(silent=True) if request.is_json else None
+        username, password, portal = ((body.get("username"), body.get("password"), body.get("portal"))
+                                      if isinstance(body, dict) else (None, None, None))
+        if not isinstance(username, str) or not isinstance(password, str) or portal not in Portal.__members__:
+            return _api_refusal(400, _("Send a JSON object with username, password and portal."))
+        if body.get("provider", "db") != "db":
+            return _api_refusal(400, _("Only the platform's own accounts log in here."))
+        user = authenticate(login_name(username), password)
+        if not user:
+            return _api_refusal(401, _("Wrong account or password."))
+        refusal = portal_refusal(user, Portal[portal])
+        if refusal:
+            return _api_refusal(403, refusal)
+        claims = {"portal": portal, "gen": sessions.generation(user.id)}
+        tokens = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(identity=str(user.id), fresh=True,
+                                                                     additional_claims=claims)}
+        if body.get("refresh"):
+            tokens[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity=str(user.id),
+                                                                          additional_claims=claims)
+        return self.response(200, **tokens)
+
+    @expose("/refresh", methods=["POST"])
+    @jwt_required(refresh=True)
+    def refresh(self):
+        """A new access token for the same portal; none once the account's sessions ended."""
+        claims = get_jwt()
+        user = self.appbuilder.sm.get_user_by_id(int(get_jwt_identity()))
+        if user is None or not user.is_active or not sessions.is_current(user.id, claims.get("gen")):
+            return _api_refusal(401, _("Wrong account or password."))
+        token = create_access_token(identity=get_jwt_identity(), fresh=False,
+                                    additional_claims={"portal": claims.get("portal"), "gen": claims.get("gen")})
+        return self.response(200, **{API_SECURITY_ACCESS_TOKEN_KEY: token})
+
+
 class CourtSecurityManager(SecurityManager):
     authdbview = PortalAuthView
+    resetmypasswordview = ResetMyPasswordView
+    security_api = CourtSecurityApi
+
+    def load_user(self, pk):
+        """The session's account, unless its sessions ended since this one was stamped (M2)."""
+        user = super().load_user(pk)
+        if user is None or not has_request_context():
+            return user
+        return user if sessions.is_current(user.id, session.get(sessions.GENERATION_KEY)) else None
+
+    def load_user_jwt(self, _jwt_header, jwt_data):
+        """An API token's account, unless its sessions ended since the token was issued (M2)."""
+        user = self.get_user_by_id(int(jwt_data["sub"]))
+        if user is None or not user.is_active or not sessions.is_current(user.id, jwt_data.get("gen")):
+            return None
+        g.user = user
+        return user
+
+    def on_user_logout(self, user) -> None:
+        """Every session of the account ends; committed here, as FAB's own account updates are."""
+        sessions.end_sessions(user.id)
+        db.session.commit()
+
+    def reset_password(self, userid, password):
+        """FAB's password reset (the platform admin's 重置密码): every session of the account ends too."""
+        sessions.end_sessions(int(userid))
+        super().reset_password(userid, password)
+
+    def change_own_password(self, user, current: str, new_password: str) -> None:
+        """修改密码: app.workflows.accounts.change_password, committed as FAB's form view commits; this
+        session is stamped again and stays logged in."""
+        change_password(user, current, new_password)  # the form's validators checked what it refuses
+        self.update_user(user)
+        sessions.stamp(user.id)
 
     def get_user_roles(self, user):
         roles = super().get_user_roles(user)

@@ -15,16 +15,35 @@
   the session and remember cookies Secure (config.py).
 - `external_url(endpoint)` is the address someone else's device opens (the
   signing QR): `EXTERNAL_BASE_URL` when configured, else the request's host.
+- `client_ip()` is the client's address as ProxyFix left it in
+  `remote_addr` (finding M6): a raw `X-Forwarded-For` is never read, so a
+  client cannot write any address it likes into the audit trail or a
+  signature.
+- Security headers on every response (finding L1): a Content-Security-Policy
+  whose scripts are the app's own files or inline blocks carrying this
+  request's nonce (`csp_nonce()` in templates — FAB's templates already ask
+  for it), `frame-ancestors 'none'` and `X-Frame-Options: DENY` (no page, the
+  signing pad above all, can be framed by another site), `nosniff`,
+  `Referrer-Policy: same-origin` (`no-referrer` on pages marked `@sensitive`:
+  their URL carries a signing token), and `Cache-Control: no-store` on
+  everything but static files. gunicorn's own `Server` header is dropped in
+  deploy/gunicorn.conf.py.
+- Files the process creates (the SQLite database, exports, recordings,
+  backups, the generated secret key) are readable by its own user only
+  (`FILE_UMASK`, default 0o077: finding L7).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 import logging
+import os
 import re
+import secrets
 import sys
 import time
 import uuid
+from typing import Callable
 
 from flask import Flask, current_app, g, has_request_context, request, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -91,12 +110,56 @@ def configure_logging(app: Flask) -> None:
     logging.getLogger("flask_appbuilder").setLevel(logging.WARNING)
 
 
+def client_ip() -> str | None:
+    """The client's address: what the trusted proxies said (ProxyFix, `PROXY_COUNT`), else the peer's."""
+    return (request.remote_addr or None) if has_request_context() else None
+
+
+def sensitive(view: Callable) -> Callable:
+    """Mark a view whose URL or page must not leak: no Referer at all leaves it (signing pages)."""
+    view.sensitive_page = True
+    return view
+
+
+def csp_nonce() -> str:
+    """This request's script nonce (templates: `nonce="{{ csp_nonce() }}"`)."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+STATIC_ENDPOINTS = {"static", "appbuilder.static"}
+
+
+def security_headers(response):
+    """The L1 headers (see the module docstring); a header a view set itself is kept."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    view = current_app.view_functions.get(request.endpoint or "")
+    headers.setdefault("Referrer-Policy", "no-referrer" if getattr(view, "sensitive_page", False) else "same-origin")
+    if request.endpoint not in STATIC_ENDPOINTS:
+        headers["Cache-Control"] = "no-store"
+        headers.pop("Expires", None)
+    return response
+
+
 def install(app: Flask) -> None:
     count = int(app.config.get("PROXY_COUNT") or 0)
     if count > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count,
                                 x_prefix=count)
     configure_logging(app)
+    umask = app.config.get("FILE_UMASK", 0o077)
+    if umask is not None:
+        os.umask(umask)
+    # a global, not a context processor: FAB's macros (imported without context) ask for it too
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
 
     @app.before_request
     def _start():
@@ -109,6 +172,7 @@ def install(app: Flask) -> None:
         rid = request_id()
         if rid:
             response.headers["X-Request-Id"] = rid
+        security_headers(response)
         if request.is_secure and app.config.get("HSTS_SECONDS"):
             response.headers.setdefault("Strict-Transport-Security",
                                         f"max-age={int(app.config['HSTS_SECONDS'])}; includeSubDomains")

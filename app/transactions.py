@@ -11,7 +11,11 @@ the write lock up front:
   (a GET that issues something, e.g. the signing QR's token);
 - outside a request — CLI commands, `flask worker`, scripts, tests' own
   transactions — a transaction writes (the safe default);
-- `reading()` / `writing()` override it for a block of code.
+- `reading()` / `writing()` override it for a block of code;
+- `outside_transaction()` ends the request's transaction (it must hold no
+  changes yet) and runs a block of heavy work — parsing an upload, building
+  a signed document — with no transaction open, so no other writer waits
+  for it (issue 16 item 3); the next statement begins a fresh one.
 
 Why IMMEDIATE for writers at all: a DEFERRED transaction that reads then
 writes fails at once with "database is locked" when another writer committed
@@ -40,6 +44,8 @@ from typing import Callable
 from flask import Flask, current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from .extensions import db
 
 log = logging.getLogger("court.transactions")
 
@@ -87,6 +93,40 @@ def reading():
 def writing():
     """Transactions begun in this block write."""
     return _mode(True)
+
+
+@contextmanager
+def outside_transaction():
+    """Run the block with no database transaction held (see the module docstring).
+
+    The session's transaction ends first — it may only have read (a pending
+    change would be lost, so that is an error) — and anything the block reads
+    begins a read transaction. The session's objects are expired and reload
+    on their next use, in the transaction that follows.
+    """
+    session = db.session()
+    if session.new or session.dirty or session.deleted or session.info.get(_FLUSHED):
+        raise RuntimeError("outside_transaction() after changes: they would be lost")
+    session.rollback()
+    with reading():
+        try:
+            yield
+        finally:
+            session.rollback()
+
+
+_FLUSHED = "court_flushed"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session, _flush_context) -> None:
+    session.info[_FLUSHED] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _ended(session, *_args) -> None:
+    session.info.pop(_FLUSHED, None)
 
 
 _warned: set[str] = set()

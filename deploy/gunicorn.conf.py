@@ -10,6 +10,8 @@ itself trusts none: one place decides who the client is.
 """
 import os
 
+from gunicorn.http import wsgi
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "sync"
@@ -26,3 +28,21 @@ control_socket_disable = True
 # A restarted worker process now and then bounds any slow leak.
 max_requests = 2000
 max_requests_jitter = 200
+
+
+def _no_server_header() -> None:
+    """gunicorn writes `Server: gunicorn` on every response, before the app's headers; no setting turns
+    it off. The app names no server and no version (finding L1), so the line is left out here. The
+    master imports this file before it forks, so every worker sends responses without it."""
+    if getattr(wsgi.Response.default_headers, "court_no_server", False):
+        return
+    original = wsgi.Response.default_headers
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    default_headers.court_no_server = True
+    wsgi.Response.default_headers = default_headers
+
+
+_no_server_header()

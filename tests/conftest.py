@@ -18,6 +18,7 @@ PostgreSQL: set TEST_DATABASE_URL=postgresql+psycopg://user@host:port/dbname
 """
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -116,6 +117,7 @@ def app(suite_app, monkeypatch):
     for cls in (FlaskSession, PlainSession):
         monkeypatch.setattr(cls, "get_bind", _joining(cls.get_bind, engine, conn))
     config = dict(suite_app.config)
+    suite_app.appbuilder.sm.limiter.reset()  # failed-login counts (memory storage) are per test too
     try:
         yield suite_app
     finally:
@@ -186,3 +188,32 @@ def login_as(app):
         return c
 
     return _login
+
+
+@pytest.fixture()
+def sms_text():
+    """`sms_text(phone)` → the full text of the newest SMS to `phone`, as the local adapter delivered it
+    to the log (app/sms.py). The 短信记录 row (`helpers.last_sms`) masks codes and initial passwords.
+    A handler of its own, not pytest's caplog: the suite runs with `-p no:logging` too."""
+    records: list[logging.LogRecord] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger = logging.getLogger("court.sms")
+    handler, level = _Keep(logging.INFO), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+
+    def _last(phone):
+        for record in reversed(records):
+            if record.args and record.args[0] == phone:
+                return record.args[2]
+        return None
+
+    try:
+        yield _last
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

@@ -23,13 +23,14 @@ def add_user(client, **overrides):
     return client.post("/court-users/add", data=data)
 
 
-def test_add_single_user_sends_initial_password_that_logs_in(app, login_as):
+def test_add_single_user_sends_initial_password_that_logs_in(app, login_as, sms_text):
     ids = demo_ids(app)
     resp = add_user(login_as("13800000001"), _ids=ids)
     assert resp.status_code == 302
-    sms = last_sms(app, "13811112222")
+    sms = sms_text("13811112222")
     assert sms and "13811112222" in sms
     password = re.search(r"([A-Za-z0-9]{10})", sms.split("13811112222", 1)[1]).group(1)
+    assert password not in last_sms(app, "13811112222")  # 短信记录 masks it (M8)
     client = app.test_client()
     assert login(client, "13811112222", "COURT", password).headers["Location"].endswith("/")
     # A plain court user: no admin screens.
@@ -149,7 +150,8 @@ def test_bulk_import_with_a_bad_row_imports_nothing_and_names_the_row(app, login
     assert "第3行" in html and "手机号" in html
     assert "第4行" in html and "姓名" in html
     assert "第5行" in html and "第2行" in html  # repeats row 2
-    assert "第6行" in html and "北京市海淀区人民法院" in html
+    assert "第6行" in html and "已是其他法院的用户" in html
+    assert "北京市海淀区人民法院" not in html  # L5: an import does not tell who works at another court
     assert "第2行：" not in html  # the good row is not an error
     assert count(app, CourtStaff) == before
     assert last_sms(app, "13811110001") is None

@@ -24,7 +24,9 @@ from flask_babel import lazy_gettext as _l
 from ..enums import ApplicationKind, ApplicationStatus, HandlingPlatform
 from ..extensions import db
 from ..models import Court, CourtApplication, SimulatedIntranetInbox
+
 from ..security import current_scope
+from ..serving import client_ip
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
@@ -46,10 +48,6 @@ LABELS = {
     "result_number": _l("Number returned by the intranet"),
     "handling_platform": _l("Handling platform"),
 }
-
-
-def _client_ip():
-    return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip() or None
 
 
 def deadline_note(application) -> str:
@@ -267,7 +265,7 @@ class ApplicationDetailView(BaseView):
         kind = _kind(kind)
         case = self._offer(case_id, kind)[0]
         created = after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
-                                            request.form.get("claims"), request.form.get("facts"), _client_ip())
+                                            request.form.get("claims"), request.form.get("facts"), client_ip())
         flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
         return redirect(url_for(".detail", pk=created.id))
 
@@ -317,7 +315,7 @@ class PortalApplicationView(BaseView):
         kind = _kind(kind)
         case = self._case(pk)
         after_mediation.apply_for(case, kind, current_actor(), request.form.get("party_id", type=int),
-                                  request.form.get("claims"), request.form.get("facts"), _client_ip())
+                                  request.form.get("claims"), request.form.get("facts"), client_ip())
         flash(_("%(kind)s: application submitted.", kind=kind.label), "success")
         return redirect(url_for(".case", pk=pk))
 
@@ -343,7 +341,7 @@ class PortalApplicationView(BaseView):
     @edge(refused="_consent_refused")
     def consent(self, app_id):
         case = self._case(self._application(app_id).case_id)
-        after_mediation.consent(self._application(app_id), current_actor(), _client_ip())
+        after_mediation.consent(self._application(app_id), current_actor(), client_ip())
         flash(_("You consented to the joint application."), "success")
         return redirect(url_for(".case", pk=case.id))
 

@@ -16,7 +16,8 @@ from flask_babel import gettext as _
 from ..clock import today
 from ..enums import CertificationStatus, PartyKind, TerminationReason
 from ..extensions import db
-from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
+from ..audit import case_history
+from ..models import Court, Mediator, MediatorCourt, Ministry, Organisation, OrganisationCourt
 from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import agreements as agreement_views
 from . import hearings as hearing_views
@@ -102,9 +103,7 @@ class CaseDetailView(BaseView):
     def detail(self, pk):
         case = load_visible_case(pk)
         actor = current_actor()
-        audit = db.session.scalars(
-            sa.select(AuditLog).where(AuditLog.case_id == case.id).order_by(AuditLog.id.desc())
-        ).all()
+        audit = db.session.scalars(case_history(case.id)).all()
         return self.render_template(
             "cases/detail.html",
             title=str(case),

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import enums
 from ..models import AuditLog
-from ..workflows.accounts import ADMIN_CREATED, PASSWORD_RESET
+from ..workflows.accounts import ADMIN_CREATED, PASSWORD_CHANGED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
 from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
 from ..workflows.rosters import LIAISON_PASSWORD_SET
@@ -22,6 +22,7 @@ from ..workflows.rosters import LIAISON_PASSWORD_SET
 #: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
 SUMMARY_CODES = {
     PASSWORD_RESET: _l("Password reset by SMS code"),
+    PASSWORD_CHANGED: _l("Password changed"),
     ADMIN_CREATED: _l("Platform administrator created"),
     LIAISON_PASSWORD_SET: _l("Liaison password set by the court"),
     ORGANISATION_PASSWORD_RESET: _l("Organisation password reset"),

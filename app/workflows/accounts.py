@@ -7,7 +7,16 @@
 - Forgotten password [FAQ 1.2–1.4, 7.3(2)]: `request_reset_code` sends a
   6-digit SMS code, stored as an HMAC, valid 5 minutes, at most 5 attempts,
   at most one code a minute and 5 an hour per phone; `reset_password` checks
-  it and sets the new password.
+  it and sets the new password. A new code voids the phone's older ones
+  (finding M5). A phone without an account on the portal gets a code row
+  too, the hash of a code nobody is sent, so every answer — "wrong code,
+  n attempts left", the limits — is the same for registered and unknown
+  phones (finding M4).
+- 修改密码 (`change_password`): the current password first, then the
+  password rule (finding M3). A changed or reset password ends every session
+  of the account (`app.sessions.end_sessions`, finding M2).
+- Initial passwords and codes reach the SMS adapter, never the 短信记录
+  table (`send_sms(..., secret=)`, finding M8).
 """
 from __future__ import annotations
 
@@ -20,7 +29,7 @@ import string
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..audit import record
 from ..clock import utcnow
@@ -28,13 +37,14 @@ from ..enums import AuditAction, SmsKind
 from ..extensions import db
 from ..models import SmsCode
 from ..roles import Portal
+from ..sessions import end_sessions
 from ..sms import send_sms
 from ..validation import password_problem
 from . import DomainError
 
-#: the audit code of a reset by SMS code (app/views/records.py reads it in Chinese)
 #: the codes of the explicit audit rows about accounts (app/views/records.py reads them back)
 PASSWORD_RESET = "account.password_reset"
+PASSWORD_CHANGED = "account.password_changed"
 ADMIN_CREATED = "account.admin_created"
 
 
@@ -107,6 +117,7 @@ def ensure_account(phone: str, name: str, role_names: list[str], password: str |
                 phone=phone,
                 password=initial,
             ),
+            secret=initial,
         )
     return user, True
 
@@ -155,11 +166,15 @@ def request_reset_code(phone: str, portal: Portal, now: dt.datetime | None = Non
             raise DomainError(_("Too many codes for this phone in the last hour. Try again later."))
     user = account_for_portal(phone, portal)
     code = f"{secrets.randbelow(10**6):06d}"
+    # M5: a new code voids the older ones still open (any portal: the phone asked again)
+    db.session.execute(sa.update(SmsCode).where(SmsCode.phone == phone, SmsCode.used_at.is_(None))
+                       .values(used_at=now))
+    # M4: an unknown phone gets a row too, for a code nobody is sent, so it answers like a known one
     db.session.add(
         SmsCode(
             phone=phone,
             portal=portal.name,
-            code_hash=_code_hash(phone, portal, code) if user else "-",
+            code_hash=_code_hash(phone, portal, code if user else secrets.token_hex(16)),
             created_at=now,
             expires_at=now + dt.timedelta(seconds=cfg["SMS_CODE_TTL_SECONDS"]),
         )
@@ -171,6 +186,7 @@ def request_reset_code(phone: str, portal: Portal, now: dt.datetime | None = Non
         SmsKind.RESET_CODE,
         _("[Court Mediation Platform] Your verification code is %(code)s, valid for 5 minutes. "
           "Do not tell anyone.", code=code),
+        secret=code,
     )
     return code
 
@@ -189,14 +205,14 @@ def reset_password(phone: str, portal: Portal, code: str, new_password: str,
         .limit(1)
     )
     user = account_for_portal(phone, portal)
-    if sms_code is None or user is None or sms_code.code_hash == "-":
+    if sms_code is None:
         raise DomainError(_("Get a verification code first."))
     max_attempts = current_app.config["SMS_CODE_MAX_ATTEMPTS"]
     if sms_code.attempts >= max_attempts:
         raise DomainError(_("Too many wrong codes. Get a new verification code."))
     if now > sms_code.expires_at:
         raise DomainError(_("The verification code has expired. Get a new one."))
-    if not hmac.compare_digest(sms_code.code_hash, _code_hash(phone, portal, code.strip())):
+    if user is None or not hmac.compare_digest(sms_code.code_hash, _code_hash(phone, portal, code.strip())):
         sms_code.attempts += 1
         left = max_attempts - sms_code.attempts
         if left <= 0:
@@ -205,11 +221,40 @@ def reset_password(phone: str, portal: Portal, code: str, new_password: str,
     sms_code.used_at = now
     set_password(user, new_password)
     user.fail_login_count = 0
+    end_sessions(user.id)
     record(db.session, _UserRef(user), AuditAction.PASSWORD, PASSWORD_RESET, {"portal": portal.name})
+    _notify_changed(phone)
+    return user
+
+
+def _notify_changed(phone: str) -> None:
     send_sms(phone, SmsKind.PASSWORD_CHANGED,
              _("[Court Mediation Platform] Your password was changed. If this was not you, "
                "contact your court."))
-    return user
+
+
+def current_password_problem(user, password: str) -> str | None:
+    """Why `password` is not the account's current password (修改密码 asks for it first), or None."""
+    if not user.password or not check_password_hash(user.password, password or ""):
+        return _("The current password is wrong.")
+    return None
+
+
+def change_password(user, current: str, new_password: str) -> None:
+    """修改密码 (finding M3): the current password, then the password rule; every session ends (M2).
+
+    Flushes; the caller's transaction commits (FAB's own 修改密码 form commits through the
+    security manager, app/security.py).
+    """
+    problem = current_password_problem(user, current) or password_problem(new_password)
+    if problem:
+        raise DomainError(problem)
+    if check_password_hash(user.password, new_password):
+        raise DomainError(_("The new password must differ from the current one."))
+    set_password(user, new_password)
+    end_sessions(user.id)
+    record(db.session, _UserRef(user), AuditAction.PASSWORD, PASSWORD_CHANGED, {})
+    _notify_changed(user.username)
 
 
 class _UserRef:

@@ -49,6 +49,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import uploads
 from ..clock import utcnow
 from ..documents.agreement import agreement_context, render_agreement
 from ..enums import AgentType, CaseStatus as S, DocumentKind, SignerRole, SmsKind
@@ -242,16 +243,35 @@ def sniff(data: bytes) -> str | None:
 
 
 def upload_problem(data: bytes, allowed: tuple[str, ...]) -> str | None:
-    """Why an upload is not acceptable (empty, too large, not of an allowed type), or None."""
+    """Why an upload is not acceptable (empty, too large, not of an allowed type, a .docx that is a zip
+    bomb or carries a DTD — finding M7), or None.
+
+    The .docx check unpacks every XML part (app/uploads.py): a view runs this once outside the write
+    transaction; the guard's second call finds the verdict kept for the request.
+    """
     if not data:
         return _("The file is empty.")
     limit = current_app.config.get("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
     if len(data) > limit:
         return _("The file is larger than %(mb)d MB.", mb=limit // (1024 * 1024))
-    if sniff(data) not in allowed:
+    kind = sniff(data)
+    if kind not in allowed:
         return _("Only %(types)s files are accepted; this file's content is not one of them.",
                  types="、".join(t.upper() for t in allowed))
+    if kind == "docx":
+        try:
+            uploads.inspect_zip(data)
+        except uploads.Refused as exc:
+            return str(exc)
     return None
+
+
+def stored_name(file_name: str | None, kind: str, default_stem: str) -> str:
+    """The name a document is stored and downloaded under: a safe base name (finding L3) ending in the
+    extension of what the file really is."""
+    name = uploads.safe_file_name(file_name, f"{default_stem}.{kind}", max_length=200 - len(kind) - 1)
+    endings = (".jpg", ".jpeg") if kind == "jpg" else ("." + kind,)
+    return name if name.lower().endswith(endings) else f"{name}.{kind}"
 
 
 def image_from_data_url(data_url: str | None) -> bytes | None:
@@ -403,8 +423,8 @@ def _generate(case, actor, data) -> None:
 
 def _upload(case, actor, data) -> None:
     kind = sniff(data["data"])
-    _new_agreement(case, actor, data["data"], data.get("file_name") or f"调解协议.{kind}", generated=False,
-                   content=None, content_type=CONTENT_TYPES[kind])
+    _new_agreement(case, actor, data["data"], stored_name(data.get("file_name"), kind, "调解协议"),
+                   generated=False, content=None, content_type=CONTENT_TYPES[kind])
 
 
 def _push(case, actor, data) -> None:
@@ -417,7 +437,7 @@ def _push(case, actor, data) -> None:
 def _upload_transcript(case, actor, data) -> None:
     body = data["data"]
     kind = sniff(body)
-    db.session.add(Transcript(case=case, file_name=(data.get("file_name") or f"调解笔录.{kind}")[:200],
+    db.session.add(Transcript(case=case, file_name=stored_name(data.get("file_name"), kind, "调解笔录"),
                               content_type=CONTENT_TYPES[kind], data=body, size=len(body), sha256=sha256(body)))
 
 

@@ -51,9 +51,7 @@ def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
     check_court_in_scope(court_id_of(staff), scope)
     existing = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == staff.phone))
     if existing is not None:
-        raise DomainError(
-            _("%(phone)s is already a user of %(court)s.", phone=staff.phone, court=existing.court.name)
-        )
+        raise DomainError(already_a_user(staff.phone, existing, scope.court_id))
     user, created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
     staff.user = user
     if not created:
@@ -65,6 +63,14 @@ def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
               "court portal with your existing password.", court=_court_name(staff)),
         )
     return staff
+
+
+def already_a_user(phone: str, staff: CourtStaff, court_id: int | None) -> str:
+    """That `phone` is a court user, naming the court only when it is the actor's own (finding L5:
+    adding or importing users must not tell one court who works at another)."""
+    if staff.court_id == court_id:
+        return _("%(phone)s is already a user of %(court)s", phone=phone, court=staff.court.name)
+    return _("%(phone)s is already a user of another court", phone=phone)
 
 
 def _court_name(obj) -> str:

@@ -133,10 +133,10 @@ def test_a_recorded_hearing_plays_in_the_page_seeks_by_range_and_is_deleted_with
     wait_connected(m, 1)
     wait_connected(z, 1)
     m.click("#record")
-    m.wait_for_function("document.getElementById('record-status').textContent === '正在录制…'")
+    m.wait_for_function("() => document.getElementById('record-status').textContent === '正在录制…'")
     m.wait_for_timeout(3500)
     m.click("#record")
-    m.wait_for_function("document.getElementById('record-status').textContent === '录像已保存。'",
+    m.wait_for_function("() => document.getElementById('record-status').textContent === '录像已保存。'",
                         timeout=20_000)
     rid = m.evaluate("window.courtRoom.recordingId")
     with live.ctx():
@@ -198,7 +198,7 @@ def test_the_qr_signing_page_at_375_px_signs_by_drawing_on_the_pad(live, login):
         pad.wait_for_selector("#sign-done")
     finally:
         context.close()
-    desktop.wait_for_function("document.getElementById('sign-state').textContent === '已完成签字'", timeout=10_000)
+    desktop.wait_for_function("() => document.getElementById('sign-state').textContent === '已完成签字'", timeout=10_000)
     with live.ctx():
         assert agreements.mediator_signed(db.session.get(Agreement, doc_id))
         db.session.remove()
