@@ -109,6 +109,8 @@ SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_MIN_INTERVAL_SECONDS = 60
 SMS_CODE_MAX_PER_HOUR = 5
+# 验证码登录 / 注册 codes asked for from one client address an hour (app/workflows/sms_codes.py)
+SMS_CODE_MAX_PER_IP_PER_HOUR = 30
 
 # Outside systems (app/outbox.py): "local" is the stand-in inside this app, "http" posts JSON.
 MINISTRY_PLATFORM = os.environ.get("MINISTRY_PLATFORM", "local")

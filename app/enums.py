@@ -106,6 +106,7 @@ class SmsKind(LabelledEnum):
     RESET_CODE = Choice("reset_code", _l("Password reset code"))
     PASSWORD_CHANGED = Choice("password_changed", _l("Password changed"))
     NOTICE = Choice("notice", _l("Notice"))
+    LOGIN_CODE = Choice("login_code", _l("Login or registration code"))
 
 
 class CaseType(LabelledEnum):

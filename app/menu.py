@@ -70,6 +70,12 @@ MENU = [
     Group(_l("My cases"), [
         Leaf(_l("Documents to sign"), "PartyPortalView.index", ("can_index", "PartyPortalView")),
     ], icon="fa-pencil"),
+    Group(_l("Organisation portal"), [
+        Leaf(_l("Our cases"), "OrganisationPortalView.index", ("can_index", "OrganisationPortalView"),
+             active_on=("OrganisationPortalView.index", "OrganisationPortalView.dispatch")),
+        Leaf(_l("Our mediators"), "OrganisationPortalView.mediators", ("can_mediators", "OrganisationPortalView"),
+             active_on=("OrganisationPortalView.mediators",)),
+    ], icon="fa-users"),
     Group(_l("Grassroots portal"), [
         Leaf(_l("Dispute resolution"), "LiaisonView.index", ("can_index", "LiaisonView")),
     ], icon="fa-home"),

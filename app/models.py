@@ -234,9 +234,15 @@ class MinistryAccount(Model):
 
 
 class SmsCode(Model):
-    """A password-reset code: stored hashed, 5 minutes, 5 attempts, single use."""
+    """An SMS code: stored hashed, 5 minutes, 5 attempts, single use; a newer one voids it.
+
+    `purpose` says what it proves (忘记密码 `reset`, 验证码登录 `login`, 调解员注册
+    `register`); `ip` is the address that asked for it, for the per-address send limit
+    (app/workflows/sms_codes.py).
+    """
 
     __tablename__ = "sms_code"
+    __table_args__ = (sa.Index("ix_sms_code_ip_created", "ip", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(sa.String(16), index=True)
@@ -246,6 +252,8 @@ class SmsCode(Model):
     expires_at: Mapped[dt.datetime]
     attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[Optional[dt.datetime]]
+    purpose: Mapped[str] = mapped_column(sa.String(16), default="reset", server_default="reset")
+    ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
 
 class AccountSession(Model):

@@ -161,7 +161,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "HomeView": ["can_index"],
         **MEDIATOR_CASE_WORK,
     },
-    ORGANISATION: {"HomeView": ["can_index"]},
+    # 调解组织端: its cases and 分派, its mediators, its figures (SPEC §1; FAQ 6.2)
+    ORGANISATION: {
+        "HomeView": ["can_index"],
+        "OrganisationPortalView": ["can_index", "can_dispatch", "can_mediators", "can_add_mediator"],
+        "StatisticsView": ["can_report", "can_export"],
+    },
     MINISTRY_USER: {
         "HomeView": ["can_index"],
         "MinistryOrganisationView": ["can_list", "can_show", "can_unbind", "can_apply", "can_password"],

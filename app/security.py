@@ -44,7 +44,7 @@ from wtforms.validators import StopValidation
 from . import sessions
 from .extensions import db
 from .forms import StrongPassword
-from .models import CourtStaff, Mediator, MinistryAccount
+from .models import CourtStaff, Mediator, MinistryAccount, Organisation
 from .roles import COURT_ADMIN, PLATFORM_ADMIN, PLATFORM_SUPPORT, Portal, portals_for_roles
 from .serving import request_id
 from .transactions import writes
@@ -52,6 +52,34 @@ from .validation import normalize_phone
 from .workflows.accounts import change_password, current_password_problem
 
 PORTAL_SESSION_KEY = "portal"
+#: the cookie the login pages remember the chosen portal in
+PORTAL_COOKIE = "login_portal"
+_MOBILE_AGENTS = ("Mobile", "Android", "iPhone", "iPad", "MicroMessenger")
+
+
+def remembered_portal() -> Portal:
+    """The portal a login page opens on: the one asked for, the one chosen last time, or —
+    on a phone — 当事人; else 法院端."""
+    for name in (request.args.get("portal"), request.cookies.get(PORTAL_COOKIE)):
+        if name in Portal.__members__:
+            return Portal[name]
+    agent = request.headers.get("User-Agent", "")
+    return Portal.PARTY if any(m in agent for m in _MOBILE_AGENTS) else Portal.COURT
+
+
+def start_session(user, portal: Portal) -> None:
+    """Log `user` in as their `portal` identity (the password and the SMS-code logins)."""
+    login_user(user, remember=False)
+    session[PORTAL_SESSION_KEY] = portal.name
+    sessions.stamp(user.id)  # finding M2: this session belongs to the account's current generation
+    g.pop("court_scope", None)
+    g.pop("_permissions", None)
+
+
+def remember_portal(response, portal: Portal):
+    """The login pages open on this portal next time (a year)."""
+    response.set_cookie(PORTAL_COOKIE, portal.name, max_age=365 * 24 * 3600, samesite="Lax", httponly=False)
+    return response
 
 
 @dataclass(frozen=True)
@@ -68,6 +96,8 @@ class Scope:
     ministry_id: Optional[int] = None
     province: Optional[str] = None
     city: Optional[str] = None
+    #: 调解组织端: the organisation whose account this is
+    organisation_id: Optional[int] = None
 
     @property
     def sees_all_courts(self) -> bool:
@@ -116,6 +146,9 @@ def _load_scope() -> Scope:
     if portal is Portal.MEDIATOR:
         mediator_id = db.session.scalar(db.select(Mediator.id).filter_by(user_id=user.id))
         return Scope(portal=portal, mediator_id=mediator_id)
+    if portal is Portal.ORGANISATION:
+        org_id = db.session.scalar(db.select(Organisation.id).filter_by(user_id=user.id))
+        return Scope(portal=portal, organisation_id=org_id)
     if portal is Portal.MINISTRY:
         account = db.session.scalar(db.select(MinistryAccount).filter_by(user_id=user.id))
         if account is not None:
@@ -184,8 +217,8 @@ class PortalAuthView(AuthDBView):
         if g.user is not None and g.user.is_authenticated:
             return redirect(self._get_safe_next_url())
         form = PortalLoginForm()
-        if request.method == "GET" and request.args.get("portal") in Portal.__members__:
-            form.portal.data = request.args["portal"]
+        if request.method == "GET":
+            form.portal.data = remembered_portal().name
         if form.validate_on_submit():
             portal = Portal[form.portal.data]
             user = authenticate(login_name(form.username.data), form.password.data)
@@ -196,13 +229,10 @@ class PortalAuthView(AuthDBView):
             if refusal:
                 flash(refusal, "warning")
                 return self._render_login(form)
-            login_user(user, remember=False)
-            session[PORTAL_SESSION_KEY] = portal.name
-            sessions.stamp(user.id)
-            g.pop("court_scope", None)
-            g.pop("_permissions", None)
+            start_session(user, portal)
             next_url = request.args.get("next")
-            return redirect(get_safe_redirect(next_url) if next_url else self.appbuilder.get_url_for_index)
+            return remember_portal(redirect(get_safe_redirect(next_url) if next_url else
+                                            self.appbuilder.get_url_for_index), portal)
         return self._render_login(form)
 
     @expose("/logout/")

@@ -40,6 +40,8 @@ SPEC_TABLE = {
     "resume": ({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}, S.MEDIATING, "mediator"),
     "ministry_success": ({S.MEDIATING}, S.ENDED, "ministry"),
     "ministry_failure": ({S.MEDIATING}, S.TERMINATED, "ministry"),
+    # 调解组织端 分派: the organisation hands its case to one of its mediators; it stays the organisation's
+    "dispatch": ({S.MEDIATING}, S.MEDIATING, "organisation"),
     "delete": (ANY - {S.TO_ACCEPT}, None, "court_admin"),  # an internet application has no court yet
 }
 
@@ -52,6 +54,7 @@ def valid_data(event):
     liu = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000002"))
     ministry_org = db.session.scalar(sa.select(Organisation.id).where(Organisation.name == MINISTRY_ORG))
     chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
+    chen = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000001"))  # of MINISTRY_ORG
     return {
         "assign": {"mediator_id": liu},
         "accept": {"court_id": chaoyang},
@@ -68,12 +71,16 @@ def valid_data(event):
         "ministry_success": {},
         "ministry_failure": {"termination_reason": TerminationReason.REFUSES_MEDIATION},
         "delete": {"confirm": True},
+        "dispatch": {"mediator_id": chen},
     }[event]
 
 
 def actor_of(who):
     if who == "system":
         return SYSTEM
+    if who == "organisation":
+        org = db.session.scalar(sa.select(Organisation.id).where(Organisation.name == MINISTRY_ORG))
+        return Actor(None, Scope(portal=None, organisation_id=org))
     if who == "ministry":
         acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
         return Actor(None, Scope(portal=None, ministry_id=acfic, province="北京市", city="北京市"))
@@ -97,7 +104,8 @@ def audit_count(case_id):
 def test_every_state_and_transition(app, status, event):
     sources, target, who = SPEC_TABLE[event]
     # a 总对总 outcome is only for a case that a ministry organisation has
-    organisation = MINISTRY_ORG if event.startswith("ministry_") and status is not S.TO_ASSIGN else None
+    organisation = (MINISTRY_ORG if (event.startswith("ministry_") or event == "dispatch")
+                    and status is not S.TO_ASSIGN else None)
     case_id = make_case(app, status=status, organisation=organisation)
     with app_ctx(app):
         case = db.session.get(Case, case_id)

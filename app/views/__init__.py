@@ -44,6 +44,8 @@ from .cases import (
 )
 from .court import CourtStaffView, GrassrootsUnitView, TribunalView
 from .mediator import MyCertificationView
+from .organisation import OrganisationPortalView
+from .self_service import CodeLoginView, MediatorRegisterView
 from .ministry_api import bp as ministry_api
 from .statistics import StatisticsView
 from .platform import AuditLogView, CourtView, HolidayView, MinistryView, SmsOutboxView
@@ -69,6 +71,9 @@ VIEWS = [
     AuditLogView,
     HolidayView,
     PasswordResetView,
+    CodeLoginView,
+    MediatorRegisterView,
+    OrganisationPortalView,
     PreLitigationCaseView,
     InLitigationCaseView,
     InternetCaseView,

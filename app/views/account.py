@@ -17,10 +17,16 @@ from ..extensions import db
 from ..forms import Mobile, StrongPassword
 from ..roles import Portal
 from ..security import current_scope
+from ..workflows import DomainError
 from ..workflows.accounts import request_reset_code, reset_password
 from .edge import edge
 
 PORTAL_CHOICES = [(p.name, p.value) for p in Portal]
+#: [FAQ 6.2] an organisation logs in with its credit code: no SMS code resets its password
+ORGANISATION_RESET_RULE = _l(
+    "An organisation's password is not reset by SMS [FAQ 6.2]: 工商联 organisations contact the platform's "
+    "online support with a valid work ID; other ministries' organisations ask their provincial ministry "
+    "account (Organisation management › Mediation organisation management).")
 
 
 class ForgotForm(DynamicForm):
@@ -59,6 +65,8 @@ class PasswordResetView(BaseView):
         if not form.validate_on_submit():
             return self._forgot_form(form)
         portal = Portal[form.portal.data]
+        if portal is Portal.ORGANISATION:
+            raise DomainError(str(ORGANISATION_RESET_RULE))
         g.audit_actor_name = form.phone.data
         request_reset_code(form.phone.data, portal)
         flash(_("If %(phone)s has a %(portal)s account, a verification code was sent to it.",
@@ -69,7 +77,8 @@ class PasswordResetView(BaseView):
         return self._forgot_form(ForgotForm())
 
     def _forgot_form(self, form):
-        return self.render_template("court/forgot.html", title=_("Forgot password"), form=form)
+        return self.render_template("court/forgot.html", title=_("Forgot password"), form=form,
+                                    organisation_rule=ORGANISATION_RESET_RULE)
 
     @expose("/reset", methods=["GET"])
     def reset(self):
@@ -110,4 +119,6 @@ class HomeView(IndexView):
             return redirect(url_for("PartyPortalView.index"))
         if scope.portal is Portal.GRASSROOTS:
             return redirect(url_for("LiaisonView.index"))
+        if scope.portal is Portal.ORGANISATION:
+            return redirect(url_for("OrganisationPortalView.index"))
         return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope)

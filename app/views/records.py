@@ -18,9 +18,12 @@ from ..workflows.accounts import ADMIN_CREATED, PASSWORD_CHANGED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
 from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
 from ..workflows.rosters import LIAISON_PASSWORD_SET
+from ..workflows.self_service import CODE_LOGIN, SELF_REGISTERED
 
 #: what an explicit audit row (`audit.record`, not a transition) stores in `summary`, in Chinese
 SUMMARY_CODES = {
+    CODE_LOGIN: _l("Logged in with an SMS code"),
+    SELF_REGISTERED: _l("Registered by SMS code"),
     PASSWORD_RESET: _l("Password reset by SMS code"),
     PASSWORD_CHANGED: _l("Password changed"),
     ADMIN_CREATED: _l("Platform administrator created"),

@@ -1,7 +1,7 @@
 """Which cases the acting identity sees, shared by every view of case data (STYLE §7).
 
 - Court users see their court's cases; a mediator the cases assigned to them
-  or to their organisation; a ministry account its organisations' cases of
+  or to their organisation; an organisation's account the cases assigned to it; a ministry account its organisations' cases of
   its region and the historical cases entered with its 部委信息 [FAQ 6.6];
   platform staff everything. Lists, the case page, parties, agents,
   agreements, after-mediation screens and the API all filter with
@@ -35,6 +35,9 @@ def visible_cases(query, scope: Scope, case=Case):
             case.mediator_id == scope.mediator_id,
             sa.and_(case.mediator_id.is_(None), case.organisation_id.is_not(None), case.organisation_id == org_id),
         ))
+    if scope.organisation_id is not None:
+        # 调解组织端: the cases assigned to the organisation
+        return query.filter(case.organisation_id == scope.organisation_id)
     if scope.ministry_id is not None:
         # 总对总: cases with the ministry's organisations of the account's region, and
         # historical cases entered with this ministry's 部委信息 [FAQ 6.6]
@@ -51,7 +54,8 @@ def case_scoped(fn):
         scope = current_scope()
         if scope.is_platform:
             return query
-        if scope.court_id is None and scope.mediator_id is None and scope.ministry_id is None:
+        if (scope.court_id is None and scope.mediator_id is None and scope.ministry_id is None
+                and scope.organisation_id is None):
             return query.filter(sa.false())
         return fn(query, scope)
 

@@ -39,6 +39,11 @@ class Actor:
         return (self.scope.ministry_id is not None and org is not None
                 and org.ministry_id == self.scope.ministry_id)
 
+    def is_organisation_of(self, case) -> bool:
+        """The account of the organisation the case went to (调解组织端)."""
+        org_id = self.scope.organisation_id
+        return org_id is not None and case.organisation_id == org_id
+
     def is_mediator_of(self, case) -> bool:
         """The case's mediator, or a mediator of the organisation the case went to."""
         mid = self.scope.mediator_id

@@ -12,6 +12,10 @@
 
 结案 needs the mediator's signature on the latest agreement, as 申请结案 does; 申请结案,
 取消申请结案, 结案 and 录入结果 ask for confirmation first [FAQ 3.9(3)].
+调解组织端 (SPEC §1, the organisation's own login [FAQ 6.2]):
+    调解中 (assigned to the organisation) ──分派 (the organisation: one of its own mediators)──▶ 调解中
+    the case stays the organisation's; from then on only that mediator works it
+    (Actor.is_mediator_of); a 总对总 case is mediated on the ministry's platform, not 分派 here.
 
 Sources: [FAQ 3.1] phones before assignment, [FAQ 3.9, 3.11] closing,
 [FAQ 3.12] cancelling, [FAQ 3.9(4)] continuing, [FAQ 3.3] deleting,
@@ -57,6 +61,7 @@ COURT_ADMIN = "court_admin"
 MEDIATOR = "mediator"
 SYSTEM_ROLE = "system"
 MINISTRY = "ministry"
+ORGANISATION = "organisation"
 
 ROLES = {
     COURT: lambda case, actor: actor.is_court_staff_of(case),
@@ -64,6 +69,7 @@ ROLES = {
     MEDIATOR: lambda case, actor: actor.is_mediator_of(case),
     SYSTEM_ROLE: lambda case, actor: actor.system,
     MINISTRY: lambda case, actor: actor.is_ministry_of(case),
+    ORGANISATION: lambda case, actor: actor.is_organisation_of(case),
 }
 
 # --- guards: each returns None or a translated reason -------------------------
@@ -197,6 +203,27 @@ def _accept_court(case, actor, data) -> Optional[str]:
     return None
 
 
+def _own_mediator(case, actor, data) -> Optional[str]:
+    """分派: a mediator of the case's organisation, with an active account, not the one it has."""
+    mediator = db.session.get(Mediator, data["mediator_id"]) if data.get("mediator_id") else None
+    if mediator is None:
+        return _("Choose one of the organisation's mediators.")
+    if mediator.organisation_id is None or mediator.organisation_id != case.organisation_id:
+        return _("%(name)s is not a mediator of this organisation.", name=mediator.name)
+    if not mediator.user.active:
+        return _("%(name)s's account is disabled.", name=mediator.name)
+    if mediator.id == case.mediator_id:
+        return _("The case is already with %(name)s.", name=mediator.name)
+    return None
+
+
+def _not_with_ministry(case, actor, data) -> Optional[str]:
+    """A 总对总 case went to the ministry's platform [FAQ 6.7]: its outcome comes from there."""
+    pushed = db.session.scalar(sa.select(OutboxMessage.id).where(
+        OutboxMessage.case_id == case.id, OutboxMessage.topic == "ministry.assign").limit(1))
+    return _("A ministry (总对总) case is mediated on the ministry's platform.") if pushed else None
+
+
 def _confirmed(case, actor, data) -> Optional[str]:
     return None if data.get("confirm") else _("Confirm the deletion: it cannot be undone.")
 
@@ -251,6 +278,13 @@ def _accept(case, actor, data):
     if not case.number:
         case.number = next_number(court, case.case_type, case.received_on.year)
     case.clock_started_on = today()
+
+
+def _dispatch(case, actor, data):
+    case.mediator = db.session.get(Mediator, data["mediator_id"])
+    send_sms(case.mediator.phone, SmsKind.NOTICE,
+             _("[Court Mediation Platform] Case %(number)s (%(cause)s) was assigned to you by %(organisation)s.",
+               number=str(case), cause=case.cause, organisation=case.organisation.name))
 
 
 def _decline(case, actor, data):
@@ -337,6 +371,9 @@ TRANSITIONS = [
     Transition(event="resume", label=_l("Continue mediation"),
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
                who=frozenset({MEDIATOR}), effect=_resume),
+    Transition(event="dispatch", label=_l("Dispatch to a mediator"), sources=frozenset({S.MEDIATING}),
+               target=S.MEDIATING, who=frozenset({ORGANISATION}), guards=(_own_mediator, _not_with_ministry),
+               effect=_dispatch),
     Transition(event="delete", label=_l("Delete"), sources=frozenset(S), target=None,
                who=frozenset({COURT_ADMIN}), guards=(_confirmed,), effect=_delete),
 ]
@@ -360,6 +397,7 @@ HINTS = {
         "Close the case now, without waiting for the remaining signatures? It ends as 调解结束.")),
     "terminate": Hint(fields=("termination_reason", "reason"), required=("termination_reason",), css="btn-warning"),
     "resume": Hint(confirm=_l("Continuing deletes the case's agreements and transcripts. Continue?")),
+    "dispatch": Hint(fields=("mediator_id",), required=("mediator_id",), css="btn-primary"),
     "delete": Hint(fields=("confirm",), css="btn-danger",
                    confirm=_l("Deleting removes the case with its documents, recordings and signatures and "
                               "cannot be undone. Delete?")),

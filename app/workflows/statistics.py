@@ -15,8 +15,8 @@ A case's state is its current one: a case terminated and then continued
 (继续调解) is mediating again; a deleted case is gone from every figure.
 
 Who counts what (`Reach`): a court its own cases and those of its
-subordinate courts, a ministry account its organisations' cases, the
-platform everything. A `Reach` is plain data so a background export can
+subordinate courts, a ministry account its organisations' cases, an
+organisation's account its own cases, the platform everything. A `Reach` is plain data so a background export can
 carry it.
 """
 from __future__ import annotations
@@ -90,6 +90,8 @@ def reach_for(scope: Scope) -> Optional[Reach]:
         return Reach()
     if scope.court_id is not None:
         return Reach(court_ids=court_and_subordinates(scope.court_id))
+    if scope.organisation_id is not None:  # 调解组织端: its own cases
+        return Reach(organisation_ids=(scope.organisation_id,))
     if scope.ministry_id is not None:
         orgs = in_region(sa.select(Organisation.id).where(Organisation.ministry_id == scope.ministry_id), scope)
         return Reach(organisation_ids=tuple(db.session.scalars(orgs)))
