@@ -7,6 +7,7 @@ Demo passwords are `Demo@2026`; the README says to change them.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import sqlalchemy as sa
 from flask import current_app
@@ -29,6 +30,9 @@ from .roles import AGENT, LIAISON, MEDIATOR, MINISTRY_USER, PARTY, PLATFORM_ADMI
 from .workflows.accounts import ensure_account, find_user
 from .clock import utcnow
 from .workflows.rosters import court_roles
+from .security import Scope
+from .workflows import identity
+from .workflows.actor import Actor
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -179,6 +183,7 @@ def seed_demo() -> None:
     seed_demo_history()
     seed_demo_cases()
     seed_demo_disputes()
+    seed_demo_identities()
     seed_demo_after_mediation()
 
 
@@ -251,7 +256,7 @@ def seed_demo_cases() -> None:
 
     cy, hd = court_actor(cy_admin), court_actor(hd_admin)
     a, b = "APPLICANT", "RESPONDENT"
-    zhang = (a, "张三", "13500000001", "11010519800101001" + "3", [
+    zhang = (a, "张三", "13500000001", "110105198001010016", [
         (AgentType.SPECIAL, "王律师", "13500000003")])
     li = (b, "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")])
     summary, plan = "双方因货款支付发生争议。", "分期付款，三个月内付清。"
@@ -386,6 +391,31 @@ _DEMO_SIGNATURE = bytes.fromhex(
     "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082")
 DEMO_INTRANET_KEY = "ik_demo_intranet_2026"
 
+#: 实名认证 (issue 14): who is verified through 人工审核 by 陈客服 (13300000001), and who waits in
+#: 平台后台 › 实名审核 (None: left 待审核)
+DEMO_IDENTITIES = [
+    ("13500000001", "张三", "110105198001010016", Portal.PARTY, "approve"),
+    ("13500000002", "李四", "11010519850505002X", Portal.PARTY, "approve"),
+    ("13500000003", "王律师", "110101197505050011", Portal.AGENT, "approve"),
+    ("13500000004", "刘代理", "110102198203030024", Portal.AGENT, None),
+]
+
+
+def seed_demo_identities() -> None:
+    """The demo parties and the special agent are verified (they sign in the demo cases); 刘代理's
+    submission waits for review. Each goes through the workflow: submitted with images, reviewed."""
+    support = find_user("13300000001")
+    reviewer = Actor(support.id, Scope(portal=Portal.PLATFORM, is_platform=True))
+    for phone, name, id_number, portal, event in DEMO_IDENTITIES:
+        user = find_user(phone)
+        if user is None or identity.verification_of(user.id) is not None:
+            continue
+        person = Actor(user.id, Scope(portal=portal))
+        ident = identity.submit(person, name, id_number,
+                                {side: io.BytesIO(_DEMO_SIGNATURE) for side in identity.SIDES})
+        if event:
+            identity.review(ident, event, reviewer)
+
 
 def seed_demo_after_mediation() -> None:
     """For the after-mediation walkthrough (issue 8): an ended 朝阳 case whose agreement 张三 and
@@ -412,7 +442,7 @@ def seed_demo_after_mediation() -> None:
                                           staff_id=cy_admin.id))
     mediator = Actor(chen.user_id, Scope(portal=None, mediator_id=chen.id), chen.organisation_id)
     case = _demo_case(chaoyang, cause, [
-        ("APPLICANT", "张三", "13500000001", "110105198001010013", [(AgentType.SPECIAL, "王律师", "13500000003")]),
+        ("APPLICANT", "张三", "13500000001", "110105198001010016", [(AgentType.SPECIAL, "王律师", "13500000003")]),
         ("RESPONDENT", "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")]),
     ], summary="双方因房屋租金及押金退还发生争议。", plan="被申请人退还押金，申请人放弃违约金。")
     _act(case, "assign", court, mediator_id=chen.id)

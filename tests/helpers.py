@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -32,6 +33,8 @@ BASE_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "SECRET_KEY": "test-secret-key-" + "x" * 32,
     "SERVER_NAME": None,
+    # the demo's ID images (and anything else a test stores without its own directory) stay out of instance/
+    "FILE_STORE_DIR": tempfile.mkdtemp(prefix="court-test-files-"),
 }
 
 
