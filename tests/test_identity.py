@@ -23,7 +23,7 @@ from app.workflows.actor import SYSTEM, Actor
 from app.workflows.engine import NEW
 
 from .case_factory import add_agent, make_case, mediator_actor
-from .helpers import PASSWORD, app_ctx, last_sms, text
+from .helpers import PASSWORD, app_ctx, last_sms, logged_in, text
 from .test_agreements import data_url, png
 
 QIAN, QIAN_ID = "13511112222", "110105199001010029"  # 钱七: a party who has not verified yet
@@ -86,6 +86,10 @@ def verification(app, phone) -> IdentityVerification | None:
         if row is not None:
             db.session.expunge(row)
         return row
+
+
+# 钱七 and 孙八 are made in each test: they log in afresh (login_as keeps a session naming the account
+# id, which PostgreSQL does not hand out again after the rollback)
 
 
 def submit(client, name="钱七", id_number=QIAN_ID, **files):
@@ -154,7 +158,7 @@ def test_only_the_person_submits_and_only_platform_staff_review(app):
 
 def test_signing_is_refused_until_verified_then_allowed(app, login_as, case_id):
     tid = transcript_of(app, case_id)
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     pad = text(qian.get(f"/portal/case/{case_id}/TRANSCRIPT/{tid}/sign"))
     assert "签署前请先完成实名认证（当前：未认证）" in pad and 'id="go-verify"' in pad
     assert 'id="submit-signature"' not in pad
@@ -177,7 +181,7 @@ def test_signing_is_refused_until_verified_then_allowed(app, login_as, case_id):
 
 def test_a_mismatch_of_name_or_id_number_is_refused_with_the_reason(app, login_as, case_id):
     tid = transcript_of(app, case_id)
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     submit(qian, id_number="110105199202020039")  # a valid number, but not the one the case records
     review(login_as(PLATFORM, "PLATFORM"), verification(app, QIAN).id, "approve")
     assert verification(app, QIAN).status is IdentityStatus.VERIFIED
@@ -217,7 +221,7 @@ def test_an_agent_signs_with_its_own_verified_identity(app, case_id):
 # --- 人工审核 -----------------------------------------------------------------------------
 
 def test_manual_review_approves_with_an_sms(app, login_as, case_id, store):
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     page = text(qian.get("/portal/identity/"))
     assert "未认证" in page and "身份证人像面" in page and "手持身份证照片" in page
     resp = submit(qian)
@@ -246,7 +250,7 @@ def find_user_id(app, phone):
 
 
 def test_manual_review_rejects_with_a_reason_then_the_person_resubmits(app, login_as, case_id, store):
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     submit(qian)
     first = verification(app, QIAN)
     staff = login_as(PLATFORM, "PLATFORM")
@@ -277,7 +281,7 @@ def test_manual_review_rejects_with_a_reason_then_the_person_resubmits(app, logi
     (dict(back=(io.BytesIO(b""), "b.png")), "请上传身份证国徽面"),
 ])
 def test_bad_input_is_refused_in_chinese_and_nothing_is_kept(app, login_as, case_id, store, bad, message):
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     fields = {k: v for k, v in bad.items() if k in ("name", "id_number")}
     files = {k: v for k, v in bad.items() if k not in fields}
     resp = submit(qian, **fields, **files)
@@ -290,7 +294,7 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_kept(app, login_as, case
 def test_an_oversize_image_is_refused(app, login_as, case_id, store):
     app.config["ID_IMAGE_MAX_BYTES"] = 1024
     try:
-        resp = submit(login_as(QIAN, "PARTY"), front=(io.BytesIO(png() + b"\x00" * 2048), "f.png"))
+        resp = submit(logged_in(app, QIAN, "PARTY"), front=(io.BytesIO(png() + b"\x00" * 2048), "f.png"))
     finally:
         app.config["ID_IMAGE_MAX_BYTES"] = 5 * 1024 * 1024
     assert "身份证人像面：图片超过" in text(resp)
@@ -308,10 +312,10 @@ def test_an_oversize_image_is_refused(app, login_as, case_id, store):
 ])
 def test_id_images_are_forbidden_to_everyone_but_the_person_and_platform_staff(app, login_as, case_id, who,
                                                                               portal):
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     submit(qian)
     row = verification(app, QIAN)
-    client = login_as(who, portal) if who else app.test_client()
+    client = (logged_in(app, who, portal) if who == SUN else login_as(who, portal)) if who else app.test_client()
     for side in identity.SIDES:
         assert client.get(f"/identity-image/{row.id}/{side}").status_code == 403
     assert row.name not in text(client.get("/identity-review/", follow_redirects=True)) or who is None
@@ -324,7 +328,7 @@ def test_id_images_are_forbidden_to_everyone_but_the_person_and_platform_staff(a
 # --- retention -------------------------------------------------------------------------------
 
 def test_retention_deletes_the_images_after_review_and_audits_it(app, login_as, case_id, store):
-    qian = login_as(QIAN, "PARTY")
+    qian = logged_in(app, QIAN, "PARTY")
     submit(qian)
     row = verification(app, QIAN)
     keys = [row.front_key, row.back_key, row.holding_key]
@@ -352,7 +356,7 @@ def test_retention_deletes_the_images_after_review_and_audits_it(app, login_as, 
 
 
 def test_pending_images_are_kept_whatever_their_age(app, login_as, case_id, store):
-    submit(login_as(QIAN, "PARTY"))
+    submit(logged_in(app, QIAN, "PARTY"))
     with app_ctx(app):
         identity.purge_due_images(utcnow() + dt.timedelta(days=3650))
         db.session.commit()
@@ -360,7 +364,7 @@ def test_pending_images_are_kept_whatever_their_age(app, login_as, case_id, stor
 
 
 def test_the_worker_round_purges(app, login_as, case_id, store, monkeypatch):
-    submit(login_as(QIAN, "PARTY"))
+    submit(logged_in(app, QIAN, "PARTY"))
     review(login_as(PLATFORM, "PLATFORM"), verification(app, QIAN).id, "reject", reason="照片模糊")
     app.config["ID_IMAGE_RETENTION_DAYS"] = 0
     try:
@@ -405,7 +409,7 @@ def test_the_face_adapter_verifies_when_it_matches(app, login_as, case_id, monke
             return identity_check.FaceResult(identity_check.FaceOutcome.PASSED, "ref-1")
 
     monkeypatch.setattr(identity, "face_verifier", lambda: Matches())
-    submit(login_as(QIAN, "PARTY"))
+    submit(logged_in(app, QIAN, "PARTY"))
     row = verification(app, QIAN)
     assert row.status is IdentityStatus.VERIFIED and row.reviewed_by_id is None
 
