@@ -187,3 +187,12 @@ VIDEO_PRESENCE_SECONDS = 20
 VIDEO_POLL_MS = 1000
 # MediaRecorder uploads a piece of the recording this often
 VIDEO_CHUNK_MS = 2000
+
+# Real-name verification (issue 14, README "Real-name verification"): the ID images live in the
+# file store, readable only by the person and platform staff, and are deleted this many days after
+# the review (by `flask worker` each round, or `flask purge-id-images`).
+ID_IMAGE_RETENTION_DAYS = int(os.environ.get("ID_IMAGE_RETENTION_DAYS") or 30)
+ID_IMAGE_MAX_BYTES = 5 * 1024 * 1024
+# The face-verification adapter, "module:Class" (app/identity_check.py describes the interface);
+# the local default routes every submission to 人工审核.
+FACE_VERIFIER = os.environ.get("FACE_VERIFIER") or "app.identity_check:ManualReviewOnly"

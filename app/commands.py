@@ -26,6 +26,7 @@ from .operations import Worker, refuse_unsafe_start, unsafe_start_problems
 from .roles import ALL_ROLES, PLATFORM_ADMIN, ROLE_PERMISSIONS
 from .validation import password_problem
 from .workflows.accounts import ADMIN_CREATED
+from .workflows import identity
 
 class _Account:
     """An ab_user row as the audit trail names it (no columns copied, so no secret)."""
@@ -77,6 +78,14 @@ def register(app: Flask) -> None:
         ok = Worker(name=name, interval=interval).run(once=once)
         if once and not ok:
             raise SystemExit(1)
+
+    @app.cli.command("purge-id-images")
+    def purge_id_images() -> None:
+        """Delete the ID images of real-name verifications reviewed more than ID_IMAGE_RETENTION_DAYS
+        ago (the worker does this each round too); each deletion is an audit row."""
+        count = identity.purge_due_images()
+        db.session.commit()
+        click.echo(f"{count}")
 
     @app.cli.command("check-deploy")
     def check_deploy() -> None:

@@ -181,6 +181,23 @@ class SignerRole(LabelledEnum):
     AGENT = Choice("agent", _l("Specially authorised agent"))
 
 
+class IdentityStatus(LabelledEnum):
+    """实名认证 [FAQ 3.13, Rules art 17]; a person with no verification row is 未认证."""
+
+    UNVERIFIED = Choice("unverified", _l("Not verified"))
+    PENDING = Choice("pending", _l("To review"))
+    VERIFIED = Choice("verified", _l("Verified"))
+    REJECTED = Choice("rejected", _l("Rejected"))
+
+
+class MessageAuthor(LabelledEnum):
+    """Who left a 留言 on a case."""
+
+    MEDIATOR = Choice("mediator", _l("Mediator"))
+    PARTY = Choice("party", _l("Party"))
+    AGENT = Choice("agent", _l("Agent"))
+
+
 class DocumentKind(LabelledEnum):
     AGREEMENT = Choice("agreement", _l("Mediation agreement"))
     TRANSCRIPT = Choice("transcript", _l("Mediation transcript"))

@@ -134,6 +134,7 @@ MENU = [
         Leaf(_l("Pushes without an outcome"), "UnansweredPushView.list", ("can_list", "UnansweredPushView")),
         Leaf(_l("Organisation passwords"), "OrganisationPasswordView.search", ("can_reset", "OrganisationPasswordView")),
         Leaf(_l("Multi-party video review"), "MultiVideoReviewView.list", ("can_review", "MultiVideoReviewView")),
+        Leaf(_l("Real-name review"), "IdentityReviewView.list", ("can_review", "IdentityReviewView")),
         Leaf(_l("Users"), "UserDBModelView.list", ("can_list", "UserDBModelView")),
         Leaf(_l("Roles"), "RoleModelView.list", ("can_list", "RoleModelView")),
     ], icon="fa-server"),

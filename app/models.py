@@ -48,6 +48,8 @@ from .enums import (
     HandlingPlatform,
     HearingRole,
     HearingStatus,
+    IdentityStatus,
+    MessageAuthor,
     MediatorIdentity,
     MultiVideoStatus,
     OrganisationType,
@@ -272,6 +274,39 @@ class AccountSession(Model):
                                          primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(default=0, server_default="0")
     changed_at: Mapped[Optional[dt.datetime]]
+
+
+class IdentityVerification(Model):
+    """实名认证 of one person, i.e. of their login [FAQ 3.13, Rules art 17]; `status` changes only
+    in app/workflows/identity.py. The ID card's two sides and the photo holding it live in the file
+    store under the `*_key` columns (never in a row) until the retention after review deletes them
+    (`images_purged_at`); the name and ID number stay, to bind signatures to the case."""
+
+    __tablename__ = "identity_verification"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE",
+                                                       name="fk_identity_verification_user"), unique=True)
+    phone: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    id_number: Mapped[str] = mapped_column(sa.String(18))
+    status: Mapped[IdentityStatus] = mapped_column(db_enum(IdentityStatus, "identity_status"), index=True)
+    front_key: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    back_key: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    holding_key: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    submitted_at: Mapped[Optional[dt.datetime]]
+    #: who decided: platform staff (人工审核), or None when the face-verification adapter did
+    reviewed_by_id: Mapped[Optional[int]]
+    reviewed_at: Mapped[Optional[dt.datetime]] = mapped_column(index=True)
+    review_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    images_purged_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.name
 
 
 # ==================================================================================================
@@ -503,6 +538,27 @@ class CaseAgent(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseMessage(InCase, Model):
+    """留言 on a case by its mediator, a party or an agent (app/workflows/messages.py); append-only."""
+
+    __tablename__ = "case_message"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE",
+                                                       name="fk_case_message_case"), index=True)
+    author_id: Mapped[Optional[int]]
+    author_role: Mapped[MessageAuthor] = mapped_column(db_enum(MessageAuthor, "message_author"))
+    author_name: Mapped[str] = mapped_column(sa.String(100))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+
+    def __str__(self) -> str:
+        return self.author_name
 
 
 # ==================================================================================================

@@ -35,6 +35,7 @@ from .clock import utcnow
 from .demo import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .enums import OutboxStatus
 from .workflows.exports import run_due_jobs
+from .workflows.identity import purge_due_images
 from .extensions import db
 from .models import IntranetApiKey, OutboxMessage, WorkerHeartbeat
 from .outbox import deliver_due
@@ -103,6 +104,11 @@ class Worker:
                 log.info("outbox: %s", counts, extra={"fields": {"event": "outbox.round", **counts}})
             if run_due_jobs():
                 log.info("exports: done", extra={"fields": {"event": "exports.round"}})
+            purged = purge_due_images()
+            db.session.commit()
+            if purged:
+                log.info("identity: %d ID image sets deleted", purged,
+                         extra={"fields": {"event": "identity.images_purged", "count": purged}})
             self._anchor_when_due()
             self.rounds += 1
             self.failures = 0

@@ -110,6 +110,8 @@ MEDIATOR_CASE_WORK = {
     # 视频调解, 上传录音录像, 查看录像 [FAQ 4.1, 4.2]
     "HearingView": ["can_call", "can_room"],
     "RecordingView": ["can_list_recordings", "can_upload_recordings"],
+    # 留言 [issue 14 item 6]
+    "CaseMessageView": ["can_post"],
 }
 PORTAL = {
     "PartyPortalView": ["can_index", "can_read", "can_sign"],
@@ -117,6 +119,9 @@ PORTAL = {
     "PortalApplicationView": ["can_view", "can_apply"],
     # 加入视频 [FAQ 4.1(1)]
     "HearingView": ["can_room"],
+    # 实名认证 before signing [FAQ 3.13, Rules art 17]; 留言 on the own cases
+    "IdentityView": ["can_index", "can_submit"],
+    "CaseMessageView": ["can_portal", "can_post"],
 }
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
@@ -131,6 +136,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "UnansweredPushView": READ,
         "OrganisationPasswordView": ["can_reset"],
         "MultiVideoReviewView": ["can_review"],
+        "IdentityReviewView": ["can_review"],
     },
     COURT_ADMIN: {
         "CourtStaffView": CRUD + ["can_import"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -35,6 +36,8 @@ BASE_CONFIG = {
     # scrypt costs ~0.3 s a hash on the shared box; the demo seed hashes ~100 passwords (every party of
     # a case sent for signature gets an account). The hash method is FAB's, not under test here.
     "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    # the demo's ID images (and anything else a test stores without its own directory) stay out of instance/
+    "FILE_STORE_DIR": tempfile.mkdtemp(prefix="court-test-files-"),
 }
 
 

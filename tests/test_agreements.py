@@ -33,7 +33,7 @@ from .helpers import last_sms
 NUMBER = "（2026）京0105民诉前调9001号"
 
 DEMO_PARTIES = [
-    ("APPLICANT", "张三", "13500000001", "110105198001010013"),
+    ("APPLICANT", "张三", "13500000001", "110105198001010016"),
     ("RESPONDENT", "李四", "13500000002", "11010519850505002X"),
 ]
 TERMS = {"terms": "被申请人于2026年12月31日前支付货款50000元\n申请人放弃其余诉讼请求",
@@ -107,7 +107,7 @@ def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app,
     body = "\n".join(p.text for p in Document(io.BytesIO(agreement.data)).paragraphs)
     assert body.splitlines()[0] == "调解协议书"
     assert case.number == NUMBER and NUMBER in body
-    for expected in ("申请人：张三", "公民身份号码110105198001010013", "被申请人：李四", "委托代理人：王律师",
+    for expected in ("申请人：张三", "公民身份号码110105198001010016", "被申请人：李四", "委托代理人：王律师",
                      "特别授权代理", "一般代理", "案由：合同纠纷", "北京市朝阳区人民法院", "1. 被申请人于2026年12月31日前支付货款50000元",
                      "2. 申请人放弃其余诉讼请求", "履行方式：银行转账", "三十日内", "司法确认", "申请人（签字）",
                      "被申请人（签字）", "调解员（签字）：陈静", "争议事项：货款金额及支付期限"):

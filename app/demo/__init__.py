@@ -3,6 +3,7 @@
     reference        the ministries of 总对总 (every installation: `seed_reference`)
     courts           courts, 团结湖人民法庭, 朝阳区团结湖街道 and its liaison
     accounts         court users, ministry accounts, parties and agents, platform staff
+    identities       实名认证 of the demo parties and agents (人工审核 by 陈客服)
     rosters          organisations (bound and certified by the FAQ's path) and mediators
     history          a year of concluded 新增历史案件 for the statistics
     cases            the demo cases in every state
@@ -25,6 +26,7 @@ from .common import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .courts import seed_courts, seed_tribunal_and_unit
 from .grassroots import seed_disputes
 from .history import seed_history
+from .identities import seed_identities
 from .reference import seed_reference
 from .rosters import seed_mediators, seed_organisations
 
@@ -40,6 +42,7 @@ def seed_demo() -> None:
     seed_ministry_accounts()
     seed_tribunal_and_unit()
     seed_people()
+    seed_identities()
     seed_history()
     seed_cases()
     seed_disputes()

@@ -25,7 +25,7 @@ def seed_after_mediation() -> None:
         return
     chen = mediator("13900000001")
     case = new_case(chaoyang, CAUSE, [
-        ("APPLICANT", "张三", "13500000001", "110105198001010013", [(AgentType.SPECIAL, "王律师", "13500000003")]),
+        ("APPLICANT", "张三", "13500000001", "110105198001010016", [(AgentType.SPECIAL, "王律师", "13500000003")]),
         ("RESPONDENT", "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")]),
     ], summary="双方因房屋租金及押金退还发生争议。", plan="被申请人退还押金，申请人放弃违约金。")
     act(case, "assign", court_admin("13800000001"), mediator_id=get(Mediator, phone="13900000001").id)

@@ -23,7 +23,7 @@ from ..workflows.deadlines import refresh_deadline
 from .common import court_admin, get, mediator, mediator_signs
 
 A, B = "APPLICANT", "RESPONDENT"
-ZHANG = (A, "张三", "13500000001", "110105198001010013", [(AgentType.SPECIAL, "王律师", "13500000003")])
+ZHANG = (A, "张三", "13500000001", "110105198001010016", [(AgentType.SPECIAL, "王律师", "13500000003")])
 LI = (B, "李四", "13500000002", "11010519850505002X", [(AgentType.GENERAL, "刘代理", "13500000004")])
 SUMMARY, PLAN = "双方因货款支付发生争议。", "分期付款，三个月内付清。"
 #: how the platform enters a case for the demo (a court screen would use the court's own scope)

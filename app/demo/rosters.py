@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..enums import MediatorIdentity, OrganisationType
 from ..extensions import db
 from ..models import Court, Mediator, Organisation
-from ..roles import MEDIATOR
+from ..roles import MEDIATOR, ORGANISATION
 from ..workflows import certification, ministry
 from ..workflows.accounts import ensure_account
 from ..workflows.rosters import add_mediator
@@ -40,6 +40,11 @@ def seed_organisations() -> None:
          "acfic", "京0105", "13800000001")
     _org("北京金融纠纷调解中心", "52110108MJ0000026G", OrganisationType.INDUSTRY, "钱进", "13900000102",
          "pbc", "京0108", "13800000011")
+    # 调解组织端 (issue 14 item 8): 朝阳区商事调解中心 logs in with its credit code
+    org = get(Organisation, credit_code="52110105MJ0000018A")
+    if org.user_id is None:
+        user, _ = ensure_account(org.credit_code, org.name, [ORGANISATION], password=DEMO_PASSWORD, notify=False)
+        org.user_id = user.id
     # registered, bound to no ministry and certified by no court: for 绑定调解组织 [FAQ 6.1]
     _org("朝阳区商会商事调解委员会", "52110105MJ00000340", OrganisationType.COMMERCIAL, "冯会长", "13900000103")
 

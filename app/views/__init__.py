@@ -21,6 +21,8 @@ from .api import CaseApi
 from .case_detail import CaseDetailView
 from .agreements import AgreementView, PartyPortalView, SigningView
 from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
+from .identity import IdentityImageView, IdentityReviewView, IdentityView, identity_banner
+from .messages import CaseMessageView
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
 from .intranet_api import bp as intranet_api
 from .ministry import (
@@ -109,6 +111,10 @@ VIEWS = [
     RecordingView,
     MultiVideoView,
     MultiVideoReviewView,
+    IdentityView,
+    IdentityReviewView,
+    IdentityImageView,
+    CaseMessageView,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]
@@ -135,4 +141,5 @@ def register(appbuilder) -> None:
             "get_locale": get_locale,
             "can": current_app.appbuilder.sm.has_access,
             "video_invitations": video_invitations,
+            "identity_banner": identity_banner,
         }

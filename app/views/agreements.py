@@ -36,7 +36,7 @@ from ..roles import Portal
 
 from ..serving import client_ip, external_url, sensitive
 from ..transactions import outside_transaction, writes
-from ..workflows import agreements, case_lifecycle
+from ..workflows import agreements, case_lifecycle, identity
 from .edge import edge
 from .scope import current_actor, load_portal_case, load_visible_case, portal_cases, portal_identity
 
@@ -445,7 +445,8 @@ class PartyPortalView(BaseView):
             done=done, document=document, case=case,
             signer=_("Agent") if actor.scope.portal is Portal.AGENT else _("Party"),
             action=None if done or problems else url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id),
-            back=url_for(".index"))
+            back=url_for(".index"),
+            verify_url=None if done or identity.is_verified(actor.user_id) else url_for("IdentityView.index"))
 
     @expose("/case/<int:pk>/<kind>/<int:doc_id>/sign", methods=["GET"])
     @has_access

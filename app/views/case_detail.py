@@ -21,6 +21,7 @@ from ..models import Court, Mediator, MediatorCourt, Ministry, Organisation, Org
 from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import agreements as agreement_views
 from . import hearings as hearing_views
+from . import messages as message_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
 from . import records
@@ -132,6 +133,7 @@ class CaseDetailView(BaseView):
             after_buttons=after_mediation.available_applications(case, actor),
             applications=after_mediation.applications_of(case),
             hearing_section=hearing_views.case_section(case, actor),
+            message_section=message_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])

@@ -16,6 +16,7 @@ from .. import enums
 from ..models import AuditLog
 from ..workflows.accounts import ADMIN_CREATED, PASSWORD_CHANGED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
+from ..workflows.identity import IMAGES_PURGED
 from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
 from ..workflows.rosters import LIAISON_PASSWORD_SET
 from ..workflows.self_service import CODE_LOGIN, SELF_REGISTERED
@@ -29,6 +30,7 @@ SUMMARY_CODES = {
     ADMIN_CREATED: _l("Platform administrator created"),
     LIAISON_PASSWORD_SET: _l("Liaison password set by the court"),
     ORGANISATION_PASSWORD_RESET: _l("Organisation password reset"),
+    IMAGES_PURGED: _l("ID images deleted after the retention period"),
     # the names these rows had before the codes above were shared with their writers
     "liaison.password_set": _l("Liaison password set by the court"),
     "organisation.password_reset": _l("Organisation password reset"),

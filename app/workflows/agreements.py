@@ -25,7 +25,8 @@ keep the case's state, as 延长调解期限 does; the moves of the state itself
     申请结案 / 调解结束 / 调解终止 ──继续调解──▶ 调解中: agreements, transcripts and their
             signatures are deleted                                              [FAQ 3.9(4)]
     Transcripts are refused from 申请结案 on [FAQ 3.10]; a party has at most two agents (CPL
-    art 61, app/workflows/case_intake.py).
+    art 61, app/workflows/case_intake.py). A party or agent signs only with a verified identity
+    matching the case (实名认证, app/workflows/identity.py) [FAQ 3.13, Rules art 17].
 
 Every operation takes the acting `Actor` and the engine checks state, who and
 every guard (all refusals together) before it changes anything; one audit row
@@ -52,7 +53,7 @@ from flask_babel import lazy_gettext as _l
 from .. import uploads
 from ..clock import utcnow
 from ..documents.agreement import agreement_context, render_agreement
-from ..enums import AgentType, CaseStatus as S, DocumentKind, SignerRole, SmsKind
+from ..enums import AgentType, CaseStatus as S, DocumentKind, PartyKind, SignerRole, SmsKind
 from ..extensions import db
 from ..models import Agreement, Case, CaseAgent, CaseParty, Mediator, Signature, SigningToken, Transcript
 from ..roles import AGENT as AGENT_ROLE
@@ -60,7 +61,7 @@ from ..roles import PARTY as PARTY_ROLE
 from ..roles import Portal
 from ..security import Scope
 from ..sms import send_sms
-from . import DomainError, NotAllowed
+from . import DomainError, NotAllowed, identity
 from .accounts import ensure_account
 from .actor import Actor
 from .case_intake import missing_party_fields
@@ -367,6 +368,15 @@ def _specially_authorised(case, actor, data) -> Optional[str]:
     return None
 
 
+def _verified_signer(case, actor, data) -> Optional[str]:
+    """[FAQ 3.13, Rules art 17]: a party or agent signs only once verified, as the person the case
+    records: the party (an organisation: its legal representative) or the agent."""
+    people = [(a.name, a.id_number) if a is not None else
+              (p.legal_representative, None) if p.kind is PartyKind.ORGANISATION else (p.name, p.id_number)
+              for p, a in _may_sign_for(case, actor)]
+    return identity.signing_problem(actor.user_id, people) if people else None
+
+
 def _not_signed_yet(case, actor, data) -> Optional[str]:
     document = data.get("document")
     allowed = _may_sign_for(case, actor)
@@ -505,6 +515,8 @@ ON_DOCUMENT = {
     "sign_agreement": (_AGREEMENT, _sent_for_signature, _specially_authorised, _not_signed_yet),
     "sign_transcript": (_TRANSCRIPT, _confirmation_started, _specially_authorised, _not_signed_yet),
 }
+#: about the signer, not the document: the sign button shows, its page says what is missing
+SIGNER_GUARDS = (_verified_signer,)
 MEDIATING = frozenset({S.MEDIATING})
 
 TRANSITIONS = [
@@ -527,10 +539,10 @@ TRANSITIONS = [
                effect=_confirm_transcript),
     Transition(event="sign_transcript", label=_l("Sign the mediation transcript"), sources=MEDIATING,
                target=S.MEDIATING, who=frozenset({PARTY, AGENT}),
-               guards=ON_DOCUMENT["sign_transcript"] + (_drawn,), effect=_party_sign),
+               guards=ON_DOCUMENT["sign_transcript"] + SIGNER_GUARDS + (_drawn,), effect=_party_sign),
     Transition(event="sign_agreement", label=_l("Sign the mediation agreement"),
                sources=frozenset({S.CLOSE_REQUESTED}), target=S.CLOSE_REQUESTED, who=frozenset({PARTY, AGENT}),
-               guards=ON_DOCUMENT["sign_agreement"] + (_drawn,), effect=_party_sign),
+               guards=ON_DOCUMENT["sign_agreement"] + SIGNER_GUARDS + (_drawn,), effect=_party_sign),
 ]
 
 # how each operation looks on the case page and in the portal
@@ -575,7 +587,8 @@ def why_not(case: Case, actor: Actor, event: str, document=None) -> list[str]:
     if case.status not in transition.sources or not MACHINE.may(transition, case, actor):
         return MACHINE.refusals(case, event, actor, document=document)
     data = {"document": document}
-    return [str(p) for p in (guard(case, actor, data) for guard in ON_DOCUMENT.get(event, ())) if p]
+    guards = ON_DOCUMENT.get(event, ()) + (SIGNER_GUARDS if event in SIGN_EVENTS.values() else ())
+    return [str(p) for p in (guard(case, actor, data) for guard in guards) if p]
 
 
 # --- operations ----------------------------------------------------------------------
