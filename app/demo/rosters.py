@@ -44,6 +44,7 @@ def seed_organisations() -> None:
     org = get(Organisation, credit_code="52110105MJ0000018A")
     if org.user_id is None:
         user, _ = ensure_account(org.credit_code, org.name, [ORGANISATION], password=DEMO_PASSWORD, notify=False)
+        db.session.flush()
         org.user_id = user.id
     # registered, bound to no ministry and certified by no court: for 绑定调解组织 [FAQ 6.1]
     _org("朝阳区商会商事调解委员会", "52110105MJ00000340", OrganisationType.COMMERCIAL, "冯会长", "13900000103")
