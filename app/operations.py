@@ -35,6 +35,7 @@ from .clock import utcnow
 from .demo import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .enums import OutboxStatus
 from .workflows.exports import run_due_jobs
+from .workflows.internet import expire_overdue
 from .extensions import db
 from .models import IntranetApiKey, OutboxMessage, WorkerHeartbeat
 from .outbox import deliver_due
@@ -103,6 +104,10 @@ class Worker:
                 log.info("outbox: %s", counts, extra={"fields": {"event": "outbox.round", **counts}})
             if run_due_jobs():
                 log.info("exports: done", extra={"fields": {"event": "exports.round"}})
+            returned = expire_overdue()  # Rules art 12: back to the applicant after 3 working days
+            db.session.commit()
+            if returned:
+                log.info("internet: %d returned", returned, extra={"fields": {"event": "internet.expired"}})
             self._anchor_when_due()
             self.rounds += 1
             self.failures = 0

@@ -96,6 +96,9 @@ CASE_WORK = {
     "SimulatedIntranetView": ["can_index", "can_result"],
     # 查看录像 [FAQ 4.2]
     "RecordingView": ["can_list_recordings"],
+    # 证据 and 更换调解员 of the court's cases (Rules art 14)
+    "EvidenceView": ["can_read"],
+    "MediatorChangeView": ["can_decide"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -110,6 +113,10 @@ MEDIATOR_CASE_WORK = {
     # 视频调解, 上传录音录像, 查看录像 [FAQ 4.1, 4.2]
     "HearingView": ["can_call", "can_room"],
     "RecordingView": ["can_list_recordings", "can_upload_recordings"],
+    # 互联网调解: accept or decline; evidence 核验; conflicts of interest (Rules arts 12, 13)
+    "InternetInboxView": ["can_index", "can_decide"],
+    "EvidenceView": ["can_read", "can_verify"],
+    "ConflictView": ["can_declare"],
 }
 PORTAL = {
     "PartyPortalView": ["can_index", "can_read", "can_sign"],
@@ -117,6 +124,9 @@ PORTAL = {
     "PortalApplicationView": ["can_view", "can_apply"],
     # 加入视频 [FAQ 4.1(1)]
     "HearingView": ["can_room"],
+    # 证据 and 更换调解员 (Rules art 14) on one's cases
+    "EvidenceView": ["can_read", "can_upload"],
+    "MediatorChangeView": ["can_ask", "can_decide"],
 }
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
@@ -171,6 +181,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "StatisticsView": ["can_report", "can_export", "can_dashboard"],
     },
     LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},
-    PARTY: {"HomeView": ["can_index"], **PORTAL},
+    # 互联网调解 [FAQ 5.1(3)]: a party applies, chooses a mediator, the other side confirms or refuses
+    PARTY: {"HomeView": ["can_index"], **PORTAL,
+            "InternetApplyView": ["can_index", "can_apply", "can_show", "can_choose", "can_respond"]},
     AGENT: {"HomeView": ["can_index"], **PORTAL},
 }

@@ -22,6 +22,7 @@ from .case_detail import CaseDetailView
 from .agreements import AgreementView, PartyPortalView, SigningView
 from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
+from .internet import VIEWS as INTERNET_VIEWS
 from .intranet_api import bp as intranet_api
 from .ministry import (
     BindOrganisationView,
@@ -104,6 +105,7 @@ VIEWS = [
     RecordingView,
     MultiVideoView,
     MultiVideoReviewView,
+    *INTERNET_VIEWS,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]

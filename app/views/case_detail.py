@@ -20,6 +20,7 @@ from ..models import AuditLog, Court, Mediator, MediatorCourt, Ministry, Organis
 from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import agreements as agreement_views
 from . import hearings as hearing_views
+from . import internet as internet_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
 from . import records
@@ -133,6 +134,7 @@ class CaseDetailView(BaseView):
             after_buttons=after_mediation.available_applications(case, actor),
             applications=after_mediation.applications_of(case),
             hearing_section=hearing_views.case_section(case, actor),
+            internet_section=internet_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])
