@@ -387,3 +387,31 @@ def test_another_party_court_or_mediator_gets_404_for_an_application_and_its_evi
     anonymous = app.test_client()
     assert anonymous.get("/internet/apply").status_code == 302
     assert anonymous.get(f"/evidence/{ev_id}").status_code == 302
+
+
+def test_on_an_internet_case_the_applicants_new_choice_decides_a_change_of_mediator(app, world):
+    from app.models import MediatorChange
+    from app.enums import MediatorChangeStatus
+
+    a, party, _mediator = accepted_application(app, world)
+    case_id = state(app, a.id)["case_id"]
+    other = respondent_client(app)
+    other.post(f"/mediator-change/case/{case_id}/ask", data={"reason": "调解员披露的情况让我担心"})
+    with app_ctx(app):
+        change = db.session.scalar(sa.select(MediatorChange).where(MediatorChange.case_id == case_id))
+        assert change.status is MediatorChangeStatus.PENDING
+        change_id = change.id
+    # the court does not decide on an internet case; the other side does not choose either
+    court = logged_in(app, "13800000001", "COURT")
+    assert court.post(f"/mediator-change/{change_id}/approve", data={"mediator_id": world["chen"]}).status_code == 302
+    other.post(f"/mediator-change/{change_id}/approve", data={"mediator_id": world["chen"]})
+    # 杨帆 is not on the region's roster
+    party.post(f"/mediator-change/{change_id}/approve", data={"mediator_id": world["yang"]})
+    assert any("地区" in f for f in flashes(party))
+    assert state(app, a.id)["mediator"] == world["third"]
+    page = text(party.get(f"/portal/after/case/{case_id}"))
+    assert "调解员披露的情况让我担心" in page and 'data-event="approve"' in page
+    party.post(f"/mediator-change/{change_id}/approve", data={"mediator_id": world["chen"]})
+    assert state(app, a.id)["mediator"] == world["chen"]
+    with app_ctx(app):
+        assert db.session.get(MediatorChange, change_id).status is MediatorChangeStatus.APPROVED

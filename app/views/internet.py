@@ -89,7 +89,11 @@ def _mediator_choices(case):
 def case_section(case, actor) -> dict:
     """What the case page (court, mediator) and the party's case page show of this area."""
     pending = mediator_change.pending_of(case)
+    app = internet.application_of(case)
     return {
+        # the chosen mediator accepts or declines on the application's page
+        "application_url": url_for("InternetInboxView.detail", pk=app.id)
+        if app is not None and any(a.event == "accept" for a in internet.available(app, actor)) else None,
         "evidence": evidence_rows(case, actor) if evidence.may_read(case, actor) else [],
         "may_upload": evidence.may_upload(case, actor),
         "declarations": conflicts.declarations_of(case),

@@ -46,7 +46,8 @@ def declarations_of(case: Case) -> list[ConflictDeclaration]:
                               .order_by(ConflictDeclaration.id)).all()
 
 
-def record(case: Case, mediator_id: int, conflict: str, disclosure: Optional[str]) -> ConflictDeclaration:
+def record_declaration(case: Case, mediator_id: int, conflict: str,
+                       disclosure: Optional[str]) -> ConflictDeclaration:
     """Store a declaration already checked (`declaration_problem`)."""
     row = ConflictDeclaration(case=case, case_id=case.id, mediator_id=mediator_id,
                               has_conflict=conflict == DISCLOSED,
@@ -73,6 +74,6 @@ def declare(case: Case, actor: Actor, conflict: Optional[str], disclosure: Optio
     problem = declaration_problem(conflict, disclosure)
     if problem:
         raise DomainError(problem)
-    row = record(case, actor.scope.mediator_id, conflict, disclosure)
+    row = record_declaration(case, actor.scope.mediator_id, conflict, disclosure)
     db.session.flush()
     return row

@@ -53,7 +53,7 @@ from .accounts import ensure_account
 from .actor import SYSTEM, Actor
 from .case_intake import refresh_party_names
 from .case_lifecycle import apply as case_apply
-from .conflicts import declaration_problem, record as record_declaration
+from .conflicts import declaration_problem, record_declaration
 from .deadlines import refresh_deadline
 from .engine import NEW, Hint, Machine, Transition
 from .evidence import login_phone, upload as upload_evidence
