@@ -306,3 +306,31 @@ class MultiVideoStatus(LabelledEnum):
     PENDING = Choice("pending", _l("To review"))
     APPROVED = Choice("approved", _l("Approved"))
     REJECTED = Choice("rejected", _l("Rejected"))
+
+
+# --- 互联网调解: the party's application, evidence, changing the mediator (FAQ 5.1(3); Rules arts 4, 8, 12–14) ---
+
+class InternetStatus(LabelledEnum):
+    """An internet-mediation application (app/workflows/internet.py)."""
+
+    CHOOSING = Choice("choosing", _l("Choosing a mediator"))
+    WAITING = Choice("waiting", _l("Waiting for the mediator to accept"))
+    ACCEPTED = Choice("accepted", _l("Waiting for the other side to confirm"))
+    CONFIRMED = Choice("confirmed", _l("The other side agreed to mediation"))
+    REFUSED = Choice("refused", _l("The other side refused mediation"))
+
+
+class EvidenceStatus(LabelledEnum):
+    """A piece of evidence (app/workflows/evidence.py)."""
+
+    SUBMITTED = Choice("submitted", _l("To verify"))
+    VERIFIED = Choice("verified", _l("Verified"))
+
+
+class MediatorChangeStatus(LabelledEnum):
+    """A party's request for another mediator (Rules art 14; app/workflows/mediator_change.py)."""
+
+    PENDING = Choice("pending", _l("To decide"))
+    APPROVED = Choice("approved", _l("Mediator changed"))
+    REJECTED = Choice("rejected", _l("Not granted"))
+    REFUSAL = Choice("refusal", _l("Counted as refusing mediation"))

@@ -66,7 +66,15 @@ MENU = [
     ], icon="fa-exchange"),
     Group(_l("My cases"), [
         Leaf(_l("My cases"), "MyCaseView.list", ("can_list", "MyCaseView")),
+        Leaf(_l("Internet applications to accept"), "InternetInboxView.index", ("can_index", "InternetInboxView")),
     ], icon="fa-briefcase"),
+    Group(_l("Internet mediation"), [
+        Leaf(_l("Apply for internet mediation"), "InternetApplyView.apply", ("can_apply", "InternetApplyView"),
+             active_on=("InternetApplyView.apply",)),
+        Leaf(_l("My internet mediation applications"), "InternetApplyView.index",
+             ("can_index", "InternetApplyView"), active_on=("InternetApplyView.index", "InternetApplyView.show",
+                                                             "InternetApplyView.mediators")),
+    ], icon="fa-globe"),
     Group(_l("My cases"), [
         Leaf(_l("Documents to sign"), "PartyPortalView.index", ("can_index", "PartyPortalView")),
     ], icon="fa-pencil"),

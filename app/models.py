@@ -44,12 +44,15 @@ from .enums import (
     DisputeStatus,
     DisputeType,
     DocumentKind,
+    EvidenceStatus,
     ExportStatus,
     HandlingPlatform,
     HearingRole,
     HearingStatus,
     IdentityStatus,
     MessageAuthor,
+    InternetStatus,
+    MediatorChangeStatus,
     MediatorIdentity,
     MultiVideoStatus,
     OrganisationType,
@@ -328,6 +331,9 @@ class Mediator(Model):
     identity: Mapped[MediatorIdentity] = mapped_column(db_enum(MediatorIdentity, "mediator_identity"))
     organisation_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
     expertise: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    #: the public profile (Rules art 5): 受理范围 and 是否收费
+    scope_of_work: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    charges: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     organisation: Mapped[Optional[Organisation]] = relationship(lazy="joined")
@@ -559,6 +565,136 @@ class CaseMessage(InCase, Model):
 
     def __str__(self) -> str:
         return self.author_name
+
+
+# ==================================================================================================
+# 互联网调解: the party's application, evidence, conflicts, changing the mediator
+# (SPEC §3; FAQ 5.1(3); Rules arts 4, 5, 8, 12–14, 25)
+# ==================================================================================================
+
+
+class InternetApplication(InCase, Model):
+    """A party's 互联网调解 application: its case (待受理, no court, no number until the mediator
+    accepts), the region, the 请求事项, the consent to online mediation (Rules art 4) and the
+    mediators who declined it. `status` changes only in app/workflows/internet.py."""
+
+    __tablename__ = "internet_application"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="CASCADE", name="fk_internet_application_case"), unique=True)
+    applicant_user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ab_user.id", name="fk_internet_application_user"), index=True)
+    status: Mapped[InternetStatus] = mapped_column(db_enum(InternetStatus, "internet_status"), index=True)
+    province: Mapped[str] = mapped_column(sa.String(32))
+    city: Mapped[Optional[str]] = mapped_column(sa.String(32))
+    claims: Mapped[str] = mapped_column(sa.Text)
+    consented_at: Mapped[dt.datetime]
+    #: the mediators who declined it (or let the 3 working days pass): not recommended again
+    declined_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    respondent_decided_at: Mapped[Optional[dt.datetime]]
+    respondent_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"internet#{self.id}"
+
+
+class Evidence(InCase, Model):
+    """证据 of a case, uploaded by a party (with the application or later) and 已核验 by the
+    mediator. The bytes are in the file store (app/storage.py); the row keeps the key, size and
+    hash. `status` changes only in app/workflows/evidence.py."""
+
+    __tablename__ = "evidence"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="CASCADE", name="fk_evidence_case"), index=True)
+    party_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("case_party.id", ondelete="SET NULL", name="fk_evidence_party"))
+    status: Mapped[EvidenceStatus] = mapped_column(db_enum(EvidenceStatus, "evidence_status"))
+    file_key: Mapped[str] = mapped_column(sa.String(200))
+    file_name: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[Optional[int]]
+    uploaded_by_name: Mapped[str] = mapped_column(sa.String(100), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    verified_by_id: Mapped[Optional[int]]
+    verified_at: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+    party: Mapped[Optional[CaseParty]] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class ConflictDeclaration(InCase, Model):
+    """A mediator's declaration on a case (Rules art 13): no conflict of interest, or the one disclosed."""
+
+    __tablename__ = "conflict_declaration"
+    __audited__ = True
+    __table_args__ = (sa.UniqueConstraint("case_id", "mediator_id", name="uq_conflict_declaration"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="CASCADE", name="fk_conflict_declaration_case"), index=True)
+    mediator_id: Mapped[int] = mapped_column(sa.ForeignKey("mediator.id", name="fk_conflict_declaration_mediator"))
+    has_conflict: Mapped[bool] = mapped_column(default=False)
+    disclosure: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    declared_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    mediator: Mapped[Mediator] = relationship(lazy="joined")
+
+
+class MediatorChange(InCase, Model):
+    """A party's request, with its reason, for another mediator (Rules art 14).
+    `status` changes only in app/workflows/mediator_change.py."""
+
+    __tablename__ = "mediator_change"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("mediation_case.id", ondelete="CASCADE", name="fk_mediator_change_case"), index=True)
+    party_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("case_party.id", ondelete="SET NULL", name="fk_mediator_change_party"))
+    status: Mapped[MediatorChangeStatus] = mapped_column(db_enum(MediatorChangeStatus, "mediator_change_status"),
+                                                         index=True)
+    reason: Mapped[str] = mapped_column(sa.String(500))
+    old_mediator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediator.id", name="fk_mediator_change_old"))
+    new_mediator_id: Mapped[Optional[int]] = mapped_column(
+        sa.ForeignKey("mediator.id", name="fk_mediator_change_new"))
+    requested_by_id: Mapped[Optional[int]]
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[Optional[int]]
+    decided_at: Mapped[Optional[dt.datetime]]
+    decision_reason: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    version: Mapped[int] = mapped_column(default=1)
+
+    case: Mapped[Case] = relationship()
+    party: Mapped[Optional[CaseParty]] = relationship()
+    old_mediator: Mapped[Optional[Mediator]] = relationship(foreign_keys=[old_mediator_id])
+    new_mediator: Mapped[Optional[Mediator]] = relationship(foreign_keys=[new_mediator_id])
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __str__(self) -> str:
+        return f"mediator_change#{self.id}"
 
 
 # ==================================================================================================

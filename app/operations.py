@@ -36,6 +36,7 @@ from .demo import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .enums import OutboxStatus
 from .workflows.exports import run_due_jobs
 from .workflows.identity import purge_due_images
+from .workflows.internet import expire_overdue
 from .extensions import db
 from .models import IntranetApiKey, OutboxMessage, WorkerHeartbeat
 from .outbox import deliver_due
@@ -109,6 +110,10 @@ class Worker:
             if purged:
                 log.info("identity: %d ID image sets deleted", purged,
                          extra={"fields": {"event": "identity.images_purged", "count": purged}})
+            returned = expire_overdue()  # Rules art 12: back to the applicant after 3 working days
+            db.session.commit()
+            if returned:
+                log.info("internet: %d returned", returned, extra={"fields": {"event": "internet.expired"}})
             self._anchor_when_due()
             self.rounds += 1
             self.failures = 0

@@ -96,6 +96,9 @@ CASE_WORK = {
     "SimulatedIntranetView": ["can_index", "can_result"],
     # 查看录像 [FAQ 4.2]
     "RecordingView": ["can_list_recordings"],
+    # 证据 and 更换调解员 of the court's cases (Rules art 14)
+    "EvidenceView": ["can_read"],
+    "MediatorChangeView": ["can_decide"],
 }
 MEDIATOR_CASE_WORK = {
     "MyCaseView": ["can_list", "can_show", "can_export"],
@@ -112,6 +115,10 @@ MEDIATOR_CASE_WORK = {
     "RecordingView": ["can_list_recordings", "can_upload_recordings"],
     # 留言 [issue 14 item 6]
     "CaseMessageView": ["can_post"],
+    # 互联网调解: accept or decline; evidence 核验; conflicts of interest (Rules arts 12, 13)
+    "InternetInboxView": ["can_index", "can_decide"],
+    "EvidenceView": ["can_read", "can_verify"],
+    "ConflictView": ["can_declare"],
 }
 PORTAL = {
     "PartyPortalView": ["can_index", "can_read", "can_sign"],
@@ -122,6 +129,9 @@ PORTAL = {
     # 实名认证 before signing [FAQ 3.13, Rules art 17]; 留言 on the own cases
     "IdentityView": ["can_index", "can_submit"],
     "CaseMessageView": ["can_portal", "can_post"],
+    # 证据 and 更换调解员 (Rules art 14) on one's cases
+    "EvidenceView": ["can_read", "can_upload"],
+    "MediatorChangeView": ["can_ask", "can_decide"],
 }
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
@@ -182,6 +192,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "StatisticsView": ["can_report", "can_export", "can_dashboard"],
     },
     LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},
-    PARTY: {"HomeView": ["can_index"], **PORTAL},
+    # 互联网调解 [FAQ 5.1(3)]: a party applies, chooses a mediator, the other side confirms or refuses
+    PARTY: {"HomeView": ["can_index"], **PORTAL,
+            "InternetApplyView": ["can_index", "can_apply", "can_show", "can_choose", "can_respond"]},
     AGENT: {"HomeView": ["can_index"], **PORTAL},
 }

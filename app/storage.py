@@ -408,10 +408,15 @@ def _run(session, which: str) -> None:
 
 
 def _after_commit(session) -> None:
+    # a SAVEPOINT released (Machine.create's insert) is not the transaction's commit
+    if session.in_nested_transaction():
+        return
     _run(session, "commit")
 
 
 def _after_rollback(session) -> None:
+    if session.in_nested_transaction():
+        return
     _run(session, "rollback")
 
 

@@ -43,6 +43,13 @@ SPEC_TABLE = {
     # 调解组织端 分派: the organisation hands its case to one of its mediators; it stays the organisation's
     "dispatch": ({S.MEDIATING}, S.MEDIATING, "organisation"),
     "delete": (ANY - {S.TO_ACCEPT}, None, "court_admin"),  # an internet application has no court yet
+    # 互联网调解 (FAQ 5.1(3); Rules arts 12, 14, 25): app/workflows/internet.py and mediator_change.py
+    # decide who may act and run these as the system
+    "internet_choose": ({S.TO_ACCEPT}, S.TO_ACCEPT, "system"),
+    "internet_return": ({S.TO_ACCEPT}, S.TO_ACCEPT, "system"),
+    "internet_accept": ({S.TO_ACCEPT}, S.MEDIATING, "system"),
+    "replace_mediator": ({S.MEDIATING}, S.MEDIATING, "system"),
+    "party_refuses": ({S.MEDIATING}, S.TERMINATED, "system"),
 }
 
 
@@ -72,6 +79,11 @@ def valid_data(event):
         "ministry_failure": {"termination_reason": TerminationReason.REFUSES_MEDIATION},
         "delete": {"confirm": True},
         "dispatch": {"mediator_id": chen},
+        "internet_choose": {"mediator_id": liu},
+        "internet_return": {"reason": "不予受理"},
+        "internet_accept": {"court_id": chaoyang},
+        "replace_mediator": {"mediator_id": liu, "reason": "当事人申请更换"},
+        "party_refuses": {"reason": "不同意调解"},
     }[event]
 
 

@@ -24,6 +24,7 @@ from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVi
 from .identity import IdentityImageView, IdentityReviewView, IdentityView, identity_banner
 from .messages import CaseMessageView
 from .grassroots import DisputeView, GrassrootsFiguresView, LiaisonView
+from .internet import VIEWS as INTERNET_VIEWS
 from .intranet_api import bp as intranet_api
 from .ministry import (
     BindOrganisationView,
@@ -115,6 +116,7 @@ VIEWS = [
     IdentityReviewView,
     IdentityImageView,
     CaseMessageView,
+    *INTERNET_VIEWS,
 ]
 
 __all__ = ["HomeView", "register", "VIEWS"]

@@ -30,6 +30,7 @@ from ..serving import client_ip
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
+from . import internet as internet_views
 from .scope import current_actor, load_portal_case, load_visible_case
 
 K = ApplicationKind
@@ -299,7 +300,8 @@ class PortalApplicationView(BaseView):
                                     applications=after_mediation.applications_of(case),
                                     offers=after_mediation.available_applications(case, actor),
                                     to_consent=after_mediation.awaiting_consent(case, actor),
-                                    window_ends=after_mediation.confirmation_window_ends(case))
+                                    window_ends=after_mediation.confirmation_window_ends(case),
+                                    internet_section=internet_views.case_section(case, actor))
 
     @expose("/case/<int:pk>/apply/<kind>", methods=["GET"])
     @has_access

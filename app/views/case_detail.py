@@ -22,6 +22,7 @@ from ..workflows import Conflict, after_mediation, case_intake, case_lifecycle
 from . import agreements as agreement_views
 from . import hearings as hearing_views
 from . import messages as message_views
+from . import internet as internet_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case
 from . import records
@@ -134,6 +135,7 @@ class CaseDetailView(BaseView):
             applications=after_mediation.applications_of(case),
             hearing_section=hearing_views.case_section(case, actor),
             message_section=message_views.case_section(case, actor),
+            internet_section=internet_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])

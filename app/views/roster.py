@@ -55,6 +55,9 @@ MEDIATOR_LABELS = {
     "identity": _l("Identity"),
     "organisation": _l("Organisation"),
     "expertise": _l("Expertise"),
+    # the public profile (Rules art 5)
+    "scope_of_work": _l("Scope of work"),
+    "charges": _l("Charges a fee"),
     "created_at": _l("Registered on"),
 }
 
@@ -62,8 +65,9 @@ MEDIATOR_LABELS = {
 class _MediatorRosterView(ScopedModelView):
     datamodel = interface(Mediator)
     list_columns = ["name", "phone", "identity", "organisation", "expertise"]
-    show_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise", "created_at"]
-    add_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise"]
+    show_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise", "scope_of_work",
+                    "charges", "created_at"]
+    add_columns = ["name", "phone", "id_number", "identity", "organisation", "expertise", "scope_of_work"]
     edit_columns = add_columns
     search_columns = ["name", "phone", "expertise"]
     order_columns = ["name", "phone"]

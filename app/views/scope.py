@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from flask import abort, g
 
 from ..extensions import db
-from ..models import Case, CaseAgent, CaseParty, Mediator, Organisation
+from ..enums import InternetStatus, PartyRole
+from ..models import Case, CaseAgent, CaseParty, InternetApplication, Mediator, Organisation
 from ..roles import Portal
 from ..security import Scope, active_portal, current_scope
 from ..workflows.actor import Actor, actor_for
@@ -92,7 +93,13 @@ def portal_cases(phone: str, as_agent: bool) -> list[Case]:
         case_ids = sa.select(CaseParty.case_id).where(CaseParty.id.in_(party_ids))
     else:
         case_ids = sa.select(CaseParty.case_id).where(CaseParty.phone == phone)
-    return db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids)).order_by(Case.id.desc())).all()
+    # an internet application reaches the other side only once a mediator accepted it
+    unaccepted = sa.select(InternetApplication.case_id).where(
+        InternetApplication.status.in_((InternetStatus.CHOOSING, InternetStatus.WAITING)),
+        InternetApplication.case_id.not_in(sa.select(CaseParty.case_id).where(
+            CaseParty.phone == phone, CaseParty.role == PartyRole.APPLICANT)))
+    return db.session.scalars(sa.select(Case).where(Case.id.in_(case_ids), Case.id.not_in(unaccepted))
+                              .order_by(Case.id.desc())).all()
 
 
 def portal_identity() -> tuple[str, bool]:

@@ -22,6 +22,15 @@ Sources: [FAQ 3.1] phones before assignment, [FAQ 3.9, 3.11] closing,
 [FAQ 3.8] locks, Rules arts 10–14 (clocks, declining, changing the mediator),
 art 25 (termination reasons).
 
+互联网调解 [FAQ 5.1(3); Rules arts 8, 12, 14, 25] — the steps of app/workflows/internet.py and
+app/workflows/mediator_change.py, which check who may act and run these rows as the system:
+    (申请) 待受理 ──选定调解员 (the applicant's choice)──▶ 待受理 (the chosen mediator's 3 working days)
+    待受理 ──不予受理 / 逾期未受理 (back to the applicant)──▶ 待受理 (no mediator)
+    待受理 ──受理 (互联网调解: the mediator picks the court; the number is issued)──▶ 调解中
+    调解中 ──更换调解员 (a party asked; the court or the applicant chose)──▶ 调解中
+    调解中 ──拒绝调解 (the other side refuses, or a party refuses a second mediator)──▶ 调解终止
+A case with an internet application is accepted through it (`accept` is for the others).
+
 总对总 [FAQ 6.7, 6.3, 6.5]:
     待指派 ──总对总调解 (court: an organisation bound to a ministry and certified here)──▶ 调解中
     调解中 ──录入结果 (the ministry side)──▶ 调解结束 (成功) / 调解终止 (不成功, with the reason)
@@ -43,7 +52,16 @@ from ..clock import today, utcnow
 from ..enums import CaseStatus as S
 from ..enums import CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
 from ..extensions import db
-from ..models import Case, Court, Mediator, MediatorCourt, Organisation, OrganisationCourt, OutboxMessage
+from ..models import (
+    Case,
+    Court,
+    InternetApplication,
+    Mediator,
+    MediatorCourt,
+    Organisation,
+    OrganisationCourt,
+    OutboxMessage,
+)
 from ..outbox import enqueue
 from ..sms import send_sms
 from . import agreements, recordings
@@ -63,10 +81,20 @@ SYSTEM_ROLE = "system"
 MINISTRY = "ministry"
 ORGANISATION = "organisation"
 
+MEDIATOR_NOT_INTERNET = "mediator_not_internet"
+
+
+def has_internet_application(case) -> bool:
+    """Whether the case came from a party's 互联网调解 application (accepted through it)."""
+    return case.id is not None and db.session.scalar(
+        sa.select(InternetApplication.id).where(InternetApplication.case_id == case.id)) is not None
+
+
 ROLES = {
     COURT: lambda case, actor: actor.is_court_staff_of(case),
     COURT_ADMIN: lambda case, actor: actor.is_court_admin_of(case),
     MEDIATOR: lambda case, actor: actor.is_mediator_of(case),
+    MEDIATOR_NOT_INTERNET: lambda case, actor: actor.is_mediator_of(case) and not has_internet_application(case),
     SYSTEM_ROLE: lambda case, actor: actor.system,
     MINISTRY: lambda case, actor: actor.is_ministry_of(case),
     ORGANISATION: lambda case, actor: actor.is_organisation_of(case),
@@ -228,6 +256,14 @@ def _confirmed(case, actor, data) -> Optional[str]:
     return None if data.get("confirm") else _("Confirm the deletion: it cannot be undone.")
 
 
+def _mediator_given(case, actor, data) -> Optional[str]:
+    return None if data.get("mediator_id") else _("Choose a mediator.")
+
+
+def _court_given(case, actor, data) -> Optional[str]:
+    return None if data.get("court_id") else _("Choose the court for this case.")
+
+
 # --- effects -------------------------------------------------------------------
 
 def _assign(case, actor, data):
@@ -298,6 +334,34 @@ def _change(case, actor, data):
     _assign(case, actor, data)
 
 
+def _internet_choose(case, actor, data):
+    case.mediator = db.session.get(Mediator, data["mediator_id"])
+    case.organisation = None
+    case.assigned_at = utcnow()
+    case.clock_started_on = today()
+    send_sms(case.mediator.phone, SmsKind.NOTICE, _(
+        "[Court Mediation Platform] An internet mediation application (%(cause)s) chose you as its mediator. "
+        "Please accept or decline it within 3 working days.", cause=case.cause))
+
+
+def _internet_return(case, actor, data):
+    case.mediator = None
+    case.organisation = None
+    case.assigned_at = None
+    case.clock_started_on = today()
+
+
+def _party_refuses(case, actor, data):
+    _terminate(case, actor, {**data, "termination_reason": TerminationReason.REFUSES_MEDIATION})
+
+
+def _replace_mediator(case, actor, data):
+    case.mediator = db.session.get(Mediator, data["mediator_id"])
+    case.organisation = None
+    case.assigned_at = utcnow()
+    _notify_mediator(case)
+
+
 def _extend(case, actor, data):
     case.extended_days = (case.extended_days or 0) + data["days"]
 
@@ -347,7 +411,20 @@ TRANSITIONS = [
                sources=frozenset({S.MEDIATING}), target=S.TERMINATED, who=frozenset({MINISTRY}),
                guards=(_termination_reason,), effect=_ministry_outcome),
     Transition(event="accept", label=_l("Accept"), sources=frozenset({S.TO_ACCEPT}), target=S.MEDIATING,
-               who=frozenset({MEDIATOR}), guards=(_accept_court,), effect=_accept),
+               who=frozenset({MEDIATOR_NOT_INTERNET}), guards=(_accept_court,), effect=_accept),
+    Transition(event="internet_choose", label=_l("Choose the mediator"), sources=frozenset({S.TO_ACCEPT}),
+               target=S.TO_ACCEPT, who=frozenset({SYSTEM_ROLE}), guards=(_mediator_given,), effect=_internet_choose),
+    Transition(event="internet_return", label=_l("Return to the applicant"), sources=frozenset({S.TO_ACCEPT}),
+               target=S.TO_ACCEPT, who=frozenset({SYSTEM_ROLE}), guards=(_reason_required,),
+               effect=_internet_return),
+    Transition(event="internet_accept", label=_l("Accept"), sources=frozenset({S.TO_ACCEPT}), target=S.MEDIATING,
+               who=frozenset({SYSTEM_ROLE}), guards=(_court_given,), effect=_accept),
+    Transition(event="replace_mediator", label=_l("Change mediator"), sources=frozenset({S.MEDIATING}),
+               target=S.MEDIATING, who=frozenset({SYSTEM_ROLE}), guards=(_mediator_given, _reason_required),
+               effect=_replace_mediator),
+    Transition(event="party_refuses", label=_l("A party refuses mediation"), sources=frozenset({S.MEDIATING}),
+               target=S.TERMINATED, who=frozenset({SYSTEM_ROLE}), guards=(_reason_required,),
+               effect=_party_refuses),
     Transition(event="decline", label=_l("Return / refuse"), sources=frozenset({S.MEDIATING}),
                target=S.TO_ASSIGN, who=frozenset({MEDIATOR}), guards=(_reason_required, _has_court),
                effect=_decline),

@@ -18,6 +18,9 @@ down_revision = '0011_hardening'
 branch_labels = None
 depends_on = None
 
+# ids are never reused on SQLite (finding H1, 0011_hardening): new and rebuilt tables keep AUTOINCREMENT
+AUTOINCREMENT = {'sqlite_autoincrement': True}
+
 _OLD_KINDS = ('INITIAL_PASSWORD', 'RESET_CODE', 'PASSWORD_CHANGED', 'NOTICE')
 _NEW_KINDS = _OLD_KINDS + ('LOGIN_CODE',)
 
@@ -32,12 +35,12 @@ def _set_kinds(old, new):
         op.create_check_constraint('sms_kind', 'sms_outbox',
                                    'kind IN (%s)' % ', '.join(f"'{v}'" for v in new))
     else:
-        with op.batch_alter_table('sms_outbox', schema=None, recreate='always') as batch_op:
+        with op.batch_alter_table('sms_outbox', schema=None, recreate='always', table_kwargs=AUTOINCREMENT) as batch_op:
             batch_op.alter_column('kind', existing_type=_kind(old), type_=_kind(new), existing_nullable=False)
 
 
 def upgrade():
-    with op.batch_alter_table('sms_code', schema=None) as batch_op:
+    with op.batch_alter_table('sms_code', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.add_column(sa.Column('purpose', sa.String(length=16), server_default='reset', nullable=False))
         batch_op.add_column(sa.Column('ip', sa.String(length=64), nullable=True))
         batch_op.create_index('ix_sms_code_ip_created', ['ip', 'created_at'], unique=False)
@@ -47,7 +50,7 @@ def upgrade():
 def downgrade():
     op.execute("DELETE FROM sms_outbox WHERE kind = 'LOGIN_CODE'")
     _set_kinds(_NEW_KINDS, _OLD_KINDS)
-    with op.batch_alter_table('sms_code', schema=None) as batch_op:
+    with op.batch_alter_table('sms_code', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.drop_index('ix_sms_code_ip_created')
         batch_op.drop_column('ip')
         batch_op.drop_column('purpose')

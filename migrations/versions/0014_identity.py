@@ -1,7 +1,7 @@
 """identity: 实名认证 (the ID images in the file store, never in a row) and 留言 on a case
 
 Revision ID: 0014_identity
-Revises: 0012_self_service
+Revises: 0013_internet
 Create Date: 2026-12-02 12:00:00
 
 """
@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_identity'
-down_revision = '0012_self_service'
+down_revision = '0013_internet'
 branch_labels = None
 depends_on = None
+
+# ids are never reused on SQLite (finding H1, 0011_hardening): new and rebuilt tables keep AUTOINCREMENT
+AUTOINCREMENT = {'sqlite_autoincrement': True}
 
 
 def upgrade():
@@ -35,9 +38,8 @@ def upgrade():
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['ab_user.id'], name='fk_identity_verification_user', ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('user_id')
-    )
-    with op.batch_alter_table('identity_verification', schema=None) as batch_op:
+    sa.UniqueConstraint('user_id'), sqlite_autoincrement=True)
+    with op.batch_alter_table('identity_verification', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.create_index(batch_op.f('ix_identity_verification_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_identity_verification_reviewed_at'), ['reviewed_at'], unique=False)
 
@@ -50,17 +52,16 @@ def upgrade():
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['mediation_case.id'], name='fk_case_message_case', ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id')
-    )
-    with op.batch_alter_table('case_message', schema=None) as batch_op:
+    sa.PrimaryKeyConstraint('id'), sqlite_autoincrement=True)
+    with op.batch_alter_table('case_message', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_message_case_id'), ['case_id'], unique=False)
 
 
 def downgrade():
-    with op.batch_alter_table('case_message', schema=None) as batch_op:
+    with op.batch_alter_table('case_message', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_message_case_id'))
     op.drop_table('case_message')
-    with op.batch_alter_table('identity_verification', schema=None) as batch_op:
+    with op.batch_alter_table('identity_verification', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
         batch_op.drop_index(batch_op.f('ix_identity_verification_reviewed_at'))
         batch_op.drop_index(batch_op.f('ix_identity_verification_status'))
     op.drop_table('identity_verification')
