@@ -186,7 +186,7 @@ class IdentityStatus(LabelledEnum):
 
     UNVERIFIED = Choice("unverified", _l("Not verified"))
     PENDING = Choice("pending", _l("To review"))
-    VERIFIED = Choice("verified", _l("Verified"))
+    VERIFIED = Choice("verified", _l("Identity verified"))
     REJECTED = Choice("rejected", _l("Rejected"))
 
 
