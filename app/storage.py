@@ -32,6 +32,7 @@ written for a row whose transaction rolled back.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import uuid
@@ -41,6 +42,8 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Protocol, U
 
 from flask import current_app
 from sqlalchemy import event
+
+log = logging.getLogger("court.storage")
 
 CHUNK = 64 * 1024
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_/-]{0,150}(\.[a-z0-9]{1,8})?$")
@@ -273,8 +276,9 @@ class S3Store:
             if upload is not None:
                 try:
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=name, UploadId=upload)
-                except Exception:  # the error that got us here is the one to report
-                    pass
+                except Exception:  # the error that got us here is the one to report; this one is logged
+                    log.warning("S3: could not abort the multipart upload %s of %s; the bucket's lifecycle "
+                                "rule removes it", upload, name, exc_info=True)
             raise
         return size, digest.hexdigest()
 

@@ -190,6 +190,7 @@ def _inspect(data: bytes, max_rows: int | None, max_bytes: int | None) -> Inspec
                     except expat.ExpatError:
                         raise Refused(_("The file is damaged (its XML cannot be read).")) from None
             names = frozenset(i.filename for i in zf.infolist())
+    # NotImplementedError: zipfile's answer to a compression method it does not support
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, RuntimeError):
         raise Refused(_("The file is damaged (it cannot be unpacked).")) from None
     if rows is not None:
