@@ -10,7 +10,7 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from app.enums import CaseStatus, CertificationStatus, EvidenceStatus, InternetStatus, MediatorIdentity
+from app.enums import CaseStatus, EvidenceStatus, InternetStatus
 from app.enums import TerminationReason
 from app.extensions import db
 from app.models import (
@@ -20,10 +20,9 @@ from app.models import (
     Evidence,
     InternetApplication,
     Mediator,
-    MediatorCourt,
     SmsOutbox,
 )
-from app.roles import MEDIATOR, PARTY
+from app.roles import PARTY
 from app.storage import file_store
 from app.workflows import DomainError, NotAllowed, internet
 from app.workflows.accounts import ensure_account, find_user, set_password
@@ -63,30 +62,18 @@ def test_the_application_table_is_the_rules_table():
         e: (s, target, {who}) for e, (s, target, who) in SPEC_TABLE.items()}
 
 
-def add_mediator(phone, name, expertise, court_code="京0105"):
-    """A mediator on a court's roster (what the roster screens make)."""
-    user, _ = ensure_account(phone, name, [MEDIATOR], password=PASSWORD)
-    m = Mediator(user=user, name=name, phone=phone, identity=MediatorIdentity.INVITED, expertise=expertise,
-                 scope_of_work="合同、买卖纠纷", charges=False)
-    db.session.add(m)
-    court = db.session.scalar(sa.select(Court).where(Court.code == court_code))
-    db.session.add(MediatorCourt(mediator=m, court=court, status=CertificationStatus.CERTIFIED, note="测试"))
-    db.session.flush()
-    return m
-
-
 @pytest.fixture()
 def world(app):
     return make_world(app)
 
 
 def make_world(app):
-    """A registered party (i14a's SMS registration makes the same account), a third 朝阳 mediator."""
+    """A registered party (i14a's SMS registration makes the same account) and the demo's mediators."""
     with app_ctx(app):
         ensure_account(APPLICANT_PHONE, "赵一", [PARTY], password=PASSWORD)
-        third = add_mediator("13912340003", "孙悦", "买卖合同纠纷、借贷纠纷")
         db.session.commit()
-        return {"third": third.id,
+        # the demo's third 朝阳 mediator (README): 孙悦, 买卖合同纠纷、借贷纠纷, 受理范围 合同、买卖纠纷
+        return {"third": db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000003")),
                 "chen": db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000001")),
                 "liu": db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000002")),
                 "yang": db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000011"))}
@@ -135,7 +122,7 @@ def accepted_application(app, world):
     assert apply(party).status_code == 302
     a = the_application(app)
     party.post(f"/internet/{a.id}/choose", data={"mediator_id": world["third"]})
-    mediator = logged_in(app, "13912340003", "MEDIATOR")
+    mediator = logged_in(app, "13900000003", "MEDIATOR")
     with app_ctx(app):
         chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
     resp = mediator.post(f"/internet-inbox/{a.id}/accept", data={"court_id": chaoyang, "conflict": "none"})
@@ -196,7 +183,7 @@ def test_the_whole_internet_path_decline_then_accept_then_the_other_side_confirm
     assert state(app, a.id)["status"] is InternetStatus.WAITING
 
     # 孙悦 accepts: the court she picks, no conflict declared; the number is issued now
-    sun = logged_in(app, "13912340003", "MEDIATOR")
+    sun = logged_in(app, "13900000003", "MEDIATOR")
     with app_ctx(app):
         chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
     refused = sun.post(f"/internet-inbox/{a.id}/accept", data={"court_id": chaoyang})
@@ -267,10 +254,12 @@ def test_evidence_is_checked_by_content_and_a_refused_file_saves_nothing(fresh_a
     make_world(app)
     app.config["FILE_STORE_DIR"] = str(tmp_path)
     party = logged_in(app, APPLICANT_PHONE, "PARTY")
+    with app_ctx(app):
+        before = db.session.scalar(sa.select(sa.func.count(InternetApplication.id)))  # the demo's one
     resp = apply(party, files=(("合同.pdf", b"MZ\x90\x00 not a pdf"), ("照片.png", PNG)))
     assert resp.status_code == 200 and "合同.pdf" in text(resp) and "PDF" in text(resp)
     with app_ctx(app):
-        assert db.session.scalar(sa.select(sa.func.count(InternetApplication.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(InternetApplication.id))) == before
     leftovers = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert leftovers == []
 
@@ -282,8 +271,10 @@ def test_the_mediator_who_let_three_working_days_pass_returns_it_to_the_applican
     party.post(f"/internet/{a.id}/choose", data={"mediator_id": world["third"]})
     with app_ctx(app):
         deadline = db.session.get(InternetApplication, a.id).case.deadline
-        assert internet.expire_overdue(deadline) == 0  # still in time on the last day (Rules art 12)
-        assert internet.expire_overdue(deadline + dt.timedelta(days=1)) == 1
+        internet.expire_overdue(deadline)  # still in time on the last day (Rules art 12)
+        assert db.session.get(InternetApplication, a.id).status is InternetStatus.WAITING
+        # the day after: this one and the demo's (chosen the same day) go back to their applicants
+        assert internet.expire_overdue(deadline + dt.timedelta(days=1)) >= 1
         db.session.commit()
     s = state(app, a.id)
     assert s["status"] is InternetStatus.CHOOSING and s["mediator"] is None and s["declined"] == [world["third"]]
@@ -299,7 +290,7 @@ def test_only_the_chosen_mediator_accepts_and_only_a_court_that_certified_them(a
     chen = logged_in(app, "13900000001", "MEDIATOR")
     assert chen.get(f"/internet-inbox/{a.id}").status_code == 404
     assert chen.post(f"/internet-inbox/{a.id}/accept", data={"court_id": 1, "conflict": "none"}).status_code == 404
-    sun = logged_in(app, "13912340003", "MEDIATOR")
+    sun = logged_in(app, "13900000003", "MEDIATOR")
     resp = sun.post(f"/internet-inbox/{a.id}/accept", data={"court_id": haidian, "conflict": "none"})
     assert "只能选择已认证您的法院" in text(resp)
     assert state(app, a.id)["status"] is InternetStatus.WAITING
@@ -317,7 +308,7 @@ def test_a_disclosed_conflict_is_recorded_and_shown_to_the_court(app, world):
     apply(party)
     a = the_application(app)
     party.post(f"/internet/{a.id}/choose", data={"mediator_id": world["third"]})
-    sun = logged_in(app, "13912340003", "MEDIATOR")
+    sun = logged_in(app, "13900000003", "MEDIATOR")
     with app_ctx(app):
         chaoyang = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
     resp = sun.post(f"/internet-inbox/{a.id}/accept", data={"court_id": chaoyang, "conflict": "disclosed"})
@@ -336,7 +327,7 @@ def test_the_public_profile_shows_scope_expertise_fee_and_inviting_court_but_no_
     assert page.status_code == 200
     for expected in ("孙悦", "受理范围", "合同、买卖纠纷", "擅长领域", "买卖合同纠纷", "是否收费", "北京市朝阳区人民法院"):
         assert expected in body, expected
-    assert "13912340003" not in body
+    assert "13900000003" not in body
     assert client.get("/mediator-profile/999999").status_code == 404
 
 

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from ..clock import today
 from ..enums import AgentType, CaseSource, CaseType, PartyKind, PartyRole, TerminationReason
 from ..extensions import db
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Ministry, Organisation
+from ..models import Case, CaseAgent, CaseParty, Court, InternetApplication, Mediator, Ministry, Organisation
 from ..roles import Portal
 from ..security import Scope
-from ..workflows import agreements, case_intake, case_lifecycle
+from ..workflows import agreements, case_intake, case_lifecycle, internet
 from ..workflows.deadlines import refresh_deadline
-from .common import court_admin, get, mediator, mediator_signs
+from .common import court_admin, get, mediator, mediator_signs, party
 
 A, B = "APPLICANT", "RESPONDENT"
 ZHANG = (A, "张三", "13500000001", "110105198001010016", [(AgentType.SPECIAL, "王律师", "13500000003")])
@@ -110,11 +110,7 @@ def seed_cases() -> None:
                         source=CaseSource.INTERNET)
     act(internet, "assign", cy, mediator_id=chen_id)
     act(internet, "decline", chen, reason="演示：退回后由当事人在线申请")
-    # 互联网调解: a party applied online naming 陈静; no court until she accepts [FAQ 5.1]
-    pending = Case(cause="网络服务合同纠纷")
-    case_intake.prepare_internet_application(pending, get(Mediator, phone="13900000001"))
-    db.session.add(pending)
-    _add_parties(pending, [(role, name, phone, id_number, []) for role, name, phone, id_number, _a in (ZHANG, LI)])
+    internet_application(chaoyang)
     new_case(chaoyang, "股权转让纠纷", [ZHANG, LI], source=CaseSource.HISTORICAL,
              ministry=get(Ministry, code="acfic"), days_ago=200)
 
@@ -122,3 +118,22 @@ def seed_cases() -> None:
     c = new_case(haidian, "保险合同纠纷", [ZHANG, LI])
     act(c, "assign", hd, mediator_id=get(Mediator, phone="13900000011").id)
     db.session.flush()
+
+
+def internet_application(chaoyang: Court) -> None:
+    """互联网调解 as the party portal does it [FAQ 5.1(3), Rules arts 8, 12]: 张三 applies against 李四 and
+    chooses 陈静 from the recommendations; no court and no number until she accepts (待受理)."""
+    cause = "房屋租赁合同纠纷"
+    if db.session.scalar(sa.select(InternetApplication.id).join(Case).where(Case.cause == cause)) is not None:
+        return
+    (_r, zhang, zhang_phone, zhang_id, _a), (_r2, li, li_phone, li_id, _a2) = ZHANG, LI
+    applicant = party(zhang_phone)
+    application = internet.submit(applicant, {
+        "cause": cause, "claim_amount": "3800", "summary": "张三承租李四的房屋，租期届满搬离后李四未退还押金。",
+        "claims": "退还押金3800元。", "region": internet.region_key(chaoyang.province, chaoyang.city),
+        "consent": "y",
+        "applicant_kind": "PERSON", "applicant_name": zhang, "applicant_id_number": zhang_id,
+        "respondent_kind": "PERSON", "respondent_name": li, "respondent_id_number": li_id,
+        "respondent_phone": li_phone,
+    }, [])
+    internet.choose(application, applicant, get(Mediator, phone="13900000001").id)

@@ -50,18 +50,26 @@ def seed_organisations() -> None:
     _org("朝阳区商会商事调解委员会", "52110105MJ00000340", OrganisationType.COMMERCIAL, "冯会长", "13900000103")
 
 
-def _mediator(phone, name, identity, admin_phone, org_name=None, id_number=None, expertise=None) -> None:
+def _mediator(phone, name, identity, admin_phone, org_name=None, id_number=None, expertise=None,
+              scope_of_work=None, charges=False) -> None:
     if get(Mediator, phone=phone) is not None:
         return
     ensure_account(phone, name, [MEDIATOR], password=DEMO_PASSWORD)
     org = get(Organisation, name=org_name) if org_name else None
     add_mediator(Mediator(name=name, phone=phone, identity=identity, organisation=org, id_number=id_number,
-                          expertise=expertise), court_admin(admin_phone))
+                          expertise=expertise, scope_of_work=scope_of_work, charges=charges),
+                 court_admin(admin_phone))
     db.session.flush()
 
 
 def seed_mediators() -> None:
+    """Three on 朝阳's roster, so 互联网调解 recommends three (issue 14 item 3), one on 海淀's; each with the
+    public profile of Rules art 5 (受理范围, 擅长领域, 是否收费)."""
     _mediator("13900000001", "陈静", MediatorIdentity.INVITED, "13800000001", "朝阳区商事调解中心",
-              "110105198001010013", "合同纠纷、商事纠纷")
-    _mediator("13900000002", "刘洋", MediatorIdentity.JUDGE, "13800000001", expertise="婚姻家庭")
-    _mediator("13900000011", "杨帆", MediatorIdentity.INVITED, "13800000011", expertise="金融借款")
+              "110105198001010013", "合同纠纷、商事纠纷", "民商事纠纷", charges=True)
+    _mediator("13900000002", "刘洋", MediatorIdentity.JUDGE, "13800000001", expertise="婚姻家庭",
+              scope_of_work="婚姻家庭、继承纠纷")
+    _mediator("13900000003", "孙悦", MediatorIdentity.INVITED, "13800000001", expertise="买卖合同纠纷、借贷纠纷",
+              scope_of_work="合同、买卖纠纷")
+    _mediator("13900000011", "杨帆", MediatorIdentity.INVITED, "13800000011", expertise="金融借款",
+              scope_of_work="金融借款、保险纠纷")
