@@ -201,6 +201,8 @@ def report_workbook(report: stats.Report, generated_by: str) -> bytes:
                 ws.write_string(r, c, "—", fmt["bold"] if bold else None)
             else:
                 kind = "rate" if name == "success_rate" else "days" if name == "average_days" else "count"
+                if kind == "days":  # as the screen shows it (one decimal), not the float's last digits
+                    value = round(value, 1)
                 ws.write_number(r, c, value, fmt[kind + ("_bold" if bold else "")])
             c += 1
     wb.close()

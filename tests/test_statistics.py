@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from app import exports
+from app import clock, exports
 from app.workflows import exports as export_jobs
 from app.clock import today
 from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, ExportStatus
@@ -33,7 +33,11 @@ from .helpers import demo_ids
 
 PERIOD = {"start": "2024-01-01", "end": "2024-06-30"}
 D = dt.date
-T = dt.datetime
+
+
+def T(*wall) -> dt.datetime:
+    """A Beijing wall-clock time as the database stores it (naive UTC): 00:00 Beijing is 16:00 UTC the day before."""
+    return dt.datetime(*wall, tzinfo=clock.BEIJING).astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def _set(app, case_id, **fields):
@@ -236,7 +240,7 @@ def test_detail_export_keeps_formula_looking_names_as_text(app, login_as):
     assert ws.max_row == 4
     amount = ws.cell(row=4, column=7)
     assert amount.value == 1234.5 and amount.number_format == "#,##0.00"
-    assert ws.cell(row=4, column=11).value == T(2024, 3, 3)
+    assert ws.cell(row=4, column=11).value == dt.datetime(2024, 3, 3)  # a date (收案日期), written as the day itself
 
 
 def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_path):

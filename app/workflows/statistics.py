@@ -227,8 +227,13 @@ def _date(text, default, errors, label):
 
 # --- the counting -----------------------------------------------------------------
 
+#: Beijing is UTC+8 all year (no summer time since 1991)
+BEIJING_OFFSET_DAYS = 8 / 24
+
+
 class days_between(ColumnElement):
-    """Days from a date to a datetime, as a float, on SQLite and PostgreSQL."""
+    """Days from a Beijing date (收案日期) to a stored instant (naive UTC, 结案时间), as a float, on SQLite and
+    PostgreSQL. The date's day began at 00:00 Beijing, which is 16:00 UTC the day before: hence + 8 h."""
 
     type = Float()
     inherit_cache = True
@@ -240,14 +245,14 @@ class days_between(ColumnElement):
 
 @compiles(days_between)
 def _days_default(element, compiler, **kw):
-    return "(julianday(%s) - julianday(%s))" % (compiler.process(element.later, **kw),
-                                                 compiler.process(element.earlier, **kw))
+    return "(julianday(%s) - julianday(%s) + %r)" % (compiler.process(element.later, **kw),
+                                                      compiler.process(element.earlier, **kw), BEIJING_OFFSET_DAYS)
 
 
 @compiles(days_between, "postgresql")
 def _days_pg(element, compiler, **kw):
-    return "(EXTRACT(EPOCH FROM (%s - CAST(%s AS TIMESTAMP))) / 86400.0)" % (
-        compiler.process(element.later, **kw), compiler.process(element.earlier, **kw))
+    return "(EXTRACT(EPOCH FROM (%s - CAST(%s AS TIMESTAMP))) / 86400.0 + %r)" % (
+        compiler.process(element.later, **kw), compiler.process(element.earlier, **kw), BEIJING_OFFSET_DAYS)
 
 
 def conditions(q: Query, case=Case) -> dict[str, ColumnElement]:
