@@ -223,3 +223,21 @@ def test_an_anonymous_visitor_is_sent_to_login(app, cases):
     for url in ("/organisation/", "/organisation/mediators"):
         resp = c.get(url)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_dispatch_only_to_a_mediator_the_cases_court_certified(app, cases):
+    """Issue 14 item 8: a mediator the organisation adds "then applies to courts"; until the case's court
+    certified them they cannot be 分派 its case (as a court cannot assign them, SPEC §4)."""
+    ours, _theirs = cases
+    with app_ctx(app):
+        fresh = org_portal.add_mediator(org_actor(OURS), "13512340019", "新成员", "11010519491231002X", "合同纠纷")
+        db.session.commit()
+        fresh_id = fresh.id
+    c = org_client(app)
+    form = text(c.get(f"/organisation/case/{ours}/dispatch"))
+    assert f'value="{fresh_id}" disabled' in form and "新成员" in form and "尚未获得本院认证" in form
+    resp = c.post(f"/organisation/case/{ours}/dispatch", data={"mediator_id": fresh_id})
+    assert resp.status_code == 200 and "该调解员未经本院认证。" in text(resp)
+    with app_ctx(app):
+        case = db.session.get(Case, ours)
+        assert case.mediator_id is None and case.version == 1

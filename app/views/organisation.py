@@ -76,7 +76,7 @@ class OrganisationPortalView(BaseView):
 
     def _dispatch_form(self, org, case):
         return self.render_template("court/organisation_dispatch.html", title=_("Dispatch to a mediator"),
-                                    org=org, case=case, mediators=org_portal.mediators_of(org),
+                                    org=org, case=case, candidates=org_portal.dispatch_candidates(org, case),
                                     chosen=request.form.get("mediator_id", ""))
 
     @expose("/mediators", methods=["GET"])

@@ -13,7 +13,8 @@
 结案 needs the mediator's signature on the latest agreement, as 申请结案 does; 申请结案,
 取消申请结案, 结案 and 录入结果 ask for confirmation first [FAQ 3.9(3)].
 调解组织端 (SPEC §1, the organisation's own login [FAQ 6.2]):
-    调解中 (assigned to the organisation) ──分派 (the organisation: one of its own mediators)──▶ 调解中
+    调解中 (assigned to the organisation) ──分派 (the organisation: one of its own mediators, certified
+                                            by the case's court, as any mediator it assigns)──▶ 调解中
     the case stays the organisation's; from then on only that mediator works it
     (Actor.is_mediator_of); a 总对总 case is mediated on the ministry's platform, not 分派 here.
 
@@ -449,7 +450,8 @@ TRANSITIONS = [
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
                who=frozenset({MEDIATOR}), effect=_resume),
     Transition(event="dispatch", label=_l("Dispatch to a mediator"), sources=frozenset({S.MEDIATING}),
-               target=S.MEDIATING, who=frozenset({ORGANISATION}), guards=(_own_mediator, _not_with_ministry),
+               target=S.MEDIATING, who=frozenset({ORGANISATION}),
+               guards=(_own_mediator, _certified_here, _not_with_ministry),
                effect=_dispatch),
     Transition(event="delete", label=_l("Delete"), sources=frozenset(S), target=None,
                who=frozenset({COURT_ADMIN}), guards=(_confirmed,), effect=_delete),

@@ -24,9 +24,9 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..enums import MediatorIdentity, SmsKind
+from ..enums import CertificationStatus, MediatorIdentity, SmsKind
 from ..extensions import db
-from ..models import Case, Mediator, Organisation
+from ..models import Case, Mediator, MediatorCourt, Organisation
 from ..roles import MEDIATOR
 from ..sms import send_sms
 from ..validation import is_mobile, normalize_id_number, normalize_phone
@@ -54,6 +54,14 @@ def cases_of(actor: Actor) -> list[Case]:
 def mediators_of(org: Organisation) -> list[Mediator]:
     return db.session.scalars(sa.select(Mediator).where(Mediator.organisation_id == org.id)
                               .order_by(Mediator.name)).all()
+
+
+def dispatch_candidates(org: Organisation, case: Case) -> list[tuple[Mediator, bool]]:
+    """The organisation's mediators for 分派, each with whether the case's court certified them: only those
+    may work its cases (issue 14 item 8: a mediator of the organisation "then applies to courts")."""
+    certified = set(db.session.scalars(sa.select(MediatorCourt.mediator_id).where(
+        MediatorCourt.court_id == case.court_id, MediatorCourt.status == CertificationStatus.CERTIFIED)))
+    return [(m, m.id in certified) for m in mediators_of(org)]
 
 
 def available_dispatch(case: Case, actor: Actor):
