@@ -440,7 +440,7 @@ def _upload(case, actor, data) -> None:
 def _push(case, actor, data) -> None:
     agreement = data["document"]
     agreement.pushed_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] The draft mediation agreement (version %(v)d) of case "
+    notify_parties(case, _("The draft mediation agreement (version %(v)d) of case "
                            "%(number)s is ready to read in your portal.", v=agreement.version, number=str(case)))
 
 
@@ -453,7 +453,7 @@ def _upload_transcript(case, actor, data) -> None:
 
 def _confirm_transcript(case, actor, data) -> None:
     data["document"].confirmation_started_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] Please confirm and sign the mediation transcript of case "
+    notify_parties(case, _("Please confirm and sign the mediation transcript of case "
                            "%(number)s in your portal.", number=str(case)))
 
 
@@ -712,7 +712,7 @@ def agreement_signed_problem(case: Case) -> str | None:
 def send_for_signature(case: Case) -> None:
     agreement = latest_agreement(case)
     agreement.for_signature_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] Please sign the mediation agreement of case %(number)s "
+    notify_parties(case, _("Please sign the mediation agreement of case %(number)s "
                            "in your portal.", number=str(case)))
 
 

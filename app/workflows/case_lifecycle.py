@@ -278,7 +278,7 @@ def _assign(case, actor, data):
 def _notify_mediator(case):
     phone = case.mediator.phone if case.mediator else (case.organisation.contact_phone if case.organisation else None)
     if phone:
-        send_sms(phone, SmsKind.NOTICE, _("[Court Mediation Platform] Case %(number)s (%(cause)s) was assigned "
+        send_sms(phone, SmsKind.NOTICE, _("Case %(number)s (%(cause)s) was assigned "
                                           "to you by %(court)s.", number=str(case), cause=case.cause,
                                           court=case.court.name if case.court else ""))
 
@@ -319,7 +319,7 @@ def _accept(case, actor, data):
 def _dispatch(case, actor, data):
     case.mediator = db.session.get(Mediator, data["mediator_id"])
     send_sms(case.mediator.phone, SmsKind.NOTICE,
-             _("[Court Mediation Platform] Case %(number)s (%(cause)s) was assigned to you by %(organisation)s.",
+             _("Case %(number)s (%(cause)s) was assigned to you by %(organisation)s.",
                number=str(case), cause=case.cause, organisation=case.organisation.name))
 
 
@@ -340,7 +340,7 @@ def _internet_choose(case, actor, data):
     case.assigned_at = utcnow()
     case.clock_started_on = today()
     send_sms(case.mediator.phone, SmsKind.NOTICE, _(
-        "[Court Mediation Platform] An internet mediation application (%(cause)s) chose you as its mediator. "
+        "An internet mediation application (%(cause)s) chose you as its mediator. "
         "Please accept or decline it within 3 working days.", cause=case.cause))
 
 
