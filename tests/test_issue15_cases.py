@@ -126,3 +126,53 @@ def test_faq38_removing_an_agent_of_another_courts_case_is_404_and_a_party_gets_
     party = login_as("13500000001", "PARTY")
     assert party.post(f"/case-agents/delete/{agent_id}").status_code in (302, 403, 404)
     assert _agents(app, applicant) == [("错录代理", "13511118888")]
+
+
+# --- item 14 -------------------------------------------------------------------------------
+
+def test_rules12_decline_ends_on_the_mediators_case_list_with_a_success_message(app, login_as):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    mediator = login_as("13900000001", "MEDIATOR")
+    resp = mediator.post(f"/case/{case_id}/do/decline",
+                         data={"reason": "需要回避", "version": get_case(app, case_id).version})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/my/cases/list/")
+    assert "退回/拒绝受理成功。" in flashes(mediator)
+    page = mediator.get(resp.headers["Location"])
+    assert page.status_code == 200
+    case = get_case(app, case_id)
+    assert case.status is CaseStatus.TO_ASSIGN and case.mediator_id is None
+
+
+def test_rules12_decline_with_no_reason_is_refused_and_nothing_changes(app, login_as):
+    case_id = make_case(app, status=CaseStatus.MEDIATING)
+    mediator = login_as("13900000001", "MEDIATOR")
+    resp = mediator.post(f"/case/{case_id}/do/decline", data={"reason": " ", "version": get_case(app, case_id).version})
+    assert resp.status_code == 200 and "理由" in text(resp)
+    assert get_case(app, case_id).status is CaseStatus.MEDIATING
+
+
+def test_faq51_the_demo_internet_case_awaiting_chen_is_declined_from_its_case_page(app, login_as):
+    with app_ctx(app):
+        case_id = db.session.scalar(sa.select(Case.id).join(InternetApplication, InternetApplication.case_id == Case.id)
+                                    .where(Case.status == CaseStatus.TO_ACCEPT, Case.mediator_id.is_not(None)))
+        app_id = db.session.scalar(sa.select(InternetApplication.id).where(InternetApplication.case_id == case_id))
+    assert case_id is not None, "the demo has an internet application 待受理 by 陈静"
+    chen = login_as("13900000001", "MEDIATOR")
+    page = text(chen.get(f"/case/{case_id}"))
+    link = re.search(r'id="decide-application" href="([^"]+)"', page)
+    assert link, "the case page links to 受理 / 不予受理"
+    decide = text(chen.get(link.group(1)))
+    action = f"/internet-inbox/{app_id}/decline"
+    assert f'action="{action}"' in decide
+    resp = chen.post(action, data={"reason": " "})  # a reason is required (Rules art 12)
+    assert resp.status_code == 200 and get_case(app, case_id).mediator_id is not None
+    resp = chen.post(action, data={"reason": "与本人专业不符"})
+    assert resp.status_code == 302
+    assert "已不予受理，申请已退回申请人重新选择调解员。" in flashes(chen)
+    assert chen.get(resp.headers["Location"]).status_code == 200
+    with app_ctx(app):
+        application = db.session.get(InternetApplication, app_id)
+        assert application.status is InternetStatus.CHOOSING and application.case.mediator_id is None
+    # 海淀's mediator neither sees nor declines it
+    other = login_as("13900000011", "MEDIATOR")
+    assert other.get(f"/case/{case_id}").status_code == 404

@@ -19,8 +19,9 @@ from ..models import Case, CaseAgent, CaseParty, Court, Mediator, Ministry, Orga
 from ..roles import Portal
 from ..security import Scope
 from ..workflows import agreements, case_intake, case_lifecycle
+from ..workflows import internet as internet_mediation
 from ..workflows.deadlines import refresh_deadline
-from .common import court_admin, get, mediator, mediator_signs
+from .common import court_admin, get, mediator, mediator_signs, party
 
 A, B = "APPLICANT", "RESPONDENT"
 ZHANG = (A, "张三", "13500000001", "110105198001010016", [(AgentType.SPECIAL, "王律师", "13500000003")])
@@ -110,11 +111,14 @@ def seed_cases() -> None:
                         source=CaseSource.INTERNET)
     act(internet, "assign", cy, mediator_id=chen_id)
     act(internet, "decline", chen, reason="演示：退回后由当事人在线申请")
-    # 互联网调解: a party applied online naming 陈静; no court until she accepts [FAQ 5.1]
-    pending = Case(cause="网络服务合同纠纷")
-    case_intake.prepare_internet_application(pending, get(Mediator, phone="13900000001"))
-    db.session.add(pending)
-    _add_parties(pending, [(role, name, phone, id_number, []) for role, name, phone, id_number, _a in (ZHANG, LI)])
+    # 互联网调解: 张三 applied online naming 陈静; no court until she accepts or declines it [FAQ 5.1]
+    zhang = party(ZHANG[2])
+    application = internet_mediation.submit(zhang, {
+        "cause": "服务合同纠纷", "claim_amount": "3000", "summary": "网络服务费争议。", "claims": "退还服务费3000元。",
+        "region": "北京市/朝阳区", "consent": "y", "applicant_kind": "PERSON", "applicant_name": ZHANG[1],
+        "applicant_id_number": ZHANG[3], "respondent_kind": "PERSON", "respondent_name": LI[1],
+        "respondent_id_number": LI[3], "respondent_phone": LI[2]}, [])
+    internet_mediation.choose(application, zhang, chen_id)
     new_case(chaoyang, "股权转让纠纷", [ZHANG, LI], source=CaseSource.HISTORICAL,
              ministry=get(Ministry, code="acfic"), days_ago=200)
 
