@@ -176,3 +176,55 @@ def test_faq51_the_demo_internet_case_awaiting_chen_is_declined_from_its_case_pa
     # 海淀's mediator neither sees nor declines it
     other = login_as("13900000011", "MEDIATOR")
     assert other.get(f"/case/{case_id}").status_code == 404
+
+
+# --- item 15 -------------------------------------------------------------------------------
+
+def _transcript_sent_for_confirmation(app, login_as):
+    case_id = make_case(app, status=CaseStatus.MEDIATING, parties=DEMO_PARTIES)
+    applicant, respondent = _parties(app, case_id)
+    add_agent(app, applicant, AgentType.SPECIAL, "13500000003")
+    add_agent(app, respondent, AgentType.GENERAL, "13500000004", "刘代理")
+    mediator = login_as("13900000001", "MEDIATOR")
+    mediator.post(f"/case/{case_id}/transcript/upload", data={"file": (io.BytesIO(png()), "第一次笔录.png")},
+                  content_type="multipart/form-data")
+    with app_ctx(app):
+        tid = db.session.scalar(sa.select(Transcript.id).where(Transcript.case_id == case_id))
+    mediator_signs(app, mediator, case_id, "TRANSCRIPT", tid)
+    mediator.post(f"/case/{case_id}/transcript/{tid}/confirm")
+    return case_id, tid, mediator
+
+
+def _transcript_row(page: str) -> str:
+    start = page.index("第一次笔录")
+    return page[start:start + 1500]
+
+
+def test_faq310_a_transcript_everyone_signed_is_confirmed(app, login_as):
+    case_id, tid, mediator = _transcript_sent_for_confirmation(app, login_as)
+    sign_url = f"/portal/case/{case_id}/TRANSCRIPT/{tid}/sign"
+    assert "已发起确认" in _transcript_row(text(mediator.get(f"/case/{case_id}?tab=documents")))
+    assert "已完成签字" in text(login_as("13500000001", "PARTY").post(sign_url, data={"signature": data_url()}))
+    row = _transcript_row(text(mediator.get(f"/case/{case_id}?tab=documents")))
+    assert "已发起确认" in row and "已确认" not in row  # 李四 has not signed yet
+    assert "已完成签字" in text(login_as("13500000002", "PARTY").post(sign_url, data={"signature": data_url()}))
+    assert signatures_of(app, Transcript(id=tid)) == ["MEDIATOR", "PARTY", "PARTY"]
+    row = _transcript_row(text(mediator.get(f"/case/{case_id}?tab=documents")))
+    assert "已确认" in row and "已发起确认" not in row
+
+
+def test_faq314_a_general_agent_sees_no_sign_link_and_is_told_the_transcript_needs_its_party(app, login_as):
+    case_id, tid, _mediator = _transcript_sent_for_confirmation(app, login_as)
+    sign_url = f"/portal/case/{case_id}/TRANSCRIPT/{tid}/sign"
+    general = login_as("13500000004", "AGENT")
+    portal = text(general.get("/portal/"))
+    assert "第一次笔录" in portal and sign_url not in portal and "签字</a>" not in portal.split("第一次笔录", 1)[1][:400]
+    for resp in (general.get(sign_url), general.post(sign_url, data={"signature": data_url()})):
+        page = text(resp)
+        assert "一般代理人无权签署调解笔录" in page and "特别授权代理人" in page
+        assert "无权签署调解协议" not in page
+    assert signatures_of(app, Transcript(id=tid)) == ["MEDIATOR"]
+    # the special agent of 张三 is offered the link and signs
+    special = login_as("13500000003", "AGENT")
+    assert sign_url in text(special.get("/portal/"))
+    assert "已完成签字" in text(special.post(sign_url, data={"signature": data_url()}))

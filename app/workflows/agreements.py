@@ -206,7 +206,10 @@ def stage_label(document) -> str:
         if document.for_signature_at:
             return _("Sent for signature")
         return _("Pushed for reading") if document.pushed_at else _("Draft")
-    return _("Confirmation started") if document.confirmation_started_at else _("Uploaded")
+    if document.confirmation_started_at is None:
+        return _("Uploaded")
+    # [FAQ 3.10]: the mediator and every party (or its special agent) signed the transcript
+    return _("Transcript confirmed") if everyone_signed(document.case, document) else _("Confirmation started")
 
 
 def missing_for_generation(case: Case, content: dict) -> list[str]:
@@ -364,7 +367,11 @@ def _specially_authorised(case, actor, data) -> Optional[str]:
     """CPL art 62: settling for a party needs special authorisation; a general agent never signs."""
     identities = identities_of(case, actor)
     if identities and all(a is not None and a.agent_type is not AgentType.SPECIAL for _p, a in identities):
-        return _("A general agent cannot sign. The party itself or a specially authorised agent must sign.")
+        if isinstance(data.get("document"), Transcript):
+            return _("A general agent cannot sign the mediation transcript. The party itself or a specially "
+                     "authorised agent must sign it.")
+        return _("A general agent cannot sign the mediation agreement. The party itself or a specially "
+                 "authorised agent must sign it.")
     return None
 
 
