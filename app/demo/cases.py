@@ -114,7 +114,7 @@ def seed_cases() -> None:
     # 互联网调解: 张三 applied online naming 陈静; no court until she accepts or declines it [FAQ 5.1]
     zhang = party(ZHANG[2])
     application = internet_mediation.submit(zhang, {
-        "cause": "服务合同纠纷", "claim_amount": "3000", "summary": "网络服务费争议。", "claims": "退还服务费3000元。",
+        "cause": "其他合同纠纷", "claim_amount": "3000", "summary": "网络服务费争议。", "claims": "退还服务费3000元。",
         "region": "北京市/朝阳区", "consent": "y", "applicant_kind": "PERSON", "applicant_name": ZHANG[1],
         "applicant_id_number": ZHANG[3], "respondent_kind": "PERSON", "respondent_name": LI[1],
         "respondent_id_number": LI[3], "respondent_phone": LI[2]}, [])
