@@ -14,12 +14,17 @@ terminal of `make run`) while `SMS_LOG_TEXT` is on — the development default,
 so a developer or a demo finds the codes there; the production profile turns
 it off. A real gateway gets the full text from `send_sms` and would deliver it
 there and then.
+
+Every text carries the platform's brand once, at its start: callers write the
+message, `send_sms` adds 【人民法院调解平台】 (one msgid, so no message can
+carry another spelling of it or carry it twice).
 """
 from __future__ import annotations
 
 import logging
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from .clock import utcnow
 from .enums import SmsKind, SmsStatus
@@ -36,8 +41,15 @@ def masked(body: str, secret: str | None) -> str:
     return body.replace(secret, MASK) if secret else body
 
 
+def branded(text: str) -> str:
+    """`text` as it goes out: the brand first, once."""
+    return _("[Court Mediation Platform] %(text)s", text=text)
+
+
 def send_sms(phone: str, kind: SmsKind, body: str, secret: str | None = None) -> SmsOutbox:
-    """Queue an SMS in the current transaction; the outbox backend marks it sent."""
+    """Queue an SMS in the current transaction; the outbox backend marks it sent.
+    `body` is the message without the brand (`branded` adds it)."""
+    body = branded(body)
     msg = SmsOutbox(phone=phone, kind=kind, body=masked(body, secret)[:500], status=SmsStatus.QUEUED)
     if current_app.config.get("SMS_BACKEND", "outbox") == "outbox":
         msg.status = SmsStatus.SENT

@@ -24,7 +24,7 @@ from . import hearings as hearing_views
 from . import messages as message_views
 from . import internet as internet_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
-from .scope import current_actor, load_visible_case
+from .scope import current_actor, load_visible_case, still_visible
 from . import records
 from .edge import edge
 
@@ -163,7 +163,7 @@ class CaseDetailView(BaseView):
         case_lifecycle.apply(case, event, actor, expected_version=request.form.get("version", type=int),
                              **_form_data(request.form))
         flash(_("%(event)s: done.", event=action.label), "success")
-        if action.transition.target is None:
+        if action.transition.target is None or not still_visible(pk):
             return redirect(url_for("PreLitigationCaseView.list")
                             if actor.scope.court_id else url_for("MyCaseView.list"))
         return redirect(url_for(".detail", pk=pk))

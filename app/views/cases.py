@@ -13,7 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import orm
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
@@ -417,6 +417,12 @@ class CaseAgentView(_CaseChildView):
 
     def pre_delete(self, item):
         case_intake.remove_agent(item, current_actor())
+        g.removed_from_case = item.party.case_id
+
+    def post_delete_redirect(self):
+        case_id = g.get("removed_from_case")
+        return (redirect(url_for("CaseDetailView.detail", pk=case_id, tab="parties")) if case_id
+                else super().post_delete_redirect())
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=self._party_from_args().case_id, tab="parties"))

@@ -63,16 +63,26 @@ def case_scoped(fn):
     return apply
 
 
-def load_visible_case(pk: int) -> Case:
-    """The case `pk` if the acting identity may see it, else 404."""
+def _visible_case(pk: int) -> Case | None:
     scope = current_scope()
     query = sa.select(Case).where(Case.id == pk)
     if not scope.is_platform:
         query = visible_cases(query, scope)
-    case = db.session.scalar(query)
+    return db.session.scalar(query)
+
+
+def load_visible_case(pk: int) -> Case:
+    """The case `pk` if the acting identity may see it, else 404."""
+    case = _visible_case(pk)
     if case is None:
         abort(404)
     return case
+
+
+def still_visible(pk: int) -> bool:
+    """Whether the acting identity still sees case `pk` after what it just did (a mediator who
+    declined or was replaced does not: their next page is their case list, not a 404)."""
+    return _visible_case(pk) is not None
 
 
 def party_scope(query, scope: Scope):

@@ -111,7 +111,7 @@ def ensure_account(phone: str, name: str, role_names: list[str], password: str |
             phone,
             SmsKind.INITIAL_PASSWORD,
             _(
-                "[Court Mediation Platform] %(name)s, your account is %(phone)s and your initial "
+                "%(name)s, your account is %(phone)s and your initial "
                 "password is %(password)s. Please change it after logging in.",
                 name=name,
                 phone=phone,
@@ -184,7 +184,7 @@ def request_reset_code(phone: str, portal: Portal, now: dt.datetime | None = Non
     send_sms(
         phone,
         SmsKind.RESET_CODE,
-        _("[Court Mediation Platform] Your verification code is %(code)s, valid for 5 minutes. "
+        _("Your verification code is %(code)s, valid for 5 minutes. "
           "Do not tell anyone.", code=code),
         secret=code,
     )
@@ -229,7 +229,7 @@ def reset_password(phone: str, portal: Portal, code: str, new_password: str,
 
 def _notify_changed(phone: str) -> None:
     send_sms(phone, SmsKind.PASSWORD_CHANGED,
-             _("[Court Mediation Platform] Your password was changed. If this was not you, "
+             _("Your password was changed. If this was not you, "
                "contact your court."))
 
 

@@ -321,7 +321,7 @@ def _file(a, actor, data):
         for other in a.case.parties:
             if other.phone and not _consented(a, other):
                 send_sms(other.phone, SmsKind.NOTICE, _(
-                    "[Court Mediation Platform] %(name)s applied for judicial confirmation of case %(number)s. "
+                    "%(name)s applied for judicial confirmation of case %(number)s. "
                     "It is a joint application: please consent in your portal.",
                     name=a.applicant_name, number=str(a.case)))
 
@@ -381,9 +381,15 @@ def _notify_result(a: CourtApplication, target: A) -> None:
     else:
         parties = list(case.parties)
     number = a.result_number or a.number or ""
-    body = _("[Court Mediation Platform] Your %(kind)s application for case %(case)s: %(status)s %(number)s "
-             "%(reason)s", kind=a.kind.label, case=str(case), status=target.label_for(a.kind),
-             number=number, reason=a.result_note or "")
+    # every party reads it: it names who applied, never "your" (the court's 转在线立案 is the court's)
+    if a.applied_via == "court":
+        body = _("The %(kind)s of case %(case)s that %(court)s started: %(status)s %(number)s %(reason)s",
+                 kind=a.kind.label, case=str(case), court=a.court.name if a.court else "",
+                 status=target.label_for(a.kind), number=number, reason=a.result_note or "")
+    else:
+        body = _("The %(kind)s application of %(name)s for case %(case)s: %(status)s %(number)s %(reason)s",
+                 kind=a.kind.label, name=a.applicant_name, case=str(case), status=target.label_for(a.kind),
+                 number=number, reason=a.result_note or "")
     for phone in sorted({p.phone for p in parties if p.phone}):
         send_sms(phone, SmsKind.NOTICE, " ".join(body.split()))
 

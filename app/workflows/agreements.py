@@ -206,7 +206,10 @@ def stage_label(document) -> str:
         if document.for_signature_at:
             return _("Sent for signature")
         return _("Pushed for reading") if document.pushed_at else _("Draft")
-    return _("Confirmation started") if document.confirmation_started_at else _("Uploaded")
+    if document.confirmation_started_at is None:
+        return _("Uploaded")
+    # [FAQ 3.10]: the mediator and every party (or its special agent) signed the transcript
+    return _("Transcript confirmed") if everyone_signed(document.case, document) else _("Confirmation started")
 
 
 def missing_for_generation(case: Case, content: dict) -> list[str]:
@@ -364,7 +367,11 @@ def _specially_authorised(case, actor, data) -> Optional[str]:
     """CPL art 62: settling for a party needs special authorisation; a general agent never signs."""
     identities = identities_of(case, actor)
     if identities and all(a is not None and a.agent_type is not AgentType.SPECIAL for _p, a in identities):
-        return _("A general agent cannot sign. The party itself or a specially authorised agent must sign.")
+        if isinstance(data.get("document"), Transcript):
+            return _("A general agent cannot sign the mediation transcript. The party itself or a specially "
+                     "authorised agent must sign it.")
+        return _("A general agent cannot sign the mediation agreement. The party itself or a specially "
+                 "authorised agent must sign it.")
     return None
 
 
@@ -440,7 +447,7 @@ def _upload(case, actor, data) -> None:
 def _push(case, actor, data) -> None:
     agreement = data["document"]
     agreement.pushed_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] The draft mediation agreement (version %(v)d) of case "
+    notify_parties(case, _("The draft mediation agreement (version %(v)d) of case "
                            "%(number)s is ready to read in your portal.", v=agreement.version, number=str(case)))
 
 
@@ -453,7 +460,7 @@ def _upload_transcript(case, actor, data) -> None:
 
 def _confirm_transcript(case, actor, data) -> None:
     data["document"].confirmation_started_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] Please confirm and sign the mediation transcript of case "
+    notify_parties(case, _("Please confirm and sign the mediation transcript of case "
                            "%(number)s in your portal.", number=str(case)))
 
 
@@ -712,7 +719,7 @@ def agreement_signed_problem(case: Case) -> str | None:
 def send_for_signature(case: Case) -> None:
     agreement = latest_agreement(case)
     agreement.for_signature_at = utcnow()
-    notify_parties(case, _("[Court Mediation Platform] Please sign the mediation agreement of case %(number)s "
+    notify_parties(case, _("Please sign the mediation agreement of case %(number)s "
                            "in your portal.", number=str(case)))
 
 

@@ -147,9 +147,32 @@ def refresh_party_names(case: Case, leaving: CaseParty | None = None) -> None:
     case.party_names = "、".join(p.name for p in case.parties if p is not leaving)[:500]
 
 
+def other_side_problem(case: Case, role: PartyRole, phone: str | None, agent: CaseAgent | None = None) -> str | None:
+    """One phone is one portal login: the agent of one side (`agent`, for a party of `role`) cannot
+    use the mobile number of a party or agent of the other side, nor a party of one side the number of
+    the other side's agent — the login would act for both sides (CPL art 61: an agent acts for its party)."""
+    if not phone:
+        return None
+    with db.session.no_autoflush:  # the row being saved is half-built (a FAB pre_add / pre_update)
+        for other in case.parties:
+            if other.role is role:
+                continue
+            if agent is not None and other.phone == phone:
+                return _("%(phone)s is the mobile number of %(role)s%(name)s on the other side; an agent "
+                         "cannot use it.", phone=phone, role=party_role_label(case, other.role), name=other.name)
+            for other_agent in other.agents:
+                if other_agent is not agent and other_agent.phone == phone:
+                    return _("%(phone)s is the mobile number of %(name)s, an agent of the other side.",
+                             phone=phone, name=other_agent.name)
+    return None
+
+
 def save_party(party: CaseParty, actor) -> None:
     """A party added or edited on the case page: by the case's court or mediator, until 申请结案."""
     check_party_edit(party.case, actor)
+    problem = other_side_problem(party.case, party.role, party.phone)
+    if problem:
+        raise DomainError(problem)
     refresh_party_names(party.case)
 
 
@@ -163,6 +186,9 @@ def save_agent(agent: CaseAgent, actor, new: bool = False) -> None:
     problem = agent_problem(agent.party, actor, agent) if new else party_edit_problem(agent.party.case, actor)
     if problem:
         raise NotAllowed(problem) if is_editable(agent.party.case) else DomainError(problem)
+    problem = other_side_problem(agent.party.case, agent.party.role, agent.phone, agent=agent)
+    if problem:
+        raise DomainError(problem)
 
 
 def remove_agent(agent: CaseAgent, actor) -> None:

@@ -274,12 +274,48 @@ def _assign(case, actor, data):
     case.assigned_at = utcnow()
     case.clock_started_on = today()
     _notify_mediator(case)
+    _tell_parties_assigned(case)
+
+
+def _who_mediates(case) -> str:
+    return case.mediator.name if case.mediator else (case.organisation.name if case.organisation else "")
+
+
+def _tell_parties_assigned(case):
+    """[FAQ 1.1]: the parties hear of their case by SMS and log in to follow it."""
+    agreements.notify_parties(case, _(
+        "Your case %(number)s (%(cause)s) was assigned by %(court)s to %(mediator)s for mediation. Log in to the "
+        "party portal (agents: the agent portal) to follow it.", number=str(case), cause=case.cause,
+        court=case.court.name if case.court else "", mediator=_who_mediates(case)))
+
+
+def _tell_parties_terminated(case):
+    reason = case.termination_reason.label if case.termination_reason else ""
+    if case.termination_note:
+        reason = f"{reason}（{case.termination_note}）"
+    agreements.notify_parties(case, _(
+        "The mediation of case %(number)s (%(cause)s) was terminated. Reason: %(reason)s.",
+        number=str(case), cause=case.cause, reason=reason))
+
+
+def _tell_mediator_changed(case, old_mediator, old_organisation):
+    """Rules art 14: the parties and the mediator who leaves the case hear who mediates it now."""
+    old_name = old_mediator.name if old_mediator else (old_organisation.name if old_organisation else "")
+    agreements.notify_parties(case, _(
+        "The mediator of case %(number)s (%(cause)s) changed from %(old)s to %(new)s.",
+        number=str(case), cause=case.cause, old=old_name, new=_who_mediates(case)))
+    old_phone = (old_mediator.phone if old_mediator else
+                 old_organisation.contact_phone if old_organisation else None)
+    if old_phone:
+        send_sms(old_phone, SmsKind.NOTICE, _(
+            "Case %(number)s (%(cause)s) is now mediated by %(new)s; you no longer mediate it.",
+            number=str(case), cause=case.cause, new=_who_mediates(case)))
 
 
 def _notify_mediator(case):
     phone = case.mediator.phone if case.mediator else (case.organisation.contact_phone if case.organisation else None)
     if phone:
-        send_sms(phone, SmsKind.NOTICE, _("[Court Mediation Platform] Case %(number)s (%(cause)s) was assigned "
+        send_sms(phone, SmsKind.NOTICE, _("Case %(number)s (%(cause)s) was assigned "
                                           "to you by %(court)s.", number=str(case), cause=case.cause,
                                           court=case.court.name if case.court else ""))
 
@@ -297,12 +333,17 @@ def _assign_ministry(case, actor, data):
         "parties": [{"role": p.role.name, "name": p.name, "phone": p.phone} for p in case.parties],
         "summary": case.summary or "",
     })
+    agreements.notify_parties(case, _(
+        "Your case %(number)s (%(cause)s) was assigned by %(court)s to %(organisation)s of %(ministry)s "
+        "(总对总 mediation); the organisation will contact you.", number=str(case), cause=case.cause,
+        court=case.court.name, organisation=org.name, ministry=org.ministry.name if org.ministry else ""))
 
 
 def _ministry_outcome(case, actor, data):
     case.closed_at = utcnow()
     if data.get("termination_reason"):
         _terminate(case, actor, data)
+        _tell_parties_terminated(case)
     db.session.execute(sa.update(OutboxMessage).where(
         OutboxMessage.case_id == case.id, OutboxMessage.topic == "ministry.assign",
         OutboxMessage.outcome_at.is_(None)).values(outcome_at=utcnow()))
@@ -317,10 +358,22 @@ def _accept(case, actor, data):
     case.clock_started_on = today()
 
 
+def _accept_on_case(case, actor, data):
+    """受理 of a 待受理 internet case that has no application to answer through (its parties hear here;
+    an application's parties hear from app/workflows/internet.py)."""
+    _accept(case, actor, data)
+    applicants = "、".join(p.name for p in case.parties if p.role is PartyRole.APPLICANT)
+    agreements.notify_parties(case, _(
+        "Mediator %(mediator)s accepted the internet mediation of %(cause)s applied for by %(applicant)s; the "
+        "case number is %(number)s. Log in to the party portal (agents: the agent portal) to follow it.",
+        mediator=case.mediator.name if case.mediator else "", cause=case.cause, applicant=applicants,
+        number=case.number))
+
+
 def _dispatch(case, actor, data):
     case.mediator = db.session.get(Mediator, data["mediator_id"])
     send_sms(case.mediator.phone, SmsKind.NOTICE,
-             _("[Court Mediation Platform] Case %(number)s (%(cause)s) was assigned to you by %(organisation)s.",
+             _("Case %(number)s (%(cause)s) was assigned to you by %(organisation)s.",
                number=str(case), cause=case.cause, organisation=case.organisation.name))
 
 
@@ -332,7 +385,14 @@ def _decline(case, actor, data):
 
 
 def _change(case, actor, data):
-    _assign(case, actor, data)
+    old_mediator, old_organisation = case.mediator, case.organisation
+    case.mediator = db.session.get(Mediator, data["mediator_id"]) if data.get("mediator_id") else None
+    case.organisation = (db.session.get(Organisation, data["organisation_id"])
+                         if data.get("organisation_id") else None)
+    case.assigned_at = utcnow()
+    case.clock_started_on = today()
+    _notify_mediator(case)
+    _tell_mediator_changed(case, old_mediator, old_organisation)
 
 
 def _internet_choose(case, actor, data):
@@ -341,7 +401,7 @@ def _internet_choose(case, actor, data):
     case.assigned_at = utcnow()
     case.clock_started_on = today()
     send_sms(case.mediator.phone, SmsKind.NOTICE, _(
-        "[Court Mediation Platform] An internet mediation application (%(cause)s) chose you as its mediator. "
+        "An internet mediation application (%(cause)s) chose you as its mediator. "
         "Please accept or decline it within 3 working days.", cause=case.cause))
 
 
@@ -357,10 +417,12 @@ def _party_refuses(case, actor, data):
 
 
 def _replace_mediator(case, actor, data):
+    old_mediator, old_organisation = case.mediator, case.organisation
     case.mediator = db.session.get(Mediator, data["mediator_id"])
     case.organisation = None
     case.assigned_at = utcnow()
     _notify_mediator(case)
+    _tell_mediator_changed(case, old_mediator, old_organisation)
 
 
 def _extend(case, actor, data):
@@ -371,6 +433,12 @@ def _terminate(case, actor, data):
     case.termination_reason = data["termination_reason"]
     case.termination_note = (data.get("reason") or "").strip()[:500] or None
     case.closed_at = utcnow()
+
+
+def _terminate_on_case(case, actor, data):
+    """终止调解 by the mediator: the parties hear why (Rules art 25)."""
+    _terminate(case, actor, data)
+    _tell_parties_terminated(case)
 
 
 def _close(case, actor, data):
@@ -412,7 +480,7 @@ TRANSITIONS = [
                sources=frozenset({S.MEDIATING}), target=S.TERMINATED, who=frozenset({MINISTRY}),
                guards=(_termination_reason,), effect=_ministry_outcome),
     Transition(event="accept", label=_l("Accept"), sources=frozenset({S.TO_ACCEPT}), target=S.MEDIATING,
-               who=frozenset({MEDIATOR_NOT_INTERNET}), guards=(_accept_court,), effect=_accept),
+               who=frozenset({MEDIATOR_NOT_INTERNET}), guards=(_accept_court,), effect=_accept_on_case),
     Transition(event="internet_choose", label=_l("Choose the mediator"), sources=frozenset({S.TO_ACCEPT}),
                target=S.TO_ACCEPT, who=frozenset({SYSTEM_ROLE}), guards=(_mediator_given,), effect=_internet_choose),
     Transition(event="internet_return", label=_l("Return to the applicant"), sources=frozenset({S.TO_ACCEPT}),
@@ -445,7 +513,8 @@ TRANSITIONS = [
     Transition(event="close", label=_l("Close the case"), sources=frozenset({S.CLOSE_REQUESTED}),
                target=S.ENDED, who=frozenset({MEDIATOR}), guards=(_agreement_signed,), effect=_close),
     Transition(event="terminate", label=_l("Terminate mediation"), sources=frozenset({S.MEDIATING}),
-               target=S.TERMINATED, who=frozenset({MEDIATOR}), guards=(_termination_reason,), effect=_terminate),
+               target=S.TERMINATED, who=frozenset({MEDIATOR}), guards=(_termination_reason,),
+               effect=_terminate_on_case),
     Transition(event="resume", label=_l("Continue mediation"),
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
                who=frozenset({MEDIATOR}), effect=_resume),

@@ -110,7 +110,7 @@ def _approved(link, actor, data):
     link.decided_by_id = actor.user_id
     if isinstance(link, MediatorCourt):
         send_sms(link.mediator.phone, SmsKind.NOTICE,
-                 _("[Court Mediation Platform] %(court)s approved your certification.", court=link.court.name))
+                 _("%(court)s approved your certification.", court=link.court.name))
 
 
 def _rejected(link, actor, data):
@@ -119,7 +119,7 @@ def _rejected(link, actor, data):
     link.reject_reason = data["reason"].strip()[:500]
     if isinstance(link, MediatorCourt):
         send_sms(link.mediator.phone, SmsKind.NOTICE,
-                 _("[Court Mediation Platform] %(court)s rejected your certification: %(reason)s",
+                 _("%(court)s rejected your certification: %(reason)s",
                    court=link.court.name, reason=link.reject_reason))
 
 

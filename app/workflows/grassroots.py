@@ -34,6 +34,7 @@ from ..models import Case, CaseParty, Dispute, DisputeParty, GrassrootsUnit
 from ..security import Scope
 from . import NotAllowed, ValidationFailed
 from .actor import Actor
+from .agreements import notify_parties
 from .case_intake import prepare_new_case, refresh_party_names
 from .engine import Hint, Machine, Transition, flush_or_conflict
 
@@ -117,6 +118,10 @@ def _hand_off(dispute: Dispute, actor: Actor, data: dict) -> None:
     dispute.case = case
     dispute.case_id = case.id
     dispute.closed_at = utcnow()
+    notify_parties(case, _(
+        "Your dispute (%(cause)s) at %(unit)s was handed to online mediation at %(court)s as case %(number)s. "
+        "Log in to the party portal to follow it.", cause=case.cause, unit=unit.name, court=unit.court.name,
+        number=str(case)))
 
 
 TRANSITIONS = [

@@ -184,7 +184,7 @@ def _call(hearing, actor, data):
                               agent_id=agent_id)
             p.invited_at = utcnow()
             send_sms(phone, SmsKind.NOTICE, _(
-                "[Court Mediation Platform] Mediator %(mediator)s invites you to the video mediation of case "
+                "Mediator %(mediator)s invites you to the video mediation of case "
                 "%(number)s (%(cause)s). Log in to the platform and press Join video.",
                 mediator=mediator, number=str(case), cause=case.cause))
     hearing.sides = sorted(set(hearing.sides or ()) | set(sides))

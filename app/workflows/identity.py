@@ -149,14 +149,14 @@ def _decided(ident, actor, data) -> None:
 
 def _approve(ident, actor, data) -> None:
     _decided(ident, actor, data)
-    send_sms(ident.phone, SmsKind.NOTICE, _("[Court Mediation Platform] Your real-name verification was "
+    send_sms(ident.phone, SmsKind.NOTICE, _("Your real-name verification was "
                                             "approved. You can now sign documents in your portal."))
 
 
 def _reject(ident, actor, data) -> None:
     _decided(ident, actor, data)
     ident.review_reason = data["reason"].strip()
-    send_sms(ident.phone, SmsKind.NOTICE, _("[Court Mediation Platform] Your real-name verification was "
+    send_sms(ident.phone, SmsKind.NOTICE, _("Your real-name verification was "
                                             "rejected: %(reason)s. Please submit it again in your portal.",
                                             reason=ident.review_reason))
 

@@ -387,7 +387,7 @@ def _return(app, actor, data):
     applicant = next((p for p in app.case.parties if p.role is PartyRole.APPLICANT), None)
     if applicant is not None and applicant.phone:
         send_sms(applicant.phone, SmsKind.NOTICE, _(
-            "[Court Mediation Platform] The mediator you chose did not accept your internet mediation "
+            "The mediator you chose did not accept your internet mediation "
             "application (%(cause)s). Please log in and choose another mediator.", cause=app.case.cause))
 
 
@@ -399,13 +399,13 @@ def _accept(app, actor, data):
         if party.role is PartyRole.RESPONDENT and party.phone:
             ensure_account(party.phone, party.name, [PARTY_ROLE])
             send_sms(party.phone, SmsKind.NOTICE, _(
-                "[Court Mediation Platform] %(applicant)s applied for online mediation of a %(cause)s with you "
+                "%(applicant)s applied for online mediation of a %(cause)s with you "
                 "(case %(number)s, mediator %(mediator)s). Please log in to the party portal to confirm whether "
                 "you take part.", applicant="、".join(p.name for p in case.parties if p.role is PartyRole.APPLICANT),
                 cause=case.cause, number=case.number, mediator=case.mediator.name))
         elif party.phone:
             send_sms(party.phone, SmsKind.NOTICE, _(
-                "[Court Mediation Platform] Mediator %(mediator)s accepted your internet mediation application; "
+                "Mediator %(mediator)s accepted your internet mediation application; "
                 "the case number is %(number)s.", mediator=case.mediator.name, number=case.number))
 
 
@@ -413,7 +413,7 @@ def _confirm(app, actor, data):
     app.respondent_decided_at = utcnow()
     if app.case.mediator is not None:
         send_sms(app.case.mediator.phone, SmsKind.NOTICE, _(
-            "[Court Mediation Platform] The respondent of case %(number)s agreed to take part in the mediation.",
+            "The respondent of case %(number)s agreed to take part in the mediation.",
             number=app.case.number))
 
 
@@ -426,7 +426,7 @@ def _refuse(app, actor, data):
         phones.add(app.case.mediator.phone)
     for phone in sorted(phones):
         send_sms(phone, SmsKind.NOTICE, _(
-            "[Court Mediation Platform] The respondent refused to take part in the mediation of case %(number)s; "
+            "The respondent refused to take part in the mediation of case %(number)s; "
             "the mediation is terminated.", number=app.case.number))
 
 

@@ -91,7 +91,7 @@ def post(case: Case, actor: Actor, body: str) -> CaseMessage:
                           body=text)
     db.session.add(message)
     for phone in _recipients(case, actor):
-        send_sms(phone, SmsKind.NOTICE, _("[Court Mediation Platform] %(role)s %(name)s left a message on case "
+        send_sms(phone, SmsKind.NOTICE, _("%(role)s %(name)s left a message on case "
                                           "%(number)s; read it on the platform.", role=role.label, name=name,
                                           number=str(case)))
     db.session.flush()

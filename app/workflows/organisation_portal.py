@@ -95,7 +95,7 @@ def add_mediator(actor: Actor, raw_phone: str, name: str, id_number: str, expert
     insert_or_conflict(mediator, _("%(phone)s is already registered as a mediator on the platform (by the "
                                    "mediator or by a court) and cannot be added again.", phone=phone))
     send_sms(phone, SmsKind.NOTICE,
-             _("[Court Mediation Platform] %(organisation)s added you as its mediator. Log in through the mediator "
+             _("%(organisation)s added you as its mediator. Log in through the mediator "
                "portal and apply to courts under My settings › Certified courts.", organisation=org.name))
     db.session.flush()
     return mediator

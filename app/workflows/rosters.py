@@ -59,7 +59,7 @@ def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
         send_sms(
             staff.phone,
             SmsKind.NOTICE,
-            _("[Court Mediation Platform] You were added as a user of %(court)s. Log in through the "
+            _("You were added as a user of %(court)s. Log in through the "
               "court portal with your existing password.", court=_court_name(staff)),
         )
     return staff
@@ -127,7 +127,7 @@ def update_mediator(mediator: Mediator, old_phone: str) -> None:
         send_sms(
             mediator.phone,
             SmsKind.NOTICE,
-            _("[Court Mediation Platform] Your login phone was changed to %(phone)s by the court.",
+            _("Your login phone was changed to %(phone)s by the court.",
               phone=mediator.phone),
         )
 

@@ -154,6 +154,6 @@ def register_mediator(raw_phone: str, code: str, name: str, id_number: str, expe
     record(db.session, _UserRef(user), AuditAction.CREATE, SELF_REGISTERED, {"portal": Portal.MEDIATOR.name})
     if not created:
         send_sms(phone, SmsKind.NOTICE,
-                 _("[Court Mediation Platform] You registered as a mediator. Log in through the mediator portal "
+                 _("You registered as a mediator. Log in through the mediator portal "
                    "with your existing password, then apply to courts under My settings › Certified courts."))
     return user, mediator

@@ -100,7 +100,7 @@ def issue(phone: str, scope: str, purpose: str, ip: Optional[str], send: bool = 
     if not send:
         return None
     send_sms(phone, SmsKind.LOGIN_CODE,
-             _("[Court Mediation Platform] Your verification code is %(code)s, valid for 5 minutes. "
+             _("Your verification code is %(code)s, valid for 5 minutes. "
                "Do not tell anyone.", code=code), secret=code)  # finding M8: 短信记录 shows it masked
     return code
 
