@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Case, Court
+from app.models import Agreement, Case, Court
 
 AXE = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "axe-core", "axe.min.js")
 
@@ -19,12 +19,14 @@ pytestmark = pytest.mark.skipif(
     reason="node_modules/axe-core missing (make test runs npm ci)")
 
 
-def _ended_case(live) -> int:
+def _ended_case(live) -> tuple[int, int]:
+    """README's signed demo case (房屋租赁合同纠纷) and its agreement."""
     with live.ctx():
         court = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
         pk = db.session.scalar(sa.select(Case.id).where(Case.court_id == court, Case.cause == "房屋租赁合同纠纷"))
+        agreement = db.session.scalar(sa.select(Agreement.id).where(Agreement.case_id == pk))
         db.session.remove()
-    return pk
+    return pk, agreement
 
 
 def _serious(page) -> list[str]:
@@ -48,6 +50,8 @@ PAGES = [
     ("report", "13800000001", "COURT", "/statistics/report", 1280),
     ("party portal", "13500000001", "PARTY", "/portal/", 375),
     ("liaison form", "13600000001", "GRASSROOTS", "/grassroots/new", 375),
+    # issue 15 item 19: the signed agreement read on a phone
+    ("document reading", "13500000001", "PARTY", "/portal/case/{case}/AGREEMENT/{agreement}/view", 375),
 ]
 
 
@@ -60,10 +64,13 @@ def test_axe_finds_no_critical_or_serious_violation(browser, live, login, name, 
         context = login(who, portal, width=width, bypass_csp=True)
     try:
         page = context.new_page()
-        response = page.goto(live.url + path.format(case=_ended_case(live)))
+        case, agreement = _ended_case(live)
+        response = page.goto(live.url + path.format(case=case, agreement=agreement))
         assert response.status == 200, (name, response.status, page.url)
         assert "/login" not in page.url or who is None, page.url
         page.wait_for_load_state("networkidle")
+        if width == 375:  # a phone page: no sideways scrolling
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375, name
         found = _serious(page)
         assert not found, name + ":\n" + "\n".join(found)
     finally:
