@@ -44,7 +44,14 @@ run: db
 # BROWSER_TESTS_REQUIRED=1 (CI) makes a missing browser an error.
 test: setup
 	@test -x /usr/bin/chromium || echo "note: /usr/bin/chromium missing, browser tests skipped (apt-get install chromium)"
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory node_modules/.package-lock.json; \
+	else echo "note: npm missing, the axe-core accessibility test is skipped (apt-get install npm)"; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# axe-core (package.json, pinned by package-lock.json) for tests/browser/test_accessibility.py: a test
+# tool only, so `make run` needs no Node. npm ci writes node_modules/.package-lock.json last.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 # Benchmarks (issue 7): generates the 1 M-case data set on first use, then prints the table.
 bench: setup

@@ -12,7 +12,8 @@ from ..extensions import db
 from ..models import Case, Court, IntranetApiKey, Mediator
 from ..workflows import case_lifecycle
 from .cases import act, new_case, signed_agreement
-from .common import DEMO_INTRANET_KEY, SIGNATURE, court_admin, get, mediator, party
+from .common import DEMO_INTRANET_KEY, court_admin, get, mediator, party
+from .signatures import signature_png
 
 CAUSE = "房屋租赁合同纠纷"
 
@@ -31,8 +32,8 @@ def seed_after_mediation() -> None:
     act(case, "assign", court_admin("13800000001"), mediator_id=get(Mediator, phone="13900000001").id)
     agreement = signed_agreement(case, chen, "一、李四于2026年12月31日前退还张三押金人民币一万元。\n二、张三放弃其他请求。")
     act(case, "apply_close", chen)
-    for phone in ("13500000001", "13500000002"):
-        case_lifecycle.party_signs(case, party(phone), agreement, SIGNATURE, None, "demo")
+    for phone, name in (("13500000001", "张三"), ("13500000002", "李四")):
+        case_lifecycle.party_signs(case, party(phone), agreement, signature_png(name), None, "demo")
     if case.status is not CaseStatus.ENDED:
         raise RuntimeError("the demo agreement did not end its case")
     db.session.flush()

@@ -11,15 +11,12 @@ from ..security import Scope
 from ..workflows import agreements
 from ..workflows.accounts import find_user
 from ..workflows.actor import Actor
+from .signatures import signature_png
 
 DEMO_PASSWORD = "Demo@2026"
 DEMO_INTRANET_KEY = "ik_demo_intranet_2026"
 #: the region of every demo organisation and ministry account
 PROVINCE = CITY = "北京市"
-# A 1×1 PNG: the demo's hand-drawn signatures.
-SIGNATURE = bytes.fromhex(
-    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
-    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082")
 
 
 def get(model, **key):
@@ -51,4 +48,5 @@ def party(phone: str) -> Actor:
 def mediator_signs(case, actor: Actor, document) -> None:
     """扫码签字 and the phone's signing page, as the mediator does it [FAQ 3.9(3)]."""
     raw = agreements.issue_mediator_token(case, actor, document)
-    agreements.sign_with_token(raw, SIGNATURE, None, "demo")
+    name = db.session.get(Mediator, actor.scope.mediator_id).name
+    agreements.sign_with_token(raw, signature_png(name), None, "demo")

@@ -25,19 +25,35 @@ from ..enums import PartyKind
 TEMPLATE_DIR = os.path.join(os.path.dirname(__file__), "templates")
 DEFAULT_TEMPLATE = os.path.join(TEMPLATE_DIR, "agreement.txt.j2")
 CN_DIGITS = "〇一二三四五六七八九"
+#: the mediator's role on its signature line: the document's own wording, whatever the screen's locale
+MEDIATOR_ROLE = "调解员"
+
+
+def _number(n: int) -> str:
+    """0–99 in Chinese numerals: 九, 十, 十一, 二十, 二十九."""
+    if n < 10:
+        return CN_DIGITS[n]
+    tens, ones = divmod(n, 10)
+    return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
 
 
 def chinese_date(day: dt.date) -> str:
     """二〇二六年十一月二十九日, as dates are written on court documents."""
-
-    def number(n: int) -> str:
-        if n < 10:
-            return CN_DIGITS[n]
-        tens, ones = divmod(n, 10)
-        return ("" if tens == 1 else CN_DIGITS[tens]) + "十" + (CN_DIGITS[ones] if ones else "")
-
     year = "".join(CN_DIGITS[int(d)] for d in str(day.year))
-    return f"{year}年{number(day.month)}月{number(day.day)}日"
+    return f"{year}年{_number(day.month)}月{_number(day.day)}日"
+
+
+def chinese_count(n: int) -> str:
+    """How many copies, as a document writes it: 一式两份, 一式三份, 一式十一份 (Arabic past 99)."""
+    if n == 2:
+        return "两"
+    return _number(n) if 0 < n < 100 else str(n)
+
+
+def signature_line(role: str, name: str) -> str:
+    """The text of a signature line, 申请人（签字）：张三: the template prints it, and the signed version
+    finds it again to put that signer's image there (`signature_page`)."""
+    return f"{role}（签字）：{name}"
 
 
 def _gender_and_birth(id_number: str | None) -> tuple[str, str]:
@@ -54,8 +70,10 @@ def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
     parties = []
     for p in case.parties:
         gender, birth = _gender_and_birth(p.id_number)
+        role = p.role.label_for(case.case_type)
         parties.append({
-            "role": p.role.label_for(case.case_type),
+            "role": role,
+            "signature_line": signature_line(role, p.name),
             "kind": "person" if p.kind is PartyKind.PERSON else "organisation",
             "name": p.name,
             "gender": gender,
@@ -79,6 +97,7 @@ def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
         "organisation": organisation,
         "mediator": mediator,
         "mediation_body": organisation or f"调解员{mediator}",
+        "mediator_signature_line": signature_line(MEDIATOR_ROLE, mediator),
         "parties": parties,
         "summary": (case.summary or "").strip(),
         "disputed_items": (content.get("disputed_items") or "").strip(),
@@ -87,7 +106,7 @@ def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
         "performance_manner": (content.get("performance_manner") or "").strip(),
         "performance_place": (content.get("performance_place") or "").strip(),
         "performance_deadline": (content.get("performance_deadline") or "").strip(),
-        "copies": len(parties) + 1,
+        "copies": chinese_count(len(parties) + 1),
         "date": chinese_date(on or today()),
     }
 
@@ -195,11 +214,30 @@ def render_agreement(ctx: dict, template_path: str | None = None) -> bytes:
     return buf.getvalue()
 
 
+def _sign_on_lines(doc, lines: list[dict], images: list[bytes | None]) -> None:
+    """Each signer's image on its own signature line (the paragraph reading `line["line"]`, e.g.
+    申请人（签字）：张三), as ink on paper would be; an agent's says for whom it signed. A document
+    without such a line (most uploads) keeps its signatures on the 签署记录 page only."""
+    paragraphs = {}
+    for paragraph in doc.paragraphs:
+        paragraphs.setdefault(paragraph.text.strip(), paragraph)
+    for line, image in zip(lines, images):
+        paragraph = paragraphs.get(line.get("line") or "")
+        if paragraph is None or not image:
+            continue
+        paragraph.add_run("　")
+        paragraph.add_run().add_picture(io.BytesIO(image), height=Cm(1.3))
+        if line.get("note"):
+            paragraph.add_run(line["note"])
+
+
 def signature_page(lines: list[dict], images: list[bytes | None], base: bytes | None) -> bytes:
-    """The signed agreement: the document (when it is .docx) plus a final page
-    listing each signature with its image, time and the document hash."""
+    """The signed agreement: the document (when it is .docx) with each signature on its signature
+    line, plus a final page (签署记录) listing each signature with its image, time and the document hash."""
     doc = Document(io.BytesIO(base)) if base else new_document()
     _ensure_styles(doc)
+    if base:
+        _sign_on_lines(doc, lines, images)
     if base:
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_paragraph("签署记录", style="签署记录标题")

@@ -14,6 +14,7 @@ loop. Each state-changing handler runs through the request edge.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -28,7 +29,8 @@ from flask_babel import lazy_gettext as _l
 
 from ..clock import shown
 from .. import uploads
-from ..documents.agreement import signature_page
+from ..documents.agreement import MEDIATOR_ROLE, signature_line, signature_page
+from ..documents.reading import docx_blocks
 from ..enums import DocumentKind, SignerRole
 from ..extensions import db
 from ..models import Agreement, Case, Transcript
@@ -75,8 +77,40 @@ class PortalDocument:
 
     title: str
     read_url: str
+    download_url: str
     signed: bool
     buttons: list[DocumentButton]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A document as the browser shows it before signing [issue 15 item 19]: the paragraphs of a .docx,
+    an image (a transcript photographed), or a PDF the phone opens itself — always of the stored bytes,
+    whose SHA-256 (`sha256`, computed here from what is shown) is what a signature binds to."""
+
+    blocks: list[dict]
+    image: str | None  # a data: URL
+    pdf_url: str | None
+    sha256: str
+    unreadable: bool = False  # a .doc, or a .docx that fails the upload checks: download only
+
+
+def reading(document, pdf_url: str | None = None) -> Reading:
+    data = document.data
+    digest = agreements.sha256(data)
+    kind = agreements.sniff(data)
+    if kind == "docx":
+        try:  # a document stored before uploads were inspected is checked before python-docx opens it
+            uploads.inspect_zip(data)
+        except uploads.Refused:
+            return Reading([], None, None, digest, unreadable=True)
+        return Reading(docx_blocks(data), None, None, digest)
+    if kind in ("png", "jpg"):
+        image = f"data:{agreements.CONTENT_TYPES[kind]};base64,{base64.b64encode(data).decode()}"
+        return Reading([], image, None, digest)
+    if kind == "pdf" and pdf_url:
+        return Reading([], None, pdf_url, digest)
+    return Reading([], None, None, digest, unreadable=True)
 
 
 # --- the buttons: the workflow says which, this says where they go --------------------
@@ -181,24 +215,37 @@ def _case_document(case: Case, kind: DocumentKind, doc_id: int):
     return document
 
 
-def file_response(data: bytes, content_type: str, file_name: str) -> Response:
-    """A download keeping the original Chinese file name (RFC 5987)."""
+#: what a browser shows itself when asked to (`inline`): the rest is always a download
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
+
+def file_response(data: bytes, content_type: str, file_name: str, inline: bool = False) -> Response:
+    """A download keeping the original Chinese file name (RFC 5987); `inline` opens a PDF or an
+    image in the browser instead."""
     resp = Response(data, mimetype=content_type)
     ascii_name = "document" + (("." + file_name.rsplit(".", 1)[-1]) if "." in file_name else "")
-    resp.headers["Content-Disposition"] = f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(file_name)}"
+    disposition = "inline" if inline and content_type in INLINE_TYPES else "attachment"
+    resp.headers["Content-Disposition"] = f"{disposition}; filename={ascii_name}; filename*=UTF-8''{quote(file_name)}"
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 
 
 def signed_package(document) -> bytes:
-    """The document with a final page: every signature, its time, IP and the hash signed."""
+    """The document with each signature on its signature line, and a final page: every signature,
+    its time, IP and the hash signed."""
     lines, images = [], []
+    case_type = document.case.case_type
     for s in sorted(document.signatures, key=lambda s: s.signed_at):
-        role = s.role.label
+        role, note = s.role.label, ""
         if s.role is SignerRole.AGENT and s.party is not None:
             role = _("%(role)s of %(party)s", role=role, party=s.party.name)
+            note = _("(signed by the agent %(name)s)", name=s.signer_name)
+        if s.party is not None:
+            line = signature_line(s.party.role.label_for(case_type), s.party.name)
+        else:
+            line = signature_line(MEDIATOR_ROLE, s.signer_name)
         lines.append({"role": role, "name": s.signer_name, "time": shown(s.signed_at, seconds=True),
-                      "sha256": s.document_sha256, "ip": s.ip or ""})
+                      "sha256": s.document_sha256, "ip": s.ip or "", "line": line, "note": note})
         images.append(s.image)
     base = document.data if document.content_type.endswith("wordprocessingml.document") else None
     if base is not None:
@@ -377,11 +424,12 @@ class SigningView(BaseView):
         signing = agreements.token_of(token)
         document = agreements.token_document(signing) if signing is not None else None
         problem = None if done else agreements.token_problem(signing)
+        action = None if done or problem else url_for(".sign", token=token)
         return self.render_template("agreements/sign_pad.html", title=_("Sign"), done=done,
                                     error=problem if show_problem else None, document=document,
                                     case=document.case if document is not None else None,
-                                    action=None if done or problem else url_for(".sign", token=token),
-                                    signer=_("Mediator"))
+                                    action=action, signer=_("Mediator"),
+                                    reading=reading(document) if action else None)
 
     @expose("/<token>", methods=["GET"])
     @sensitive
@@ -418,21 +466,45 @@ class PartyPortalView(BaseView):
         for case in portal_cases(phone, as_agent):
             items.append((case, [PortalDocument(
                 title=f"{agreements.kind_of(d).label}：{d.file_name}",
-                read_url=url_for(".read", pk=case.id, kind=agreements.kind_of(d).name, doc_id=d.id),
+                read_url=url_for(".view", pk=case.id, kind=agreements.kind_of(d).name, doc_id=d.id),
+                download_url=url_for(".read", pk=case.id, kind=agreements.kind_of(d).name, doc_id=d.id),
                 signed=agreements.signed_for(case, d, actor),
                 buttons=document_buttons(case, actor, d),
             ) for d in agreements.documents_for_parties(case)]))
         return self.render_template("agreements/portal.html", title=_("My cases and documents to sign"),
                                     items=items, as_agent=as_agent)
 
-    @expose("/case/<int:pk>/<kind>/<int:doc_id>")
-    @has_access
-    def read(self, pk, kind, doc_id):
+    def _open_document(self, pk, kind, doc_id):
+        """The case's document, if the parties may read it (else 404, as for another case's)."""
         case = self._case(pk)
         document = _case_document(case, _kind(kind), doc_id)
         if not agreements.open_to_parties(document):
             abort(404)
-        return file_response(document.data, document.content_type, document.file_name)
+        return case, document
+
+    @staticmethod
+    def _pdf_url(case, document) -> str:
+        return url_for(".read", pk=case.id, kind=agreements.kind_of(document).name, doc_id=document.id, inline=1)
+
+    @expose("/case/<int:pk>/<kind>/<int:doc_id>")
+    @has_access
+    def read(self, pk, kind, doc_id):
+        """The file itself: a download, or (`?inline=1`) a PDF or image opened in the browser."""
+        _case, document = self._open_document(pk, kind, doc_id)
+        return file_response(document.data, document.content_type, document.file_name,
+                             inline=request.args.get("inline") == "1")
+
+    @expose("/case/<int:pk>/<kind>/<int:doc_id>/view")
+    @has_access
+    @permission_name("read")
+    def view(self, pk, kind, doc_id):
+        """The document read on the phone before signing [issue 15 item 19; FAQ 3.14]."""
+        case, document = self._open_document(pk, kind, doc_id)
+        return self.render_template(
+            "agreements/read.html", title=_("Read document"), case=case, document=document,
+            reading=reading(document, self._pdf_url(case, document)),
+            download_url=url_for(".read", pk=pk, kind=kind, doc_id=doc_id),
+            buttons=document_buttons(case, current_actor(), document), back=url_for(".index"))
 
     def _pad(self, pk, kind, doc_id, done=False, show_problems=True):
         case = self._case(pk)
@@ -440,12 +512,13 @@ class PartyPortalView(BaseView):
         document = _case_document(case, kind, doc_id)
         actor = current_actor()
         problems = [] if done else agreements.why_not(case, actor, agreements.SIGN_EVENTS[kind], document)
+        action = None if done or problems else url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id)
         return self.render_template(
             "agreements/sign_pad.html", title=_("Sign"), error=" ".join(problems) if show_problems else None,
             done=done, document=document, case=case,
             signer=_("Agent") if actor.scope.portal is Portal.AGENT else _("Party"),
-            action=None if done or problems else url_for(".sign", pk=pk, kind=kind.name, doc_id=doc_id),
-            back=url_for(".index"),
+            action=action, back=url_for(".index"),
+            reading=reading(document, self._pdf_url(case, document)) if action else None,
             verify_url=None if done or identity.is_verified(actor.user_id) else url_for("IdentityView.index"))
 
     @expose("/case/<int:pk>/<kind>/<int:doc_id>/sign", methods=["GET"])

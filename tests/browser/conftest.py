@@ -80,12 +80,13 @@ def browser():
 
 @pytest.fixture()
 def login(browser, live):
-    """`login(phone, portal, width=)` → a browser context logged in through the login page."""
+    """`login(phone, portal, width=, **context_options)` → a browser context logged in through the login
+    page (`bypass_csp=True` lets a test inject a script such as axe-core)."""
     contexts = []
 
-    def _login(username, portal="COURT", width=1280, height=800):
+    def _login(username, portal="COURT", width=1280, height=800, **options):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN",
-                                      permissions=["camera", "microphone"])
+                                      permissions=["camera", "microphone"], **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         # the login form, posted as the browser would (without loading the page's assets)

@@ -56,6 +56,7 @@ def _fits(page):
 
 
 def _draw(page):
+    page.locator("#pad").scroll_into_view_if_needed()  # below the document's text (issue 15 item 19)
     box = page.locator("#pad").bounding_box()
     page.mouse.move(box["x"] + 30, box["y"] + 100)
     page.mouse.down()
