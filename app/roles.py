@@ -93,6 +93,8 @@ CASE_WORK = {
     "FilingView": READ,
     "ApplicationDeadlineView": READ,
     "ApplicationDetailView": ["can_detail", "can_decide", "can_apply"],
+    # 推送监控 and 重新推送 of the court's own pushes [FAQ 3.4, 3.6, 6.3, 6.5]
+    "CourtPushView": ["can_list", "can_resend"],
     "SimulatedIntranetView": ["can_index", "can_result"],
     # 查看录像 [FAQ 4.2]
     "RecordingView": ["can_list_recordings"],
