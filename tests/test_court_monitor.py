@@ -291,6 +291,9 @@ def test_home_page_counts_the_courts_to_do_and_links_to_the_lists(app, login_as)
     assert "民诉前调803号" in late_list and "民诉前调802号" not in late_list
     assert 'href="/cases/deadlines/list/?due=soon"' in after and 'href="/court-pushes/?show=failing"' in after
     assert "民诉前调801号" in text(court.get("/cases/pre-litigation/list/?_flt_0_status=TO_ASSIGN"))
+    tile = after[after.index('id="todo-to-assign"'):after.index('id="todo-due-soon"')]
+    parts = [int(n) for n in re.findall(r'<a href="[^"]+" data-count="(\d+)"', tile)]
+    assert len(parts) == 3 and sum(parts) == _tile(after, "to-assign")  # 诉前, 立案, 互联网: the total adds up
 
 
 def test_home_counts_are_the_users_court_only_and_cheap(app, login_as):
@@ -341,6 +344,19 @@ def test_the_jwt_case_api_returns_the_callers_cases(app, client):
     mine = app.test_client().get("/api/v1/case/", headers={
         "Authorization": f"Bearer {_token(client, MEDIATOR, 'MEDIATOR')}"}).get_json()
     assert mine["count"] > 0
+    for phone, portal in ((PARTY, "PARTY"), ("13500000003", "AGENT"), (MINISTRY, "MINISTRY"),
+                          ("52110105MJ0000018A", "ORGANISATION")):
+        body = app.test_client().get("/api/v1/case/?q=(page_size:100)", headers={
+            "Authorization": f"Bearer {_token(client, phone, portal)}"}).get_json()
+        assert body["count"] > 0, (phone, body)
+    zhang = app.test_client().get("/api/v1/case/?q=(page_size:100)", headers={
+        "Authorization": f"Bearer {_token(client, PARTY, 'PARTY')}"}).get_json()["result"]
+    assert all("张三" in row["party_names"] for row in zhang)
+    hd_case = make_case(app, court_code="京0108")
+    for phone, portal in ((PARTY, "PARTY"), (MINISTRY, "MINISTRY")):
+        resp = app.test_client().get(f"/api/v1/case/{hd_case}", headers={
+            "Authorization": f"Bearer {_token(client, phone, portal)}"})
+        assert resp.status_code == 404  # not the caller's case
 
 
 def test_every_api_refusal_has_the_one_json_shape(app, client):
@@ -354,8 +370,8 @@ def test_every_api_refusal_has_the_one_json_shape(app, client):
     cy = {"Authorization": f"Bearer {_token(client, CY_ADMIN, 'COURT')}"}
     _shape(app.test_client().get(f"/api/v1/case/{hd_case}", headers=cy), 404)
     _shape(app.test_client().delete(f"/api/v1/case/{hd_case}", headers=cy), 403)  # the API is read-only
-    org = {"Authorization": f"Bearer {_token(client, '52110105MJ0000018A', 'ORGANISATION')}"}
-    _shape(app.test_client().get("/api/v1/case/", headers=org), 403)
+    liaison = {"Authorization": f"Bearer {_token(client, '13600000001', 'GRASSROOTS')}"}
+    _shape(app.test_client().get("/api/v1/case/", headers=liaison), 403)
     assert app.test_client().get("/api/v1/intranet/openapi.json").status_code == 200
 
 

@@ -140,18 +140,22 @@ class Tile:
     urgent: bool = False
 
 
+#: where the 待指派 cases of each type are listed
+ASSIGN_LISTS = [(CaseType.PRE_LITIGATION, "PreLitigationCaseView"), (CaseType.IN_LITIGATION, "InLitigationCaseView"),
+                (CaseType.INTERNET, "InternetCaseView")]
+
+
 def court_tiles(court_id: int, has_access) -> list[Tile]:
     """待指派, 临期, 超期, 待受理申请, 待立案, 推送失败 of the court, each linking to its list; a list the
     user may not open is not offered."""
     todo = court_todo.court_todo(court_id)
     tiles = []
-    assign_lists = [(CaseType.PRE_LITIGATION, "PreLitigationCaseView"), (CaseType.IN_LITIGATION,
-                                                                          "InLitigationCaseView")]
+    # the total is the sum of the parts shown, so it never counts what no link leads to
     parts = [(case_type.label, todo.to_assign.get(case_type, 0),
               url_for(f"{view}.list", _flt_0_status=CaseStatus.TO_ASSIGN.name))
-             for case_type, view in assign_lists if has_access("can_list", view)]
+             for case_type, view in ASSIGN_LISTS if has_access("can_list", view)]
     if parts:
-        tiles.append(Tile("to-assign", _("To assign"), sum(todo.to_assign.values()), None, parts))
+        tiles.append(Tile("to-assign", _("To assign"), sum(n for _label, n, _url in parts), None, parts))
     if has_access("can_list", "DeadlineView"):
         tiles.append(Tile("due-soon", _("Due soon"), todo.due_soon, url_for("DeadlineView.list", due="soon")))
         tiles.append(Tile("overdue", _("Past the deadline"), todo.overdue, url_for("DeadlineView.list", due="overdue"),
@@ -162,7 +166,8 @@ def court_tiles(court_id: int, has_access) -> list[Tile]:
               url_for(f"{view}.list", _flt_0_status=ApplicationStatus.PENDING.name))
              for kind, view in accept_lists if has_access("can_list", view)]
     if parts:
-        tiles.append(Tile("to-accept", _("Applications to accept"), sum(todo.to_accept.values()), None, parts))
+        tiles.append(Tile("to-accept", _("Applications to accept"), sum(n for _label, n, _url in parts), None,
+                          parts))
     if has_access("can_list", "FilingView"):
         tiles.append(Tile("to-file", _("To file"), todo.to_file,
                           url_for("FilingView.list", _flt_0_status=ApplicationStatus.PENDING.name)))
