@@ -9,7 +9,6 @@ app/workflows/case_intake.py, before that commit. The views never set a status.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -20,7 +19,6 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
-from ..clock import today
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
