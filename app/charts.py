@@ -26,20 +26,28 @@ def _frame(width: int, height: int, body: list[str], label: str) -> Markup:
         f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">' + "".join(body) + "</svg>")
 
 
-def _nice_max(value: float) -> float:
-    if value <= 0:
-        return 1
-    step = 10 ** (len(str(int(value))) - 1)
-    return ((int(value) // step) + 1) * step
+TICKS = 4  # intervals on the value axis
+
+
+def _nice_max(value: float) -> int:
+    """The axis top: `TICKS` times a whole step of 1, 2 or 5 × 10ⁿ, so every tick is a whole number
+    (counts of cases: an axis of 0, 0.5, 1 … would print 0, 0, 1, 2, 2)."""
+    needed = max(value, 1) / TICKS
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if step * magnitude >= needed:
+                return step * magnitude * TICKS
+        magnitude *= 10
 
 
 def _axis(top_value: float, percent: bool = False) -> list[str]:
     plot_h = HEIGHT - TOP - BOTTOM
     out = []
-    for i in range(5):
-        v = top_value * i / 4
-        y = TOP + plot_h - plot_h * i / 4
-        text = f"{v * 100:.0f}%" if percent else f"{v:.0f}"
+    for i in range(TICKS + 1):
+        v = top_value * i / TICKS
+        y = TOP + plot_h - plot_h * i / TICKS
+        text = f"{v * 100:.0f}%" if percent else f"{int(round(v))}"
         out.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
                    f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#777">{text}</text>')
     return out

@@ -7,7 +7,11 @@ refusal, Flask-Limiter's 429, an unhandled exception's 500) ends here:
   database or the login state is what broke), the Chinese message and the
   request id to quote to support;
 - paths under /api/ get the one JSON error shape of the request edge,
-  `{"status": "error", "reason": …, "request_id": …}`.
+  `{"status": "error", "reason": …, "request_id": …}`. So do the answers
+  that never raise here: FAB's API refusals (`{"message": …}` from
+  `protect()`, `response_404`, …) and Flask-JWT-Extended's token errors
+  (`{"msg": …}`, 401/422) are rewritten after the request (`api_error_shape`),
+  the token errors with their own Chinese reason (`JWT_MESSAGES`).
 
 Refusals of a workflow (`DomainError`) never get here: the request edge answers
 those itself (app/views/edge.py).
@@ -28,6 +32,7 @@ and API:
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -68,6 +73,21 @@ MESSAGES = {
     405: _l("This address does not accept that kind of request."),
     429: _l("Too many requests. Wait a moment and try again."),
     500: _l("Something went wrong on our side. The error has been logged; try again later."),
+}
+
+#: Flask-JWT-Extended's refusals, by the loader that answers them (`register_jwt_answers`)
+JWT_MESSAGES = {
+    "unauthorized": _l("This API needs an access token: log in through /api/v1/security/login first."),
+    "invalid": _l("The access token is not valid. Log in again."),
+    "expired": _l("The access token has expired. Log in again or use the refresh token."),
+    "user": _l("The account of this access token is no longer logged in. Log in again."),
+    "fresh": _l("This needs a freshly issued access token. Log in again."),
+}
+
+#: an API refusal that came without a reason of ours (FAB's English `message`, JWT's `msg`)
+API_MESSAGES = {
+    401: JWT_MESSAGES["unauthorized"],
+    422: JWT_MESSAGES["invalid"],
 }
 
 # Flask-WTF's reasons (flask_wtf/csrf.py), in the words a user can act on.
@@ -114,6 +134,37 @@ def handle(error: HTTPException):
         if name.lower() == "retry-after":
             response.headers[name] = value
     return response
+
+
+def api_refusal(code: int, reason):
+    response = jsonify(status="error", reason=str(reason), request_id=request_id())
+    response.status_code = code
+    return response
+
+
+def api_error_shape(response):
+    """After every /api/ request: an error answer in any other JSON shape gets ours, same status and headers."""
+    if response.status_code < 400 or not request.path.startswith("/api/") or not response.is_json:
+        return response
+    body = response.get_json(silent=True)
+    if isinstance(body, dict) and body.get("status") == "error" and "reason" in body:
+        return response
+    code = response.status_code
+    reason = API_MESSAGES.get(code) or MESSAGES.get(code) or MESSAGES[500 if code >= 500 else 400]
+    response.set_data(json.dumps({"status": "error", "reason": str(reason), "request_id": request_id()},
+                                 ensure_ascii=False))
+    response.mimetype = "application/json"
+    return response
+
+
+def register_jwt_answers(jwt_manager) -> None:
+    """Flask-JWT-Extended's token refusals in the one shape, each with what the client should do."""
+    jwt_manager.unauthorized_loader(lambda _reason: api_refusal(401, JWT_MESSAGES["unauthorized"]))
+    jwt_manager.invalid_token_loader(lambda _reason: api_refusal(422, JWT_MESSAGES["invalid"]))
+    jwt_manager.expired_token_loader(lambda _header, _data: api_refusal(401, JWT_MESSAGES["expired"]))
+    jwt_manager.revoked_token_loader(lambda _header, _data: api_refusal(401, JWT_MESSAGES["user"]))
+    jwt_manager.user_lookup_error_loader(lambda _header, _data: api_refusal(401, JWT_MESSAGES["user"]))
+    jwt_manager.needs_fresh_token_loader(lambda _header, _data: api_refusal(401, JWT_MESSAGES["fresh"]))
 
 
 class Malformed(BadRequest):
@@ -184,6 +235,8 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle)
     app.register_error_handler(InternalServerError, handle)
     app.before_request(check_arguments)
+    app.after_request(api_error_shape)
+    register_jwt_answers(app.appbuilder.sm.jwt_manager)
     with app.app_context():
         engine = db.engine
     if not event.contains(engine, "handle_error", _malformed_value):

@@ -50,6 +50,7 @@ MENU = [
         Leaf(_l("Cases due or overdue"), "DeadlineView.list", ("can_list", "DeadlineView")),
         Leaf(_l("Applications due or overdue"), "ApplicationDeadlineView.list",
              ("can_list", "ApplicationDeadlineView")),
+        Leaf(_l("Push monitor"), "CourtPushView.index", ("can_list", "CourtPushView")),
     ], icon="fa-balance-scale"),
     Group(_l("Online judicial confirmation"), [
         Leaf(_l("Judicial confirmation management"), "JudicialConfirmationView.list",

@@ -1131,6 +1131,14 @@ class OutboxMessage(Model):
         """Which outside system receives it: the topic's first part (ministry, intranet)."""
         return self.topic.split(".", 1)[0]
 
+    @property
+    def audit_court_id(self) -> Optional[int]:
+        return self.court_id or (self.case.court_id if self.case is not None else None)
+
+    @property
+    def audit_case_id(self) -> Optional[int]:
+        return self.case_id
+
 
 class MinistryApiKey(Model):
     """The key an outside ministry platform presents to the inbound API (stored hashed)."""

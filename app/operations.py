@@ -163,9 +163,13 @@ def health():
     stale_after = float(current_app.config.get("WORKER_HEARTBEAT_STALE_SECONDS") or 0)
     try:
         beat_at = db.session.scalar(sa.select(sa.func.max(WorkerHeartbeat.beat_at)))
-        pending, oldest = db.session.execute(
-            sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at))
-            .where(OutboxMessage.status == OutboxStatus.PENDING)).one()
+        undelivered = {status if isinstance(status, OutboxStatus) else OutboxStatus[status]: (n, first)
+                       for status, n, first in db.session.execute(
+            sa.select(OutboxMessage.status, sa.func.count(), sa.func.min(OutboxMessage.created_at))
+            .where(OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)))
+            .group_by(OutboxMessage.status))}
+        pending, oldest = undelivered.get(OutboxStatus.PENDING, (0, None))
+        failed = undelivered.get(OutboxStatus.FAILED, (0, None))[0]
         db.session.rollback()
     except sa.exc.SQLAlchemyError as exc:
         _rollback_quietly()
@@ -178,7 +182,8 @@ def health():
         "database": "ok",
         "worker": {"last_heartbeat": _iso(beat_at), "age_seconds": _round(age), "stale": stale,
                    "stale_after_seconds": stale_after},
-        "outbox": {"pending": pending, "oldest_undelivered_at": _iso(oldest),
+        # counts and ages only: /health is unauthenticated and names no case
+        "outbox": {"pending": pending, "failed": failed, "oldest_undelivered_at": _iso(oldest),
                    "oldest_undelivered_age_seconds": _round((now - oldest).total_seconds() if oldest else None)},
     }
     return jsonify(body), 503 if stale else 200

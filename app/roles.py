@@ -93,6 +93,8 @@ CASE_WORK = {
     "FilingView": READ,
     "ApplicationDeadlineView": READ,
     "ApplicationDetailView": ["can_detail", "can_decide", "can_apply"],
+    # 推送监控 and 重新推送 of the court's own pushes [FAQ 3.4, 3.6, 6.3, 6.5]
+    "CourtPushView": ["can_list", "can_resend"],
     "SimulatedIntranetView": ["can_index", "can_result"],
     # 查看录像 [FAQ 4.2]
     "RecordingView": ["can_list_recordings"],
@@ -132,6 +134,8 @@ PORTAL = {
     # 证据 and 更换调解员 (Rules art 14) on one's cases
     "EvidenceView": ["can_read", "can_upload"],
     "MediatorChangeView": ["can_ask", "can_decide"],
+    # the case API over one's own cases (issue 15 item 16)
+    "CaseApi": ["can_get", "can_info"],
 }
 
 # view (class_permission_name) -> permissions, per role. Which case a user may
@@ -181,6 +185,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     ORGANISATION: {
         "HomeView": ["can_index"],
         "OrganisationPortalView": ["can_index", "can_dispatch", "can_mediators", "can_add_mediator"],
+        "CaseApi": ["can_get", "can_info"],
         "StatisticsView": ["can_report", "can_export"],
     },
     MINISTRY_USER: {
@@ -189,6 +194,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "BindOrganisationView": ["can_index", "can_bind"],
         "MinistryCaseView": ["can_list", "can_show"],
         "CaseDetailView": ["can_detail", "can_transition"],
+        "CaseApi": ["can_get", "can_info"],
         "StatisticsView": ["can_report", "can_export", "can_dashboard"],
     },
     LIAISON: {"HomeView": ["can_index"], "LiaisonView": ["can_index", "can_record", "can_detail"]},

@@ -411,7 +411,7 @@ def test_an_unreachable_intranet_is_retried_and_shown_on_the_application(app, lo
     app.config["COURT_INTRANET"] = Unreachable()
     assert run_worker(app)["retry"] == 1
     page = text(login_as(CY_ADMIN).get(f"/application/{accepted_confirmation.id}"))
-    assert "intranet gateway timeout" in page and "待推送" in page
+    assert "intranet gateway timeout" in page and "推送失败" in page  # after the first failed attempt (issue 15)
     assert inbox(app) == []
 
 

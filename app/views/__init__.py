@@ -34,6 +34,7 @@ from .ministry import (
     ResourcesView,
 )
 from .platform import OutboxView, UnansweredPushView
+from .pushes import CourtPushView
 from .cases import (
     CaseAgentView,
     CasePartyView,
@@ -99,6 +100,7 @@ VIEWS = [
     OrganisationPasswordView,
     OutboxView,
     UnansweredPushView,
+    CourtPushView,
     MinistryCaseView,
     StatisticsView,
     JudicialConfirmationView,

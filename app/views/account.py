@@ -5,6 +5,8 @@ The page says the same thing whether or not the phone has an account.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, IndexView, expose, has_access
 from flask_babel import gettext as _
@@ -13,11 +15,12 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo
 from flask_appbuilder.forms import DynamicForm
 
+from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType
 from ..extensions import db
 from ..forms import Mobile, StrongPassword
 from ..roles import Portal
 from ..security import current_scope
-from ..workflows import DomainError
+from ..workflows import DomainError, court_todo
 from ..workflows.accounts import request_reset_code, reset_password
 from .edge import edge
 
@@ -121,4 +124,54 @@ class HomeView(IndexView):
             return redirect(url_for("LiaisonView.index"))
         if scope.portal is Portal.ORGANISATION:
             return redirect(url_for("OrganisationPortalView.index"))
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope)
+        tiles = court_tiles(scope.court_id, self.appbuilder.sm.has_access) if scope.court_id else []
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, scope=scope, tiles=tiles)
+
+
+@dataclass
+class Tile:
+    """One to-do count of the home page, with the list it counts (and, split by kind, its parts)."""
+
+    key: str
+    label: str
+    count: int
+    url: str | None
+    parts: list = field(default_factory=list)  # (label, count, url)
+    urgent: bool = False
+
+
+#: where the 待指派 cases of each type are listed
+ASSIGN_LISTS = [(CaseType.PRE_LITIGATION, "PreLitigationCaseView"), (CaseType.IN_LITIGATION, "InLitigationCaseView"),
+                (CaseType.INTERNET, "InternetCaseView")]
+
+
+def court_tiles(court_id: int, has_access) -> list[Tile]:
+    """待指派, 临期, 超期, 待受理申请, 待立案, 推送失败 of the court, each linking to its list; a list the
+    user may not open is not offered."""
+    todo = court_todo.court_todo(court_id)
+    tiles = []
+    # the total is the sum of the parts shown, so it never counts what no link leads to
+    parts = [(case_type.label, todo.to_assign.get(case_type, 0),
+              url_for(f"{view}.list", _flt_0_status=CaseStatus.TO_ASSIGN.name))
+             for case_type, view in ASSIGN_LISTS if has_access("can_list", view)]
+    if parts:
+        tiles.append(Tile("to-assign", _("To assign"), sum(n for _label, n, _url in parts), None, parts))
+    if has_access("can_list", "DeadlineView"):
+        tiles.append(Tile("due-soon", _("Due soon"), todo.due_soon, url_for("DeadlineView.list", due="soon")))
+        tiles.append(Tile("overdue", _("Past the deadline"), todo.overdue, url_for("DeadlineView.list", due="overdue"),
+                          urgent=todo.overdue > 0))
+    accept_lists = [(ApplicationKind.JUDICIAL_CONFIRMATION, "JudicialConfirmationView"),
+                    (ApplicationKind.MEDIATION_DOCUMENT, "MediationDocumentView")]
+    parts = [(kind.label, todo.to_accept.get(kind, 0),
+              url_for(f"{view}.list", _flt_0_status=ApplicationStatus.PENDING.name))
+             for kind, view in accept_lists if has_access("can_list", view)]
+    if parts:
+        tiles.append(Tile("to-accept", _("Applications to accept"), sum(n for _label, n, _url in parts), None,
+                          parts))
+    if has_access("can_list", "FilingView"):
+        tiles.append(Tile("to-file", _("To file"), todo.to_file,
+                          url_for("FilingView.list", _flt_0_status=ApplicationStatus.PENDING.name)))
+    if has_access("can_list", "CourtPushView"):
+        tiles.append(Tile("push-failed", _("Push failed"), todo.push_failed,
+                          url_for("CourtPushView.index", show="failing"), urgent=todo.push_failed > 0))
+    return tiles

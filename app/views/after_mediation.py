@@ -31,6 +31,7 @@ from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
 from . import internet as internet_views
+from . import pushes as push_views
 from .scope import current_actor, load_portal_case, load_visible_case
 
 K = ApplicationKind
@@ -193,7 +194,8 @@ class ApplicationDetailView(BaseView):
             application=application, case=application.case, labels=LABELS,
             steps=after_mediation.available_events(application, current_actor()),
             deadline_note=deadline_note(application), overdue=days is not None and days < 0,
-            message=application.outbox_message, numbered=after_mediation.has_own_number(application),
+            message=application.outbox_message, push_rows=push_views.application_rows(application, current_actor()),
+            numbered=after_mediation.has_own_number(application),
             consents=after_mediation.consent_rows(application),
             via_label=after_mediation.VIA_LABELS.get(application.applied_via, ""),
             role_label=lambda p: p.role.label_for(application.case.case_type))

@@ -1,16 +1,33 @@
 """REST API, read-only for now: `/api/v1/case/` lists the cases the caller may see.
 
-Same scope as the screens (base filter `visible_cases`), so a court's API
-client never reads another court's cases. Browser sessions are accepted so
-the pages can call it; other clients use FAB's JWT login.
+Same scope as the screens (base filter `visible_cases`; a party or agent: the
+cases of `portal_cases`), so a court's API client never reads another court's
+cases. Browser sessions are accepted so the pages can call it; other clients
+use FAB's JWT login, whose token carries the portal. Refusals answer the one
+JSON error shape (app/errors.py).
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
+from flask import g
 from flask_appbuilder import ModelRestApi
 
 from ..models import Case
 from .base import ScopeFilter, interface
-from .scope import case_scoped, visible_cases
+from ..roles import Portal
+from ..security import current_scope
+from .scope import case_scoped, portal_case_ids, visible_cases
+
+
+def api_cases(query):
+    """The caller's cases: the portal's own (parties and agents by their login phone), else the screens' scope."""
+    scope = current_scope()
+    if scope.portal in (Portal.PARTY, Portal.AGENT):
+        user = getattr(g, "user", None)
+        if user is None or not user.is_authenticated:
+            return query.filter(sa.false())
+        return query.filter(Case.id.in_(portal_case_ids(user.username, scope.portal is Portal.AGENT)))
+    return case_scoped(visible_cases)(query)
 
 
 class CaseApi(ModelRestApi):
@@ -18,7 +35,7 @@ class CaseApi(ModelRestApi):
     datamodel = interface(Case)
     allow_browser_login = True
     base_permissions = ["can_get", "can_info"]
-    base_filters = [["id", ScopeFilter, case_scoped(visible_cases)]]
+    base_filters = [["id", ScopeFilter, api_cases]]
     list_columns = ["id", "number", "intranet_number", "case_type", "court.name", "cause", "party_names",
                     "status", "mediator.name", "organisation.name", "received_on", "deadline"]
     show_columns = list_columns + ["summary", "plan", "claim_amount", "termination_reason", "termination_note"]

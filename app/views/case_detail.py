@@ -23,6 +23,7 @@ from . import agreements as agreement_views
 from . import hearings as hearing_views
 from . import messages as message_views
 from . import internet as internet_views
+from . import pushes as push_views
 from .cases import CASE_LABELS, CaseAgentView, CasePartyView
 from .scope import current_actor, load_visible_case, still_visible
 from . import records
@@ -136,6 +137,7 @@ class CaseDetailView(BaseView):
             hearing_section=hearing_views.case_section(case, actor),
             message_section=message_views.case_section(case, actor),
             internet_section=internet_views.case_section(case, actor),
+            push_section=push_views.case_section(case, actor),
         )
 
     @expose("/<int:pk>/do/<event>", methods=["GET"])

@@ -9,25 +9,23 @@ app/workflows/case_intake.py, before that commit. The views never set a status.
 """
 from __future__ import annotations
 
-import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import orm
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
-from ..clock import today
 from ..enums import CaseSource, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
 from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
 from ..security import current_scope
 from .. import xlsx
-from ..workflows import case_intake
+from ..workflows import case_intake, court_todo
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
 from .scope import agent_scope, case_scoped, current_actor, load_visible_case, party_scope, visible_cases
 
@@ -259,12 +257,29 @@ class DeadlineView(_CaseListView):
     list_columns = ["number", "case_type", "cause", "party_names", "status", "mediator", "deadline"]
     base_order = ("deadline", "asc")
     scope_wrapper = staticmethod(case_scoped)
-    DUE_WITHIN_DAYS = 2
+    DUE_WITHIN_DAYS = court_todo.DUE_WITHIN_DAYS
+    #: `?due=soon` (临期: today up to the last day of the window) or `?due=overdue` (超期), as the home page counts
+    DUE_FILTERS = ("soon", "overdue")
 
     @classmethod
     def scope_query(cls, query, scope):
-        soon = today() + dt.timedelta(days=cls.DUE_WITHIN_DAYS)
-        return visible_cases(query, scope).filter(Case.deadline.is_not(None), Case.deadline <= soon)
+        first, last = court_todo.due_window()
+        query = visible_cases(query, scope).filter(Case.deadline.is_not(None), Case.deadline <= last)
+        due = request.args.get("due") if has_request_context() else None
+        if due == "soon":
+            query = query.filter(Case.deadline >= first)
+        elif due == "overdue":
+            query = query.filter(Case.deadline < first)
+        return query
+
+    def toolbar_buttons(self):
+        if request.endpoint != f"{self.endpoint}.list":
+            return []
+        current = request.args.get("due")
+        return [Button(str(label), url_for(f"{self.endpoint}.list", **({"due": key} if key else {})),
+                       "btn-primary" if current == key or (key is None and current not in self.DUE_FILTERS)
+                       else "btn-default")
+                for key, label in ((None, _l("All")), ("soon", _l("Due soon")), ("overdue", _l("Past the deadline")))]
 
 
 # --- parties and agents -------------------------------------------------------

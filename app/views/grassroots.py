@@ -168,18 +168,32 @@ class GrassrootsFiguresView(BaseView):
 
     @expose("/")
     @has_access
+    @edge(refused="_period_refused")
     def index(self):
+        base = self._disputes()
+        period = grassroots.parse_period(request.args)
+        base = period.where(base)
+        unit_ids = db.session.scalars(sa.select(base.subquery().c.unit_id).distinct()).all()
+        units = db.session.scalars(sa.select(GrassrootsUnit).where(GrassrootsUnit.id.in_(unit_ids))
+                                   .order_by(GrassrootsUnit.name)).all()
+        rows = [(u, grassroots.figures(base.where(Dispute.unit_id == u.id))) for u in units]
+        return self.render_template("court/grassroots_figures.html", title=_("Grassroots figures"), rows=rows,
+                                    total=grassroots.figures(base), form=period.args())
+
+    def _period_refused(self, exc):
+        """The period's problems are the edge's flashes; no figures, the form keeps what was typed."""
+        self._disputes()
+        return self.render_template("court/grassroots_figures.html", title=_("Grassroots figures"), rows=None,
+                                    total=None, form=request.args)
+
+    @staticmethod
+    def _disputes():
         scope = current_scope()
         base = sa.select(Dispute)
         if not scope.is_platform:
             if scope.court_id is None:
                 abort(403)
             base = visible_disputes(base, scope)
-        unit_ids = db.session.scalars(sa.select(base.subquery().c.unit_id).distinct()).all()
-        units = db.session.scalars(sa.select(GrassrootsUnit).where(GrassrootsUnit.id.in_(unit_ids))
-                                   .order_by(GrassrootsUnit.name)).all()
-        rows = [(u, grassroots.figures(base.where(Dispute.unit_id == u.id))) for u in units]
-        return self.render_template("court/grassroots_figures.html", title=_("Grassroots figures"), rows=rows,
-                                    total=grassroots.figures(base))
+        return base
 
 

@@ -208,21 +208,39 @@ class ResourcesView(BaseView):
 
     @expose("/")
     def index(self):
+        """Search by name, region or ministry; each region's 已开通部委 counts every organisation of the
+        region, not only the ones the search found."""
         q = (request.args.get("q") or "").strip()
+        ministries = db.session.scalars(sa.select(Ministry).order_by(Ministry.sort_order, Ministry.id)).all()
+        code = (request.args.get("ministry") or "").strip()
+        chosen = next((m for m in ministries if m.code == code), None)
+        problem = _("Unknown ministry: choose one from the list.") if code and chosen is None else None
         query = sa.select(Organisation)
         if q:
             like = f"%{q}%"
             query = query.where(sa.or_(Organisation.name.like(like), Organisation.province.like(like),
-                                       Organisation.city.like(like)))
-        orgs = db.session.scalars(query.order_by(Organisation.province, Organisation.city, Organisation.name)
-                                  .limit(500)).all()
+                                       Organisation.city.like(like),
+                                       Organisation.ministry_id.in_(sa.select(Ministry.id)
+                                                                    .where(Ministry.name.like(like)))))
+        if chosen is not None:
+            query = query.where(Organisation.ministry_id == chosen.id)
+        orgs = [] if problem else db.session.scalars(
+            query.order_by(Organisation.province, Organisation.city, Organisation.name).limit(500)).all()
         regions: dict[tuple, dict] = {}
         for org in orgs:
             region = regions.setdefault((org.province, org.city or ""), {"orgs": [], "ministries": set()})
             region["orgs"].append(org)
-            if org.ministry is not None:
-                region["ministries"].add(org.ministry.name)
-        return self.render_template("court/resources.html", title=_("Mediation resources"), regions=regions, q=q)
+        if regions:
+            opened = db.session.execute(
+                sa.select(Organisation.province, Organisation.city, Ministry.name).distinct()
+                .join(Ministry, Organisation.ministry_id == Ministry.id)
+                .where(Organisation.province.in_({province for province, _city in regions}))).all()
+            for province, city, name in opened:
+                region = regions.get((province, city or ""))
+                if region is not None:
+                    region["ministries"].add(name)
+        return self.render_template("court/resources.html", title=_("Mediation resources"), regions=regions, q=q,
+                                    ministries=ministries, chosen=chosen, problem=problem)
 
 
 class OrganisationPasswordView(BaseView):

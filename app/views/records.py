@@ -17,6 +17,7 @@ from ..models import AuditLog
 from ..workflows.accounts import ADMIN_CREATED, PASSWORD_CHANGED, PASSWORD_RESET
 from ..workflows.engine import MACHINES
 from ..workflows.identity import IMAGES_PURGED
+from ..workflows.pushes import PUSH_RESENT
 from ..workflows.ministry import ORGANISATION_PASSWORD_RESET
 from ..workflows.rosters import LIAISON_PASSWORD_SET
 from ..workflows.self_service import CODE_LOGIN, SELF_REGISTERED
@@ -31,6 +32,7 @@ SUMMARY_CODES = {
     LIAISON_PASSWORD_SET: _l("Liaison password set by the court"),
     ORGANISATION_PASSWORD_RESET: _l("Organisation password reset"),
     IMAGES_PURGED: _l("ID images deleted after the retention period"),
+    PUSH_RESENT: _l("Push sent again by the court"),
     # the names these rows had before the codes above were shared with their writers
     "liaison.password_set": _l("Liaison password set by the court"),
     "organisation.password_reset": _l("Organisation password reset"),

@@ -19,6 +19,7 @@ did, the case it was creating included: a hand-off creates exactly one case.
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import validation
+from .. import clock, validation
 from ..clock import utcnow
 from ..enums import CaseSource, CaseStatus, CaseType, DisputeStatus as S, DisputeType, PartyKind, PartyRole
 from ..extensions import db
@@ -37,6 +38,7 @@ from .actor import Actor
 from .agreements import notify_parties
 from .case_intake import prepare_new_case, refresh_party_names
 from .engine import Hint, Machine, Transition, flush_or_conflict
+from .statistics import MAX_PERIOD_DAYS, default_period
 
 LIAISON = "liaison"
 
@@ -160,6 +162,41 @@ def apply(dispute: Dispute, event: str, actor: Actor, expected_version: Optional
           **data) -> Dispute:
     """Run `event` on `dispute` for `actor`; raise DomainError (nothing changed) when refused."""
     return MACHINE.apply(dispute, event, actor, expected_version, **data)
+
+
+@dataclass(frozen=True)
+class Period:
+    """化解统计's period: the disputes recorded from `start` to `end` (Beijing days, both included)."""
+
+    start: dt.date
+    end: dt.date
+
+    def where(self, disputes_query: sa.Select) -> sa.Select:
+        return disputes_query.where(Dispute.created_at >= clock.day_start(self.start),
+                                    Dispute.created_at < clock.day_start(self.end + dt.timedelta(days=1)))
+
+    def args(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def parse_period(args) -> Period:
+    """The period of `?start=&end=` (default: 1 January to today, as 案件统计); ValidationFailed on bad input."""
+    default_start, default_end = default_period()
+    errors, days = [], {}
+    for name, label, default in (("start", _("Start date"), default_start), ("end", _("End date"), default_end)):
+        text = (args.get(name) or "").strip()
+        try:
+            days[name] = dt.date.fromisoformat(text) if text else default
+        except ValueError:
+            errors.append(_("%(field)s is not a date (YYYY-MM-DD).", field=label))
+    if not errors:
+        if days["start"] > days["end"]:
+            errors.append(_("The start date must not be after the end date."))
+        elif (days["end"] - days["start"]).days > MAX_PERIOD_DAYS:
+            errors.append(_("A report covers at most three years."))
+    if errors:
+        raise ValidationFailed(_("The figures were not counted:"), errors)
+    return Period(days["start"], days["end"])
 
 
 def figures(disputes_query: sa.Select) -> dict:
