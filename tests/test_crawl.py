@@ -28,6 +28,7 @@ WHITELIST = {
     "API", "APP", "CTID", "CSV", "DOC", "DOCX", "GB", "HTTP", "HTTPS", "JPEG", "JPG", "JSON", "KB", "MB",
     "MKV", "MP3", "MP4", "M4A", "PDF", "PNG", "QR", "SMS", "URL", "WAV", "WEBM", "XLS", "XLSX", "ZIP",
     "WebRTC", "Excel", "English",
+    "SHA",  # SHA-256, an agreement's fingerprint
     "admin",  # the login name of README's 平台管理员 account: data, shown in 平台后台 › 用户
 }
 
@@ -36,6 +37,8 @@ _SNAKE = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 _ENUM = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 _REPR = re.compile(r"[{\[]\s*['\"][^'\"]*['\"]\s*[:,\]]")
 _NONE = re.compile(r"\bNone\b")
+#: ids people quote (a message id, a request id, a fingerprint): not words, whatever letters they hold
+_HEX_ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32,}\b")
 #: attributes whose value a user reads
 _READ_ATTRS = ("title", "placeholder", "alt", "aria-label")
 
@@ -104,9 +107,10 @@ def findings(parts) -> list[str]:
     """What a user should not read in `parts` (strings), each with its text."""
     found = []
     for part in parts:
-        part = " ".join(part.split())
-        bad = [w for w in _WORD.findall(part) if len(re.sub(r"[^A-Za-z]", "", w)) >= 3 and w not in WHITELIST
-               and w.upper() not in WHITELIST]
+        part = _HEX_ID.sub("", " ".join(part.split()))
+        # a token with digits in it is an identifier (a message id, a credit code), not a word
+        bad = [w for w in _WORD.findall(part) if len(w) >= 3 and not any(c.isdigit() for c in w)
+               and w not in WHITELIST and w.upper() not in WHITELIST]
         for pattern, what in ((_NONE, "None"), (_SNAKE, "snake_case"), (_ENUM, "enum code"), (_REPR, "repr")):
             if pattern.search(part):
                 bad.append(what)
@@ -219,7 +223,38 @@ def test_readme_table_lists_every_portal():
 @pytest.mark.parametrize("snippet,bad", [
     ("状态：None", True), ("court_application", True), ("PENDING_REVIEW", True), ("{'a': 1}", True),
     ("Clock Started On", True), ("上传 PDF，不超过 5 MB", False), ("第 3 页", False), ("['x', 'y']", True),
+    ("消息编号 abcdefab-0000-4000-8000-abcdefabcdef", False), ("<app.models.X object at 0x7f>", True),
 ])
 def test_crawl_checker_catches_what_it_should(snippet, bad):
     """The checker itself: it flags English, None, codes and reprs, and lets units and brands pass."""
     assert bool(findings([snippet])) is bad
+
+
+def _page_findings(client, url) -> list[str]:
+    resp = client.get(url)
+    assert resp.status_code == 200, url
+    return findings(parse(text(resp)).parts)
+
+
+def test_a_hand_over_reads_chinese_in_the_simulated_intranet_and_the_push_records(app, login_as):
+    """Issue 15 item 4: the simulated intranet's types and results and the push detail's payload are
+    Chinese, not `intranet.confirmation`, `confirmed` or a dict [FAQ 3.6, 3.15]."""
+    from .test_after_mediation import ENDED_CAUSE, LI, accept, applications, apply_in_portal, case_id, inbox, \
+        run_worker
+
+    ended = case_id(app, ENDED_CAUSE)
+    apply_in_portal(login_as, ended, "JUDICIAL_CONFIRMATION")
+    application = applications(app, ended)[0]
+    login_as(LI, "PARTY").post(f"/portal/after/application/{application.id}/consent")
+    assert accept(login_as, application.id).status_code == 302
+    assert run_worker(app)["sent"] == 1
+    court = login_as("13800000001")
+    assert _page_findings(court, "/simulated-intranet/") == []
+    [received] = inbox(app)
+    court.post(f"/simulated-intranet/{received.id}/result", data={"result": "confirmed",
+                                                                   "number": applications(app, ended)[0].number})
+    assert _page_findings(court, "/simulated-intranet/") == []
+    admin = login_as("admin", "PLATFORM")
+    message_id = applications(app, ended)[0].outbox_message.id
+    for url in ("/pushes/list/", f"/pushes/show/{message_id}"):
+        assert _page_findings(admin, url) == [], url

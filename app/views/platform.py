@@ -182,16 +182,6 @@ class HolidayView(ScopedModelView):
         return query
 
 
-def topic_label(topic: str) -> str:
-    labels = {
-        "ministry.assign": _("Ministry assignment"),
-        "intranet.confirmation": _("To the intranet: judicial confirmation"),
-        "intranet.mediation_document": _("To the intranet: mediation document"),
-        "intranet.filing": _("To the intranet: online filing"),
-    }
-    return labels.get(topic, topic)
-
-
 class OutboxView(ScopedModelView):
     """平台后台 › 推送记录: every push to a ministry platform or court intranet with its delivery state
     and acknowledgement [FAQ 3.4, 3.6, 6.3, 6.5]."""
@@ -215,7 +205,7 @@ class OutboxView(ScopedModelView):
         "next_attempt_at": _l("Next attempt"), "payload": _l("Content"),
     }
 
-    formatters_columns = {"topic": lambda topic: topic_label(topic)}
+    formatters_columns = {"topic": lambda topic: records.topic_label(topic), "payload": records.payload_text}
 
     @staticmethod
     def scope_query(query, scope):

@@ -290,3 +290,65 @@ def actor_label(row: AuditLog) -> str:
 
 def _user_model():
     return current_app.appbuilder.sm.user_model
+
+
+def topic_label(topic: str) -> str:
+    """An outbox message's topic (`intranet.confirmation`) as the push records and the intranet show it."""
+    labels = {
+        "ministry.assign": _("Ministry assignment"),
+        "intranet.confirmation": _("To the intranet: judicial confirmation"),
+        "intranet.mediation_document": _("To the intranet: mediation document"),
+        "intranet.filing": _("To the intranet: online filing"),
+    }
+    return labels.get(topic, _("Other message"))
+
+
+#: the fields of a push's content (app/workflows/after_mediation.py `hand_over`, case_lifecycle's ministry push)
+PAYLOAD_FIELDS = {
+    "application_id": _l("Application ID"),
+    "kind": _l("Application type"),
+    "number": _l("Application number"),
+    "case_number": _l("Case number"),
+    "intranet_number": _l("Intranet case number"),
+    "court": _l("Court"),
+    "court_code": _l("Court code"),
+    "cause": _l("Cause of action"),
+    "applicant": _l("Applicant"),
+    "parties": _l("Parties"),
+    "summary": _l("Dispute summary"),
+    "claims": _l("Claims"),
+    "facts": _l("Facts and reasons"),
+    "handling_platform": _l("Handling platform"),
+    "agreement_sha256": _l("Agreement fingerprint (SHA-256)"),
+    "organisation": _l("Mediation organisation"),
+    "organisation_credit_code": _l("Unified social credit code"),
+}
+
+
+def _payload_value(key: str, value) -> str:
+    if value is None or value == "":
+        return "—"
+    if key == "kind":
+        kind = next((k for k in enums.ApplicationKind if k.code == value), None)
+        return kind.label if kind is not None else str(value)
+    if key == "handling_platform":
+        member = enums.HandlingPlatform.__members__.get(value)
+        return member.label if member is not None else str(value)
+    if key == "parties" and isinstance(value, list):
+        people = []
+        for p in value:
+            role = enums.PartyRole.__members__.get(p.get("role", "")) if isinstance(p, dict) else None
+            name = p.get("name", "") if isinstance(p, dict) else str(p)
+            people.append(f"{role.label}：{name}" if role is not None else name)
+        return "、".join(people)
+    if isinstance(value, (dict, list)):
+        return _("(structured data)")
+    return str(value)
+
+
+def payload_text(payload) -> str:
+    """A push's content as labelled lines (the intranet and the ministries get the JSON itself)."""
+    if not isinstance(payload, dict):
+        return ""
+    return "\n".join(f"{PAYLOAD_FIELDS.get(k, _('Other field'))}：{_payload_value(k, v)}"
+                     for k, v in payload.items())
