@@ -191,22 +191,27 @@ def entity_label(code: str | None) -> str:
 
 
 def _view_labels() -> dict:
-    """label_columns of every registered view, by column name (the names the screens already use)."""
+    """label_columns of every registered view, by (table, column) and by column alone (the names the
+    screens already use; a table's own views first, since `number` is 诉前调解号 on a case and 案号 elsewhere)."""
     labels = current_app.extensions.get("court_field_labels")
     if labels is None:
         labels = {}
         for view in current_app.appbuilder.baseviews:
+            model = getattr(getattr(view, "datamodel", None), "obj", None)
+            table = getattr(model, "__tablename__", None)
             for key, label in (getattr(view, "label_columns", None) or {}).items():
                 if "." not in key and any(ord(ch) > 127 for ch in str(label)):
-                    labels.setdefault(key, label)
+                    labels.setdefault((table, key), label)
+                    labels.setdefault((None, key), label)
         current_app.extensions["court_field_labels"] = labels
     return labels
 
 
-def field_label(key: str) -> str:
+def field_label(key: str, entity: str | None = None) -> str:
     if key in _EXTRA_FIELDS:
         return str(_EXTRA_FIELDS[key])
-    label = _view_labels().get(key)
+    labels = _view_labels()
+    label = labels.get((entity, key)) or labels.get((None, key))
     return str(label) if label is not None else _("Other field")
 
 
@@ -253,7 +258,8 @@ def changes(row: AuditLog) -> list[tuple[str, str, str]]:
         old, new = before.get(key), after.get(key)
         if row.action.name in ("UPDATE", "TRANSITION") and old == new:
             continue
-        out.append((field_label(key), value_label(row.entity, key, old), value_label(row.entity, key, new)))
+        out.append((field_label(key, row.entity), value_label(row.entity, key, old),
+                    value_label(row.entity, key, new)))
     return out
 
 
