@@ -23,7 +23,7 @@ from . import agreements as agreement_views
 from . import hearings as hearing_views
 from . import messages as message_views
 from . import internet as internet_views
-from .cases import CASE_LABELS, CaseAgentView, CasePartyView
+from .cases import CASE_LABELS, CasePartyView
 from .scope import current_actor, load_visible_case
 from . import records
 from .edge import edge
