@@ -8,13 +8,17 @@ platform's words.
 """
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import current_app
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from . import clock
+from .extensions import db
 from .menu import MENU, Leaf
 
 #: FAB's verbs, in words (a permission `can_<verb>` or FAB's `menu_access`)
@@ -86,6 +90,18 @@ def _permissions(pvms) -> str:
     return "\n".join(sorted({permission_text(p) for p in pvms or []}))
 
 
+def _all_permissions() -> list:
+    model = current_app.appbuilder.sm.permissionview_model
+    return sorted(db.session.scalars(sa.select(model)).all(), key=permission_text)
+
+
+def _permissions_field():
+    """The role form's permissions, named like the role page names them (not `can list on DeadlineView`)."""
+    return QuerySelectMultipleField(_l("What the role may do"), query_func=_all_permissions,
+                                    get_pk_func=lambda pvm: pvm.id, get_label=permission_text,
+                                    widget=Select2ManyWidget())
+
+
 class UserDBModelView(fab_views.UserDBModelView):
     # FAB's class name: it is the endpoint (menu, links) and the permission's view name
     list_widget = ListWidget
@@ -144,3 +160,5 @@ class RoleModelView(fab_views.RoleModelView):
     show_columns = ["name", "permissions"]
     search_columns = ["name"]
     formatters_columns = {"name": _role_name, "permissions": _permissions}
+    add_form_extra_fields = {"permissions": _permissions_field()}
+    edit_form_extra_fields = {"permissions": _permissions_field()}

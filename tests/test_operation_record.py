@@ -188,3 +188,21 @@ def test_the_ministry_api_names_a_missing_field_in_chinese(app, client):
     assert resp.status_code == 400
     reason = resp.json["reason"]
     assert "缺少消息编号（message_id）" in reason and "缺少案号（case_number）" in reason
+
+
+def test_the_role_form_names_permissions_in_chinese_and_still_saves(app, login_as):
+    """Issue 15 item 4: 角色's form lists 临期/超期案件：查看列表, not `can list on DeadlineView`, and a role
+    added through it keeps the permission chosen."""
+    from flask_appbuilder.security.sqla.models import PermissionView, Role
+
+    admin = login_as("admin", "PLATFORM")
+    form = text(admin.get("/roles/add"))
+    assert "临期/超期案件：查看列表" in form and "can list on" not in form
+    with app_ctx(app):
+        pvm = next(p for p in db.session.scalars(sa.select(PermissionView)).all()
+                   if p.permission.name == "can_list" and p.view_menu.name == "DeadlineView")
+        pvm_id = pvm.id
+    assert admin.post("/roles/add", data={"name": "只看临期案件", "permissions": [str(pvm_id)]}).status_code == 302
+    with app_ctx(app):
+        role = db.session.scalar(sa.select(Role).where(Role.name == "只看临期案件"))
+        assert [p.id for p in role.permissions] == [pvm_id]
