@@ -97,12 +97,21 @@ def _changes(obj) -> tuple[dict, dict]:
     return before, after
 
 
+def act_as(user_id: int | None, name: str) -> None:
+    """This request acts for the account `user_id` although nobody is logged in (a QR signing page:
+    the token names the mediator), so its rows name that account, not an anonymous visitor."""
+    if has_request_context():
+        g.audit_actor = (user_id, name)
+
+
 def current_actor() -> tuple[int | None, str | None, str | None]:
     """(user id, display name, IP) of whoever acts in this request, if anyone."""
     if not has_request_context():
         return None, "system", None
     user = getattr(g, "user", None)
     ip = client_ip()
+    if getattr(g, "audit_actor", None) is not None:
+        return *g.audit_actor, ip
     if user is not None and getattr(user, "is_authenticated", False):
         return user.id, user.username, ip
     return None, getattr(g, "audit_actor_name", None) or "anonymous", ip
@@ -111,6 +120,13 @@ def current_actor() -> tuple[int | None, str | None, str | None]:
 def _actor_court_id() -> int | None:
     scope = getattr(g, "court_scope", None) if has_request_context() else None
     return getattr(scope, "court_id", None)
+
+
+def _name(obj) -> str:
+    """The object's own name; "" for a model without one (never `<app.models.X object at 0x…>`)."""
+    if type(obj).__str__ is object.__str__ and type(obj).__repr__ is object.__repr__:
+        return ""
+    return str(obj)
 
 
 def _row(obj, action: AuditAction, before, after, summary=None) -> AuditLog:
@@ -126,7 +142,7 @@ def _row(obj, action: AuditAction, before, after, summary=None) -> AuditLog:
         court_id=court_id,
         case_id=getattr(obj, "audit_case_id", None),
         # a model whose name holds an enum label says it as a code (`audit_summary`): STYLE §6
-        summary=(summary or getattr(obj, "audit_summary", None) or str(obj))[:200],
+        summary=(summary or getattr(obj, "audit_summary", None) or _name(obj))[:200],
         before=before,
         after=after,
     )

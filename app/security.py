@@ -42,6 +42,7 @@ from wtforms.validators import DataRequired, EqualTo
 from wtforms.validators import StopValidation
 
 from . import sessions
+from . import fab_admin
 from .extensions import db
 from .forms import StrongPassword
 from .models import CourtStaff, Mediator, MinistryAccount, Organisation
@@ -349,6 +350,8 @@ class CourtSecurityApi(SecurityApi):
 
 class CourtSecurityManager(SecurityManager):
     authdbview = PortalAuthView
+    userdbmodelview = fab_admin.UserDBModelView
+    rolemodelview = fab_admin.RoleModelView
     resetmypasswordview = ResetMyPasswordView
     security_api = CourtSecurityApi
 

@@ -201,8 +201,9 @@ def test_a_copy_arriving_while_the_first_is_applied_answers_duplicate_and_change
 def test_inbound_api_reports_every_problem_of_a_bad_message(client, api_key):
     resp = post(client, api_key, message_id="x" * 65, type="outcome", outcome="failure")
     assert resp.status_code == 400 and resp.json["status"] == "error"
-    assert resp.json["errors"] == ["缺少case_number。", "message_id 最多64个字符。",
-                                   "调解不成功时须提供 termination_reason。"]
+    # Chinese names with the JSON field the ministry's developers look for (issue 15 item 4)
+    assert resp.json["errors"] == ["缺少案号（case_number）。", "消息编号（message_id）最多 64 个字符。",
+                                   "调解不成功时须提供终止原因（termination_reason）。"]
 
 
 def test_platform_staff_reset_acfic_organisation_passwords_with_a_work_id(app, login_as):

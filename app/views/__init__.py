@@ -1,12 +1,13 @@
 """Registers every screen on one AppBuilder. Menus come from `app/menu.py`."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import get_locale
 
 from ..extensions import csrf
 from ..menu import visible_menu
-from ..security import current_scope
+from ..roles import Portal
+from ..security import active_portal, current_scope
 from .account import HomeView, PasswordResetView
 from .after_mediation import (
     ApplicationDeadlineView,
@@ -18,6 +19,7 @@ from .after_mediation import (
     SimulatedIntranetView,
 )
 from .api import CaseApi
+from . import page_texts
 from .case_detail import CaseDetailView
 from .agreements import AgreementView, PartyPortalView, SigningView
 from .hearings import RAW_BODY_VIEWS, HearingView, MultiVideoReviewView, MultiVideoView, RecordingView, video_invitations
@@ -124,6 +126,25 @@ VIEWS = [
 __all__ = ["HomeView", "register", "VIEWS"]
 
 
+#: screens of one portal's own identity (a party's cases, an organisation's, a liaison's unit, a ministry's
+#: bindings, a mediator's certifications): they answer 403 on any other portal — even to the platform
+#: admin, whose role holds every permission — so the sidebar does not offer them there
+PORTAL_SCREENS = {
+    "PartyPortalView": (Portal.PARTY, Portal.AGENT),
+    "OrganisationPortalView": (Portal.ORGANISATION,),
+    "LiaisonView": (Portal.GRASSROOTS,),
+    "BindOrganisationView": (Portal.MINISTRY,),
+    "MyCertificationView": (Portal.MEDIATOR,),
+}
+
+
+def _shown_in_sidebar(permission: str, view_name: str) -> bool:
+    portals = PORTAL_SCREENS.get(view_name)
+    if portals is not None and active_portal() not in portals:
+        return False
+    return current_app.appbuilder.sm.has_access(permission, view_name)
+
+
 def register(appbuilder) -> None:
     for view in VIEWS:
         appbuilder.add_view_no_menu(view)
@@ -137,10 +158,17 @@ def register(appbuilder) -> None:
     @app.context_processor
     def _court_context():
         def sidebar_menu():
-            return visible_menu(current_app.appbuilder.sm.has_access)
+            return visible_menu(_shown_in_sidebar)
+
+        def heading():
+            user = getattr(g, "user", None)
+            return page_texts.page_heading(sidebar_menu()) if user is not None and user.is_authenticated else ""
 
         return {
             "sidebar_menu": sidebar_menu,
+            "html_lang": page_texts.html_lang,
+            "page_heading": heading,
+            "widget_texts": page_texts.widget_texts,
             "court_scope": current_scope,
             "get_locale": get_locale,
             "can": current_app.appbuilder.sm.has_access,

@@ -30,6 +30,7 @@ from ..serving import client_ip
 from ..workflows import Conflict, after_mediation
 from .base import Button, ScopedModelView, interface, minutes, scoped
 from .edge import edge
+from .records import topic_label
 from . import internet as internet_views
 from . import pushes as push_views
 from .scope import current_actor, load_portal_case, load_visible_case
@@ -389,7 +390,8 @@ class SimulatedIntranetView(BaseView):
         rows = db.session.scalars(self._rows().limit(200)).all()
         return self.render_template("court/simulated_intranet.html", title=_("Simulated intranet case-handling "
                                                                               "system"), rows=rows,
-                                    result_choices=after_mediation.result_choices)
+                                    result_choices=after_mediation.result_choices,
+                                    result_label=after_mediation.result_label, topic_label=topic_label)
 
     @expose("/<int:pk>/result", methods=["POST"])
     @has_access

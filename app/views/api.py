@@ -12,10 +12,13 @@ import sqlalchemy as sa
 from flask import g
 from flask_appbuilder import ModelRestApi
 
+from flask_babel import lazy_gettext as _l
+
 from ..models import Case
 from .base import ScopeFilter, interface
 from ..roles import Portal
 from ..security import current_scope
+from .cases import CASE_LABELS
 from .scope import case_scoped, portal_case_ids, visible_cases
 
 
@@ -40,3 +43,9 @@ class CaseApi(ModelRestApi):
                     "status", "mediator.name", "organisation.name", "received_on", "deadline"]
     show_columns = list_columns + ["summary", "plan", "claim_amount", "termination_reason", "termination_note"]
     order_columns = ["id", "received_on", "deadline"]
+    # `label_columns` goes out with every answer: the screens' Chinese names, not FAB's "Court Name"
+    label_columns = {**{k: v for k, v in CASE_LABELS.items()}, "id": _l("Case ID"), "court.name": _l("Court"),
+                     "mediator.name": _l("Mediator"), "organisation.name": _l("Mediation organisation")}
+    list_title = show_title = _l("Cases")
+    add_title = _l("Add case")
+    edit_title = _l("Edit case")

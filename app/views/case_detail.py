@@ -24,7 +24,7 @@ from . import hearings as hearing_views
 from . import messages as message_views
 from . import internet as internet_views
 from . import pushes as push_views
-from .cases import CASE_LABELS, CaseAgentView, CasePartyView
+from .cases import CASE_LABELS, CasePartyView
 from .scope import current_actor, load_visible_case, still_visible
 from . import records
 from .edge import edge
@@ -106,7 +106,7 @@ class CaseDetailView(BaseView):
     def detail(self, pk):
         case = load_visible_case(pk)
         actor = current_actor()
-        audit = db.session.scalars(case_history(case.id)).all()
+        audit = [row for row in db.session.scalars(case_history(case.id)) if not records.is_noop(row)]
         return self.render_template(
             "cases/detail.html",
             title=str(case),
@@ -115,8 +115,9 @@ class CaseDetailView(BaseView):
             events=case_lifecycle.available_events(case, actor),
             audit=audit,
             transition_event=records.transition_event,
-            transition_text=records.transition_text,
-            summary_text=records.summary_text,
+            details_text=records.details_text,
+            operator=records.actor_label,
+            entity_label=records.entity_label,
             can_edit_info=case_intake.mediation_info_problem(case, actor) is None,
             can_edit_parties=case_intake.party_edit_problem(case, actor) is None,
             can_add_agent=lambda party: case_intake.agent_problem(party, actor) is None,
@@ -125,10 +126,6 @@ class CaseDetailView(BaseView):
             missing=case_intake.missing_party_fields(case),
             deadline_note=_deadline_note(case),
             overdue=case.deadline is not None and case.deadline < today(),
-            entity_labels={"mediation_case": _("Case"), "case_party": _("Party"), "case_agent": _("Agent"),
-                           "agreement": _("Mediation agreement"), "transcript": _("Mediation transcript"),
-                           "signature": _("Signature")},
-            field_labels={**CaseAgentView.label_columns, **CasePartyView.label_columns, **CASE_LABELS},
             tab=request.args.get("tab", "basic"),
             document_buttons=agreement_views.case_buttons(case, actor),
             document_rows=agreement_views.document_rows(case, actor),

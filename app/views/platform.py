@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,9 +17,10 @@ from wtforms import BooleanField
 from .. import outbox
 from ..clock import today
 from ..enums import OutboxStatus
+from ..extensions import db
 from ..models import AuditLog, Case, Court, Holiday, Ministry, OutboxMessage, SmsOutbox
 from ..workdays import OFFICIAL_YEARS
-from .records import summary_label
+from . import records
 from .base import Button, ScopedModelView, interface, scoped
 from .edge import edge
 
@@ -59,8 +61,10 @@ class MinistryView(ScopedModelView):
     datamodel = interface(Ministry)
     list_title = _l("Ministries")
     show_title = _l("Ministry")
-    list_columns = ["name", "code", "certification_path"]
+    # `code` is the interfaces' identifier (acfic, pbc …), not a name anyone reads
+    list_columns = ["name", "certification_path"]
     show_columns = list_columns
+    search_columns = ["name"]
     base_order = ("sort_order", "asc")
     base_permissions = READ_ONLY
     label_columns = {
@@ -99,31 +103,45 @@ class SmsOutboxView(ScopedModelView):
         return query.filter(SmsOutbox.id.is_(None))
 
 
+class AuditInterface(SQLAInterface):
+    """The audit rows with the columns the trail reads: names and labels computed from the stored codes."""
+
+    COMPUTED = {
+        "operator": records.actor_label,
+        "object": lambda row: records.entity_label(row.entity),
+        "operation": lambda row: (records.transition_event(row) if row.action.name == "TRANSITION"
+                                  else row.action.label),
+        "details": lambda row: records.details_text(row),
+        "changes": records.changes_text,
+    }
+
+    def _get_attr_value(self, item, col):
+        if col in self.COMPUTED:
+            return self.COMPUTED[col](item)
+        return super()._get_attr_value(item, col)
+
+
 class AuditLogView(ScopedModelView):
     route_base = "/audit"
-    datamodel = interface(AuditLog)
+    datamodel = AuditInterface(AuditLog, db.session)
     list_title = _l("Audit trail")
     show_title = _l("Audit record")
-    list_columns = ["at", "actor_name", "ip", "action", "entity", "entity_id", "summary"]
-    show_columns = ["at", "actor_name", "actor_id", "ip", "action", "entity", "entity_id", "summary",
-                    "before", "after"]
-    search_columns = ["actor_name", "entity", "at"]
+    list_columns = ["at", "operator", "ip", "operation", "object", "entity_id", "details"]
+    show_columns = ["at", "operator", "ip", "operation", "object", "entity_id", "details", "changes"]
+    search_columns = ["actor_name", "at"]
     base_order = ("id", "desc")
     base_permissions = READ_ONLY
     label_columns = {
         "at": _l("Time (Beijing time)"),
-        "actor_name": _l("Operator"),
-        "actor_id": _l("Operator ID"),
+        "operator": _l("Operator"),
+        "actor_name": _l("Operator account"),
         "ip": _l("IP address"),
-        "action": _l("Operation"),
-        "entity": _l("Object"),
+        "operation": _l("Operation"),
+        "object": _l("Object"),
         "entity_id": _l("Object ID"),
-        "summary": _l("Summary"),
-        "before": _l("Before"),
-        "after": _l("After"),
+        "details": _l("Details"),
+        "changes": _l("Changed fields"),
     }
-    # rows store codes (STYLE §6); the trail reads them in Chinese
-    formatters_columns = {"summary": summary_label}
 
     @staticmethod
     def scope_query(query, scope):
@@ -164,16 +182,6 @@ class HolidayView(ScopedModelView):
         return query
 
 
-def topic_label(topic: str) -> str:
-    labels = {
-        "ministry.assign": _("Ministry assignment"),
-        "intranet.confirmation": _("To the intranet: judicial confirmation"),
-        "intranet.mediation_document": _("To the intranet: mediation document"),
-        "intranet.filing": _("To the intranet: online filing"),
-    }
-    return labels.get(topic, topic)
-
-
 class OutboxView(ScopedModelView):
     """平台后台 › 推送记录: every push to a ministry platform or court intranet with its delivery state
     and acknowledgement [FAQ 3.4, 3.6, 6.3, 6.5]."""
@@ -197,7 +205,7 @@ class OutboxView(ScopedModelView):
         "next_attempt_at": _l("Next attempt"), "payload": _l("Content"),
     }
 
-    formatters_columns = {"topic": lambda topic: topic_label(topic)}
+    formatters_columns = {"topic": lambda topic: records.topic_label(topic), "payload": records.payload_text}
 
     @staticmethod
     def scope_query(query, scope):

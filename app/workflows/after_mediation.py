@@ -747,6 +747,12 @@ def result_choices(inbox_row: SimulatedIntranetInbox) -> list[tuple[str, str]]:
     return [(r, MACHINE[RESULT_EVENTS[r]].target.label) for r in choices + ["rejected"]]
 
 
+def result_label(code: str | None) -> str:
+    """A returned result's code (`confirmed`, `rejected` …) as the screen shows it: the state it leads to."""
+    event = RESULT_EVENTS.get(code or "")
+    return str(MACHINE[event].target.label) if event is not None else ""
+
+
 def return_simulated_result(inbox_row: SimulatedIntranetInbox, result: str, number: Optional[str],
                             reason: Optional[str], court_id: Optional[int]) -> dict:
     """模拟内网办案系统 returns a result through `receive_result`, as the real intranet's API call does."""

@@ -50,7 +50,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import uploads
+from .. import audit, uploads
 from ..clock import utcnow
 from ..documents.agreement import agreement_context, render_agreement
 from ..enums import AgentType, CaseStatus as S, DocumentKind, PartyKind, SignerRole, SmsKind
@@ -672,6 +672,8 @@ def sign_with_token(raw: str, image: bytes | None, ip: str | None, user_agent: s
     must still be the case's mediator, on the same bytes, while 调解中 [FAQ 3.9(3)]."""
     token = find_token(raw, now)
     case = db.session.get(Case, token.case_id)
+    mediator = db.session.get(Mediator, token.mediator_id)
+    audit.act_as(mediator.user_id, mediator.phone)  # the trail names the mediator, not an anonymous phone
     MACHINE.apply(case, "mediator_sign", token_actor(token), token=token, document=token_document(token),
                   image=image, ip=ip, user_agent=user_agent, now=now)
 

@@ -169,9 +169,10 @@ def message_problems(body) -> list[str]:
     if not isinstance(body, dict):
         return [_("The body must be a JSON object.")]
     problems = []
-    for field in ("message_id", "case_number", "type"):
+    for field, label in (("message_id", _("Message ID")), ("case_number", _("Case number")),
+                         ("type", _("Message type"))):
         if not isinstance(body.get(field), str) or not body[field].strip():
-            problems.append(_("%(field)s is required.", field=field))
+            problems.append(_("%(label)s (%(field)s) is required.", label=label, field=field))
     if isinstance(body.get("message_id"), str) and len(body["message_id"]) > 64:
         problems.append(_("message_id is at most 64 characters."))
     if isinstance(body.get("type"), str) and body["type"].strip() and body["type"] not in MESSAGE_TYPES:

@@ -1,0 +1,164 @@
+"""平台后台 › 用户 / 角色: FAB's account and role screens in Chinese (issue 15 item 4).
+
+FAB's own views show English help texts, `True`, `None`, the synthetic e-mail
+every account carries (`…@phone.invalid`, FAB requires one), the unused 用户组
+and raw permission names (`can_list on DeadlineView`). These subclasses keep
+FAB's behaviour, class names (endpoints and permissions) and say the same things in the
+platform's words.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.fieldwidgets import Select2ManyWidget
+from flask_appbuilder.security import views as fab_views
+from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from . import clock
+from .extensions import db
+from .menu import MENU, Leaf
+
+#: FAB's verbs, in words (a permission `can_<verb>` or FAB's `menu_access`)
+VERBS = {
+    "can_list": _l("list"), "can_show": _l("view details"), "can_add": _l("add"), "can_edit": _l("edit"),
+    "can_delete": _l("delete"), "can_export": _l("export"), "can_download": _l("download"),
+    "can_index": _l("open"), "menu_access": _l("see in the menu"), "can_get": _l("read through the API"),
+    "can_info": _l("read through the API"), "can_post": _l("write through the API"),
+    "can_put": _l("write through the API"),
+}
+
+#: FAB's built-in role for visitors who are not logged in
+_PUBLIC = _l("Visitors (not logged in)")
+
+
+def _yes_no(value) -> str:
+    return _("Yes") if value else _("No")
+
+
+def _roles(roles) -> str:
+    return "、".join(_role_name(r.name) for r in roles or [])
+
+
+def _role_name(name: str) -> str:
+    return str(_PUBLIC) if name == current_app.config.get("AUTH_ROLE_PUBLIC", "Public") else name
+
+
+def _count(value) -> int:
+    return value or 0
+
+
+def _time(value) -> str:
+    return clock.shown(value) if value else "—"
+
+
+def _screen_names() -> dict:
+    """A permission's view name → what the platform calls that screen."""
+    names = current_app.extensions.get("court_screen_names")
+    if names is None:
+        names = {}
+
+        def walk(node):
+            if isinstance(node, Leaf):
+                names.setdefault(node.permission[1], str(node.label))
+            else:
+                names.setdefault(str(node.label), str(node.label))
+                for child in node.children:
+                    walk(child)
+
+        for node in MENU:
+            walk(node)
+        for view in current_app.appbuilder.baseviews:
+            title = getattr(view, "list_title", None) or getattr(view, "show_title", None)
+            if title and any(ord(ch) > 127 for ch in str(title)):
+                names.setdefault(view.class_permission_name, str(title))
+        current_app.extensions["court_screen_names"] = names
+    return names
+
+
+def permission_text(pvm) -> str:
+    """`案件管理：查看详情` for FAB's `can_show on PreLitigationCaseView`."""
+    names = _screen_names()
+    screen = names.get(pvm.view_menu.name, _("Other screen"))
+    verb = VERBS.get(pvm.permission.name) or _("other operation")
+    return f"{screen}：{verb}"
+
+
+def _permissions(pvms) -> str:
+    return "\n".join(sorted({permission_text(p) for p in pvms or []}))
+
+
+def _all_permissions() -> list:
+    model = current_app.appbuilder.sm.permissionview_model
+    return sorted(db.session.scalars(sa.select(model)).all(), key=permission_text)
+
+
+def _permissions_field():
+    """The role form's permissions, named like the role page names them (not `can list on DeadlineView`)."""
+    return QuerySelectMultipleField(_l("What the role may do"), query_func=_all_permissions,
+                                    get_pk_func=lambda pvm: pvm.id, get_label=permission_text,
+                                    widget=Select2ManyWidget())
+
+
+class UserDBModelView(fab_views.UserDBModelView):
+    # FAB's class name: it is the endpoint (menu, links) and the permission's view name
+    list_widget = ListWidget
+    list_title = _l("Accounts")
+    show_title = _l("Account")
+    add_title = _l("Add account")
+    edit_title = _l("Edit account")
+    list_columns = ["first_name", "username", "active", "roles"]
+    search_columns = ["first_name", "username", "active", "roles"]
+    show_fieldsets = [
+        (_l("Account"), {"fields": ["first_name", "username", "active", "roles"]}),
+        (_l("Logins"), {"fields": ["last_login", "login_count", "fail_login_count", "created_on", "changed_on"],
+                        "expanded": True}),
+    ]
+    user_show_fieldsets = show_fieldsets[:1]
+    add_columns = ["first_name", "username", "active", "email", "roles", "password", "conf_password"]
+    edit_columns = ["first_name", "username", "active", "email", "roles"]
+    label_columns = {
+        "first_name": _l("Name"),
+        "last_name": _l("Surname"),
+        "username": _l("Login (phone, credit code or name)"),
+        "password": _l("Password"),
+        "conf_password": _l("Confirm password"),
+        "active": _l("Enabled"),
+        "email": _l("E-mail (optional)"),
+        "roles": _l("Roles of the account"),
+        "last_login": _l("Last login (Beijing time)"),
+        "login_count": _l("Logins"),
+        "fail_login_count": _l("Failed logins in a row"),
+        "created_on": _l("Created (Beijing time)"),
+        "changed_on": _l("Changed (Beijing time)"),
+    }
+    description_columns = {
+        "first_name": _l("The person's or organisation's name, as screens and the audit trail show it."),
+        "username": _l("What the account logs in with: a phone number (an organisation: its credit code)."),
+        "active": _l("Untick to stop the account logging in; accounts are never deleted."),
+        "email": _l("Not used for logging in."),
+        "roles": _l("What the account may do; the login portal decides which of its roles acts."),
+        "password": _l("The account's password."),
+        "conf_password": _l("The same password again."),
+    }
+    formatters_columns = {"active": _yes_no, "roles": _roles, "last_login": _time, "created_on": _time,
+                          "changed_on": _time, "login_count": _count, "fail_login_count": _count}
+
+
+class RoleModelView(fab_views.RoleModelView):
+    list_widget = ListWidget
+    show_widget = ShowWidget
+    list_title = _l("Roles")
+    show_title = _l("Role")
+    add_title = _l("Add role")
+    edit_title = _l("Edit role")
+    related_views = []
+    label_columns = {"name": _l("Role name"), "permissions": _l("What the role may do")}
+    list_columns = ["name"]
+    show_columns = ["name", "permissions"]
+    search_columns = ["name"]
+    formatters_columns = {"name": _role_name, "permissions": _permissions}
+    add_form_extra_fields = {"permissions": _permissions_field()}
+    edit_form_extra_fields = {"permissions": _permissions_field()}
