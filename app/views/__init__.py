@@ -135,6 +135,7 @@ PORTAL_SCREENS = {
     "LiaisonView": (Portal.GRASSROOTS,),
     "BindOrganisationView": (Portal.MINISTRY,),
     "MyCertificationView": (Portal.MEDIATOR,),
+    "CourtPushView": (Portal.COURT,),
 }
 
 

@@ -14,7 +14,7 @@ from ..models import OutboxMessage
 from ..security import current_scope
 from ..workflows import pushes
 from .edge import edge
-from .platform import topic_label
+from .records import topic_label
 from .scope import current_actor
 
 #: the list's two views of the court's pushes
