@@ -268,6 +268,15 @@ class ExportStatus(LabelledEnum):
     FAILED = Choice("failed", _l("Failed"))
 
 
+class ImportStatus(LabelledEnum):
+    """A 批量导入 job (app/workflows/bulk_import.py): the same four states as an export's."""
+
+    QUEUED = Choice("queued", _l("Queued"))
+    RUNNING = Choice("running", _l("Running"))
+    DONE = Choice("done", _l("Done"))
+    FAILED = Choice("failed", _l("Failed"))
+
+
 # --- hearings: video rooms, recordings, 多路视频 (SPEC §3.5, FAQ 4.1–4.2) -----------------
 
 class HearingStatus(LabelledEnum):

@@ -101,10 +101,10 @@ class Worker:
     def round(self) -> bool:
         """One round; True when it went through. Never raises an Exception."""
         try:
-            counts = deliver_due()
+            counts = deliver_due(worker=self.name)
             if any(counts.values()):
                 log.info("outbox: %s", counts, extra={"fields": {"event": "outbox.round", **counts}})
-            if run_due_jobs():
+            if run_due_jobs(worker=self.name):
                 log.info("exports: done", extra={"fields": {"event": "exports.round"}})
             purged = purge_due_images()
             db.session.commit()
