@@ -369,10 +369,15 @@ def _create_all(rows: list[Row], passwords, court_id: int) -> int:
     """Every row's user in the current transaction (the caller commits), or `ValidationFailed`."""
     check_rows(rows, court_id)
     scope = Scope(portal=None, court_id=court_id, is_court_admin=True)
-    for row, password in zip(rows, passwords):
-        staff = CourtStaff(court_id=court_id, name=row.name, phone=row.phone, position=row.position,
-                           is_admin=row.is_admin)
-        add_court_staff(staff, scope, initial=password)
-        db.session.add(staff)
+    # The rows' phones are distinct and checked just now, so the look-ups inside `add_court_staff` need
+    # not see the rows added before them: no autoflush per look-up, one flush per batch (half the time).
+    with db.session.no_autoflush:
+        for i, (row, password) in enumerate(zip(rows, passwords), start=1):
+            staff = CourtStaff(court_id=court_id, name=row.name, phone=row.phone, position=row.position,
+                               is_admin=row.is_admin)
+            add_court_staff(staff, scope, initial=password)
+            db.session.add(staff)
+            if i % PROGRESS_EVERY == 0:
+                db.session.flush()
     db.session.flush()
     return len(rows)
