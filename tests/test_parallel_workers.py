@@ -255,3 +255,38 @@ def test_a_worker_killed_while_importing_leaves_all_or_nothing_then_every_user_o
             assert (job.created, job.done, job.total) == (len(job_phones),) * 3
             assert _audit_count("import_job", job_id, "import_job.finish") == 1
         assert sum(_audit_count("import_job", j, "import_job.take_over") for j in ids) == 1
+
+
+def test_a_worker_whose_lease_ran_out_cannot_mark_what_another_took_over(app):
+    """SPEC §7, issue 17 item 3: a stalled (not dead) worker's late outcome is not recorded over the
+    claim that took its message over — one mark, by the worker that holds the claim."""
+    import datetime as dt
+
+    from app.clock import utcnow
+    from app.outbox import _deliver_one, claim_due
+
+    with app_ctx(app):
+        (message_id,) = _messages(1)
+        pk = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.message_id == message_id))
+        now = utcnow()
+        assert claim_due("stalled", now, 10) == [pk]
+        assert claim_due("other", now, 10) == []  # the lease runs: nobody else takes it
+        later = now + dt.timedelta(seconds=app.config["WORKER_LEASE_SECONDS"] + 1)
+        deliveries = []
+
+        class SlowReceiver:
+            def deliver(self, envelope):
+                deliveries.append(envelope.message_id)
+                if len(deliveries) == 1:  # while "stalled" delivers, its lease runs out and "other" takes over
+                    assert claim_due("other", later, 10) == [pk]
+                return True
+
+        app.config["COURT_INTRANET"] = SlowReceiver()
+        assert _deliver_one(pk, "stalled", lambda: later) is None  # delivered, but its mark is refused
+        message = db.session.get(OutboxMessage, pk)
+        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.PENDING, 0, "other")
+        db.session.rollback()
+        assert _deliver_one(pk, "other", lambda: later) == "sent"
+        message = db.session.get(OutboxMessage, pk)
+        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.SENT, 1, "other")
+    assert deliveries == [message_id, message_id]  # at least once: the receiver drops the second by message_id
