@@ -202,6 +202,7 @@ def _finish(job: ImportJob, actor, data: dict) -> None:
     job.created = job.done = data.get("created", job.total)
     job.finished_at = utcnow()
     job.lease_until = None
+    job.rows = []  # the users exist now; the job keeps no second copy of their names and phones
 
 
 def _fail(job: ImportJob, actor, data: dict) -> None:
