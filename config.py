@@ -63,6 +63,10 @@ AUTH_ROLE_PUBLIC = "Public"
 AUTH_USER_REGISTRATION = False
 AUTH_RATE_LIMITED = False  # FAB's own per-view limit; ours counts failures (app/sessions.py)
 FAB_PASSWORD_HASH_METHOD = "scrypt"
+# A generated initial password (批量导入, 10 random letters and digits, to be changed after the first
+# login) is hashed at 1/8 of scrypt's default memory cost: ~12 ms instead of ~170 ms on the 2-core box,
+# so 2,000 imported users hash in under a minute (benchmarks/bulk_import.py, app/workflows/accounts.py).
+INITIAL_PASSWORD_HASH_METHOD = os.environ.get("INITIAL_PASSWORD_HASH_METHOD", "scrypt:4096:8:1")
 # Failed logins (form, JSON API, a wrong current password on 修改密码) per account and per client
 # address before 429 (finding M1). The counts live in Flask-Limiter's storage: memory by default (one
 # process each); several servers or workers share them through Redis (needs the `redis` package):
@@ -144,6 +148,11 @@ SQLITE_WAL = True
 WORKER_INTERVAL_SECONDS = float(os.environ.get("WORKER_INTERVAL_SECONDS", "5"))
 WORKER_MAX_BACKOFF_SECONDS = float(os.environ.get("WORKER_MAX_BACKOFF_SECONDS", "60"))
 WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SECONDS", "120"))
+# How long a worker's claim on an outbox message or a job lasts before another worker may take it over
+# (app/claims.py): longer than one delivery or one batch of a job, which renews it.
+WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "300"))
+# Outbox messages one worker claims at a time: smaller batches spread a burst over more workers.
+WORKER_OUTBOX_BATCH = int(os.environ.get("WORKER_OUTBOX_BATCH", "50"))
 # The audit chain head goes to the log this often (`flask audit anchor` exports it on demand).
 AUDIT_ANCHOR_SECONDS = float(os.environ.get("AUDIT_ANCHOR_SECONDS", "3600"))
 

@@ -268,6 +268,15 @@ class ExportStatus(LabelledEnum):
     FAILED = Choice("failed", _l("Failed"))
 
 
+class ImportStatus(LabelledEnum):
+    """A 批量导入 job (app/workflows/bulk_import.py). Own msgids: "Queued"/"Failed" also name an SMS's states."""
+
+    QUEUED = Choice("queued", _l("Import waiting in the queue"))
+    RUNNING = Choice("running", _l("Import in progress"))
+    DONE = Choice("done", _l("Import completed"))
+    FAILED = Choice("failed", _l("Import refused, nothing imported"))
+
+
 # --- hearings: video rooms, recordings, 多路视频 (SPEC §3.5, FAQ 4.1–4.2) -----------------
 
 class HearingStatus(LabelledEnum):

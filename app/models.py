@@ -46,6 +46,7 @@ from .enums import (
     DocumentKind,
     EvidenceStatus,
     ExportStatus,
+    ImportStatus,
     HandlingPlatform,
     HearingRole,
     HearingStatus,
@@ -1121,6 +1122,10 @@ class OutboxMessage(Model):
     #: the court an intranet hand-over goes to (its intranet); None for ministry pushes
     court_id: Mapped[Optional[int]] = mapped_column(
         sa.ForeignKey("court.id", name="fk_outbox_message_court"), index=True)
+    #: the worker's claim (app/claims.py): who took the message and until when; an expired lease is taken
+    #: over by another worker. `claimed_by` stays after delivery: it names who delivered it.
+    claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    lease_until: Mapped[Optional[dt.datetime]]
 
     ministry: Mapped[Optional[Ministry]] = relationship(lazy="joined")
     case: Mapped[Optional[Case]] = relationship(lazy="joined")
@@ -1303,6 +1308,41 @@ class ExportJob(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: the running worker's claim (app/claims.py); renewed with each batch, taken over once expired
+    claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    lease_until: Mapped[Optional[dt.datetime]]
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ImportJob(InCourt, Model):
+    """批量导入 of court users, checked in the request and run by the worker in one transaction [FAQ 2.1].
+
+    `rows` holds the checked rows (name, phone, position, admin flag, row number), never a password.
+    """
+
+    __tablename__ = "import_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[int] = mapped_column(sa.ForeignKey("court.id", name="fk_import_job_court"), index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("ab_user.id", ondelete="CASCADE", name="fk_import_job_user"),
+                                         index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200), default="")
+    rows: Mapped[list] = mapped_column(sa.JSON)
+    status: Mapped[ImportStatus] = mapped_column(db_enum(ImportStatus, "import_status"), index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    #: why the run failed: a translated problem list (JSON list of strings) for the page
+    errors: Mapped[Optional[list]] = mapped_column(sa.JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[Optional[dt.datetime]]
+    finished_at: Mapped[Optional[dt.datetime]]
+    claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    lease_until: Mapped[Optional[dt.datetime]]
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    court: Mapped[Court] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
 

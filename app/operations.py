@@ -1,14 +1,17 @@
 """Keeping the platform running: the worker loop and its heartbeat, /health, the production start check.
 
 `flask worker` (app/commands.py) runs `Worker.run`: each round delivers the
-outbox (app/outbox.py), runs queued exports (app/workflows/exports.py), logs the audit
+outbox (app/outbox.py), runs queued exports (app/workflows/exports.py) and
+批量导入 jobs (app/workflows/bulk_import.py), logs the audit
 chain's anchor when it is due, and writes the heartbeat row. A round that
 fails — a locked or unreachable database above all — is logged, rolled back,
 and retried after a back-off that doubles up to `WORKER_MAX_BACKOFF_SECONDS`;
 the loop itself never ends on an exception (only on SIGTERM/SIGINT, after the
 round in progress). Nothing is lost by a failed round: a message stays
 pending until a round records it delivered, and receivers drop duplicates by
-`message_id` (outbox.py).
+`message_id` (outbox.py). Two or more workers may run side by side, on one
+machine or several: each message and job is claimed by one of them, with a
+lease another takes over when its holder dies (app/claims.py).
 
 A supervisor restarts the process if it dies anyway (`make run`:
 deploy/supervisord.conf; production: deploy/court-worker.service), and
@@ -34,6 +37,7 @@ from .audit import current_anchor
 from .clock import utcnow
 from .demo import DEMO_INTRANET_KEY, DEMO_PASSWORD
 from .enums import OutboxStatus
+from .workflows.bulk_import import run_due_imports
 from .workflows.exports import run_due_jobs
 from .workflows.identity import purge_due_images
 from .workflows.internet import expire_overdue
@@ -101,11 +105,13 @@ class Worker:
     def round(self) -> bool:
         """One round; True when it went through. Never raises an Exception."""
         try:
-            counts = deliver_due()
+            counts = deliver_due(limit=current_app.config.get("WORKER_OUTBOX_BATCH") or 50, worker=self.name)
             if any(counts.values()):
                 log.info("outbox: %s", counts, extra={"fields": {"event": "outbox.round", **counts}})
-            if run_due_jobs():
+            if run_due_jobs(worker=self.name):
                 log.info("exports: done", extra={"fields": {"event": "exports.round"}})
+            if run_due_imports(worker=self.name):
+                log.info("bulk import: done", extra={"fields": {"event": "imports.round"}})
             purged = purge_due_images()
             db.session.commit()
             if purged:

@@ -9,9 +9,13 @@ delivered twice (a worker that crashed after sending but before recording it,
 a 重新推送) has one effect.
 
 No database transaction is held while a receiver is called: the message is
-read, the transaction ends, the adapter delivers, and a new transaction
-records the outcome. A crash in between leaves the message pending; the next
-round delivers it again and the receiver drops the duplicate.
+claimed (app/claims.py: a lease, `FOR UPDATE SKIP LOCKED` on PostgreSQL, a
+conditional claim on SQLite), the transaction ends, the adapter delivers, and
+a new transaction records the outcome under that claim only. Two or more
+workers share the outbox this way, each message delivered by one of them. A
+crash in between leaves the message pending with a lease that runs out; the
+next worker delivers it again and the receiver drops the duplicate by
+`message_id` — delivered at least once, recorded exactly once.
 
 The topic's first part picks the receiving system and its adapter:
 
@@ -39,6 +43,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from . import claims
 from .enums import OutboxStatus
 from .extensions import db
 from .models import OutboxMessage, SimulatedIntranetInbox, utcnow
@@ -167,12 +172,39 @@ def _envelope(message: OutboxMessage) -> Envelope:
                     message.court.code if message.court else None)
 
 
-def deliver_due(now: dt.datetime | None = None, limit: int = 50) -> dict:
-    """Try every due message once; returns counts by outcome.
+def claim_due(token: str, now: dt.datetime, limit: int) -> list[int]:
+    """Claim up to `limit` due messages for `token` and commit; their ids, oldest first (app/claims.py).
 
-    `now` decides which messages are due; each message records the time its own delivery ended
-    (finding L6: a round that delivers several messages gave them all the round's start time),
-    counted from `now` when a caller passes one.
+    Due: pending, its next attempt reached, and nobody's lease running (never claimed, or the claimant's
+    lease expired: it died or stalled). PostgreSQL skips the rows another worker is claiming right now;
+    on SQLite the claim is a conditional UPDATE counted by its rowcount.
+    """
+    claimable = sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
+                        sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
+    candidates = db.session.scalars(
+        sa.select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True)).all()
+    claimed = []
+    for pk in candidates:
+        taken = db.session.execute(
+            sa.update(OutboxMessage).where(OutboxMessage.id == pk, claimable)
+            .values(claimed_by=token, lease_until=claims.lease_until(now))
+            .execution_options(synchronize_session=False))
+        if taken.rowcount == 1:
+            claimed.append(pk)
+    db.session.commit()
+    return claimed
+
+
+def deliver_due(now: dt.datetime | None = None, limit: int = 50, worker: str | None = None) -> dict:
+    """Claim the due messages and try each once; returns counts by outcome.
+
+    Several workers may run this at once: each message is claimed by one of them
+    (`claim_due`), and its outcome is recorded only under that claim — a message
+    whose lease ran out and was taken over is recorded by the worker that took it,
+    never twice. `now` decides which messages are due; each message records the
+    time its own delivery ended (finding L6), counted from `now` when a caller
+    passes one.
     """
     started = utcnow()
     now = now or started
@@ -180,46 +212,69 @@ def deliver_due(now: dt.datetime | None = None, limit: int = 50) -> dict:
     def clock() -> dt.datetime:
         return now + (utcnow() - started)
 
-    ids = db.session.scalars(
-        sa.select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING,
-                                          OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id).limit(limit)).all()
-    db.session.commit()
+    token = claims.new_token(worker)
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    for pk in ids:
-        message = db.session.get(OutboxMessage, pk)
-        if message is None or message.status is not OutboxStatus.PENDING:
-            db.session.rollback()
-            continue
-        envelope = _envelope(message)
-        db.session.rollback()  # hold no lock while the receiver works
-        error, acknowledged = None, False
-        try:
-            acknowledged = adapter_for(envelope.topic).deliver(envelope)
-        except DeliveryError as exc:
-            error = str(exc)[:500]
-        message = db.session.get(OutboxMessage, pk)
-        if message is None or message.status is not OutboxStatus.PENDING:
-            db.session.rollback()
-            continue
-        message.attempts += 1
-        at = clock()
-        if error is not None:
-            message.last_error = error
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxStatus.FAILED
-                counts["failed"] += 1
-            else:
-                message.next_attempt_at = at + backoff(message.attempts)
-                counts["retry"] += 1
-        else:
-            message.status = OutboxStatus.SENT
-            message.sent_at = at
-            if acknowledged and message.acknowledged_at is None:
-                message.acknowledged_at = at
-            counts["sent"] += 1
-        db.session.commit()
+    claimed = claim_due(token, now, limit)
+    try:
+        for pk in claimed:
+            outcome = _deliver_one(pk, token, clock)
+            if outcome:
+                counts[outcome] += 1
+    except Exception:
+        # The round failed in this process (the process lives on): give back what it had not marked, so
+        # the next round retries at once instead of after the lease. A process that dies keeps its
+        # leases; they run out.
+        _release(token)
+        raise
     return counts
+
+
+def _deliver_one(pk: int, token: str, clock) -> str | None:
+    """Deliver claimed message `pk` and record the outcome under `token`; None when it was taken over."""
+    message = db.session.get(OutboxMessage, pk)
+    if message is None or message.claimed_by != token:
+        db.session.rollback()
+        return None
+    envelope, attempts = _envelope(message), message.attempts + 1
+    db.session.rollback()  # hold no lock while the receiver works
+    claims.crash_point("outbox.claimed")
+    error, acknowledged = None, False
+    try:
+        acknowledged = adapter_for(envelope.topic).deliver(envelope)
+    except DeliveryError as exc:
+        error = str(exc)[:500]
+    claims.crash_point("outbox.delivered")
+    at = clock()
+    values = {"attempts": attempts, "lease_until": None}
+    if error is not None:
+        values["last_error"] = error
+        if attempts >= MAX_ATTEMPTS:
+            values["status"], outcome = OutboxStatus.FAILED, "failed"
+        else:
+            values["next_attempt_at"], outcome = at + backoff(attempts), "retry"
+    else:
+        values.update(status=OutboxStatus.SENT, sent_at=at)
+        if acknowledged:
+            values["acknowledged_at"] = sa.func.coalesce(OutboxMessage.acknowledged_at, at)
+        outcome = "sent"
+    marked = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == pk, OutboxMessage.claimed_by == token,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(**values).execution_options(synchronize_session=False))
+    db.session.commit()
+    return outcome if marked.rowcount == 1 else None  # 0: our lease ran out and another worker took it
+
+
+def _release(token: str) -> None:
+    try:
+        db.session.rollback()
+        db.session.execute(sa.update(OutboxMessage).where(
+            OutboxMessage.claimed_by == token, OutboxMessage.status == OutboxStatus.PENDING)
+            .values(lease_until=None).execution_options(synchronize_session=False))
+        db.session.commit()
+    except sa.exc.SQLAlchemyError:  # the database is away: the leases run out instead
+        db.session.rollback()
 
 
 def resend(message: OutboxMessage) -> None:
@@ -227,3 +282,4 @@ def resend(message: OutboxMessage) -> None:
     message.status = OutboxStatus.PENDING
     message.next_attempt_at = utcnow()
     message.attempts = 0
+    message.claimed_by = message.lease_until = None

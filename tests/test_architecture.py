@@ -91,7 +91,7 @@ def test_templates_decide_nothing_on_a_status():
 
 
 PROCESSES = ["case_lifecycle", "after_mediation", "grassroots", "certification", "agreements", "hearings",
-             "multi_video", "recordings", "ministry", "exports", "identity"]
+             "multi_video", "recordings", "ministry", "exports", "identity", "bulk_import"]
 
 
 @pytest.mark.parametrize("name", PROCESSES)

@@ -121,11 +121,15 @@ def test_import_template_download(login_as):
 
 
 def test_bulk_import_creates_every_row(app, login_as):
+    """[FAQ 2.1] issue 17 item 4: the request checks and queues the file; the worker creates the users."""
     data = xlsx([["甲", "13811110001", "书记员", "否"], ["乙", 13811110002, None, "是"]])
     client = login_as("13800000001")
     resp = client.post("/court-users/import", data={"file": (__import__("io").BytesIO(data), "users.xlsx")},
                        content_type="multipart/form-data")
-    assert resp.status_code == 302
+    assert resp.status_code == 302 and "/court-users/import/" in resp.headers["Location"]
+    assert count(app, CourtStaff, CourtStaff.phone.in_(["13811110001", "13811110002"])) == 0
+    with app_ctx(app):
+        assert bulk_import.run_due_imports() == 1
     assert count(app, CourtStaff, CourtStaff.phone.in_(["13811110001", "13811110002"])) == 2
     with app_ctx(app):
         yi = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == "13811110002"))
@@ -166,7 +170,7 @@ def test_bulk_import_is_the_court_admins_even_when_the_workflow_is_called_direct
         for scope in (Scope(portal=None, court_id=ids["chaoyang"], is_court_admin=False, staff_id=judge.id),
                       Scope(portal=None, is_platform=True)):
             with pytest.raises(NotAllowed):
-                bulk_import.import_users(data, Actor(judge.user_id, scope))
+                bulk_import.queue_import(bulk_import.read_rows(data), Actor(judge.user_id, scope))
         db.session.rollback()
     assert count(app, CourtStaff, CourtStaff.phone == "13811110001") == 0
 

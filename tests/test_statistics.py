@@ -298,14 +298,16 @@ def test_a_failed_job_says_why_and_the_worker_goes_on(app, tmp_path):
 
 Q, R, DONE, FAILED = ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED
 # written by hand: the owner's request queues a new job, which one worker claims and then finishes
-# or records why it failed; done and failed are final.
+# or records why it failed; a running job whose worker's lease ran out is taken over (issue 17 item 3);
+# done and failed are final.
 JOB_TABLE = {
     "queue": ({NEW}, Q),
     "claim": ({Q}, R),
+    "take_over": ({R}, R),
     "finish": ({R}, DONE),
     "fail": ({R}, FAILED),
 }
-JOB_DATA = {"queue": {}, "claim": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
+JOB_DATA = {"queue": {}, "claim": {}, "take_over": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
 GOOD_PARAMS = {"query": PERIOD | {"by": "mediator"}, "reach": {"court_ids": [1], "organisation_ids": None},
                "figure": "received", "key": "all"}
 

@@ -7,17 +7,24 @@ function, app/exports.py `write_cases`). The page shows the job's progress and,
 when done, a download link for its owner only.
 
     (new) ──queue (报表明细 › 导出 by its owner, more than EXPORT_SYNC_LIMIT rows)──▶ 排队中 queued
-    排队中 ──claim (a worker takes it)──▶ 进行中 running ──finish (the file written)──▶ 已完成 done
-                                          │                 (only its owner downloads it)
+    排队中 ──claim (a worker takes it, with a lease)──▶ 进行中 running ──finish (the file written)──▶ 已完成 done
+                                          │  ▲              (only its owner downloads it)
+                                          │  └─take_over (its worker's lease ran out: it died)
                                           └──fail (the error kept)──▶ 失败 failed
 
 The owner's request creates the job (the engine's `Machine.create`); from then
 on only the worker (the platform itself, `SYSTEM`) moves it. The claim is an
 engine transition on the job's version column: two workers that read the same
 queued job both try `UPDATE … WHERE version = :seen`; one wins, the other gets
-`Conflict` and goes on with the next job — one export never runs twice. The
-worker is its own request edge: it commits the claim, the progress between
-batches and the outcome.
+`Conflict` and goes on with the next job — one export never runs twice. On
+PostgreSQL the claim reads the job `FOR UPDATE SKIP LOCKED`, so a worker
+skips a job another is claiming instead of waiting for it (app/claims.py).
+The claim is a lease, renewed with every batch's progress: a worker that
+died leaves a running job whose lease runs out, and the next worker takes it
+over (`take_over`) and writes it from the start; should the first one still
+be alive, its next progress or finish meets the moved-on version and it
+abandons its file — the job finishes once. The worker is its own request
+edge: it commits the claim, the progress between batches and the outcome.
 """
 from __future__ import annotations
 
@@ -29,12 +36,13 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from .. import claims
 from ..clock import utcnow
 from ..enums import ExportStatus as J
 from ..exports import CaseRows, period_text, write_cases
 from ..extensions import db
 from ..models import ExportJob
-from . import DomainError
+from . import Conflict, DomainError
 from . import statistics as stats
 from .actor import SYSTEM, Actor
 from .engine import NEW, Action, Machine, Transition, flush_or_conflict
@@ -43,26 +51,49 @@ OWNER = "owner"  # who asked for the export: the only one who downloads it
 WORKER = "worker"
 
 
+def _claim(job: ExportJob, actor, data: dict) -> None:
+    job.claimed_by = data.get("token")
+    job.lease_until = claims.lease_until(data.get("now") or utcnow())
+
+
+def _lease_ran_out(job: ExportJob, actor, data: dict):
+    """Another worker's lease still runs: it is writing this export."""
+    if job.lease_until is not None and job.lease_until > (data.get("now") or utcnow()):
+        return _l("Another worker is writing this export.")
+    return None
+
+
+def _holds_claim(job: ExportJob, actor, data: dict):
+    """Only the claim that wrote the file records the outcome."""
+    if job.claimed_by != data.get("token"):
+        return _l("Another worker took this export over.")
+    return None
+
+
 def _finish(job: ExportJob, actor, data: dict) -> None:
     job.done = job.total = data["written"]
     job.path = data["path"]
     job.finished_at = utcnow()
+    job.lease_until = None
 
 
 def _fail(job: ExportJob, actor, data: dict) -> None:
     job.error = (data.get("error") or "")[:500]
     job.finished_at = utcnow()
+    job.lease_until = None
 
 
 JOB_TRANSITIONS = [
     Transition(event="queue", label=_l("Export in the background"), sources=frozenset({NEW}), target=J.QUEUED,
                who=frozenset({OWNER})),
     Transition(event="claim", label=_l("Start the export"), sources=frozenset({J.QUEUED}), target=J.RUNNING,
-               who=frozenset({WORKER})),
+               who=frozenset({WORKER}), effect=_claim),
+    Transition(event="take_over", label=_l("Take over the export"), sources=frozenset({J.RUNNING}),
+               target=J.RUNNING, who=frozenset({WORKER}), guards=(_lease_ran_out,), effect=_claim),
     Transition(event="finish", label=_l("Export finished"), sources=frozenset({J.RUNNING}), target=J.DONE,
-               who=frozenset({WORKER}), effect=_finish),
+               who=frozenset({WORKER}), guards=(_holds_claim,), effect=_finish),
     Transition(event="fail", label=_l("Export failed"), sources=frozenset({J.RUNNING}), target=J.FAILED,
-               who=frozenset({WORKER}), effect=_fail),
+               who=frozenset({WORKER}), guards=(_holds_claim,), effect=_fail),
 ]
 
 JOBS = Machine(
@@ -96,35 +127,52 @@ def start_detail_job(actor: Actor, title: str, q: stats.Query, reach: stats.Reac
     return JOBS.create(job, "queue", actor)
 
 
-def run_due_jobs(limit: int = 3) -> int:
-    """Run queued exports, oldest first (called by `flask worker`); returns how many this worker ran."""
-    ids = db.session.scalars(sa.select(ExportJob.id).where(ExportJob.status == J.QUEUED)
+def _claimable(now):
+    return sa.or_(ExportJob.status == J.QUEUED,
+                  sa.and_(ExportJob.status == J.RUNNING,
+                          sa.or_(ExportJob.lease_until.is_(None), ExportJob.lease_until <= now)))
+
+
+def run_due_jobs(limit: int = 3, worker: str | None = None) -> int:
+    """Run queued exports (and running ones whose worker's lease ran out), oldest first (called by
+    `flask worker`); returns how many this worker ran."""
+    ids = db.session.scalars(sa.select(ExportJob.id).where(_claimable(utcnow()))
                              .order_by(ExportJob.id).limit(limit)).all()
     db.session.rollback()
-    return sum(run_job(job_id) for job_id in ids)
+    return sum(run_job(job_id, worker) for job_id in ids)
 
 
-def claim(job_id: int) -> Optional[ExportJob]:
-    """Take job `job_id` for this worker (排队中 → 进行中) and commit; None when it is not there to take."""
-    job = db.session.get(ExportJob, job_id)
-    if job is None:
+def claim(job_id: int, token: str) -> Optional[ExportJob]:
+    """Take job `job_id` for claim `token` (排队中 → 进行中, or a dead worker's 进行中 taken over) and
+    commit; None when it is not there to take."""
+    now = utcnow()
+    job = db.session.scalar(sa.select(ExportJob).where(ExportJob.id == job_id, _claimable(now))
+                            .with_for_update(skip_locked=True).execution_options(populate_existing=True))
+    if job is None:  # gone, done, someone's lease still running, or (PostgreSQL) being claimed right now
         db.session.rollback()
         return None
     try:
-        JOBS.apply(job, "claim", SYSTEM)
+        JOBS.apply(job, "claim" if job.status is J.QUEUED else "take_over", SYSTEM, token=token, now=now)
     except DomainError:
-        # no longer queued, or (Conflict) another worker claimed it between our read and our write
+        # (Conflict) another worker claimed it between our read and our write
         db.session.rollback()
         return None
     db.session.commit()
     return job
 
 
-def run_job(job_id: int) -> bool:
+def _mine(job_id: int) -> ExportJob:
+    return db.session.scalar(sa.select(ExportJob).where(ExportJob.id == job_id)
+                             .execution_options(populate_existing=True))
+
+
+def run_job(job_id: int, worker: str | None = None) -> bool:
     """Claim job `job_id` and write its workbook; False when another worker has it (or had it)."""
-    job = claim(job_id)
+    token = claims.new_token(worker)
+    job = claim(job_id, token)
     if job is None:
         return False
+    claims.crash_point("export.claimed")
     folder = current_app.config["EXPORT_FOLDER"]
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{job.id}-{uuid.uuid4().hex}.xlsx")
@@ -136,20 +184,52 @@ def run_job(job_id: int) -> bool:
         key = None if all_rows else stats.parse_key(q.by, params["key"])
 
         def progress(done: int) -> None:
-            db.session.get(ExportJob, job_id).done = done
-            flush_or_conflict()
+            mine = _mine(job_id)
+            if mine.claimed_by != token:
+                raise _TakenOver()
+            mine.done = done
+            mine.lease_until = claims.lease_until(utcnow())  # still alive: keep the lease
+            try:
+                flush_or_conflict(JOBS.conflict_message)
+            except Conflict:
+                raise _TakenOver() from None
             db.session.commit()
 
         written = write_cases(path, title, [period_text(q)], CaseRows(q, reach, params["figure"], key, all_rows),
                               progress)
+    except _TakenOver:
+        return _abandon(job_id, path)
     except Exception as exc:  # the job records why; the worker goes on with the next
         db.session.rollback()
-        if os.path.exists(path):
-            os.remove(path)
-        JOBS.apply(db.session.get(ExportJob, job_id), "fail", SYSTEM, error=str(exc))
+        _remove(path)
+        try:
+            JOBS.apply(_mine(job_id), "fail", SYSTEM, error=str(exc), token=token)
+        except DomainError:
+            return _abandon(job_id, path)
         db.session.commit()
         current_app.logger.exception("export job %s failed", job_id)
         return True
-    JOBS.apply(db.session.get(ExportJob, job_id), "finish", SYSTEM, written=written, path=path)
+    claims.crash_point("export.written")
+    try:
+        JOBS.apply(_mine(job_id), "finish", SYSTEM, written=written, path=path, token=token)
+    except DomainError:
+        return _abandon(job_id, path)
     db.session.commit()
     return True
+
+
+class _TakenOver(Exception):
+    """Our lease ran out and another worker has the job now."""
+
+
+def _abandon(job_id: int, path: str) -> bool:
+    """Taken over: the worker that has the job now writes and finishes it; our file goes."""
+    db.session.rollback()
+    _remove(path)
+    current_app.logger.warning("export job %s was taken over by another worker", job_id)
+    return False
+
+
+def _remove(path: str) -> None:
+    if os.path.exists(path):
+        os.remove(path)

@@ -21,7 +21,7 @@ from ..roles import COURT_ADMIN, COURT_USER, LIAISON, MEDIATOR
 from ..security import Scope
 from ..sms import send_sms
 from . import DomainError, certification
-from .accounts import ensure_account, find_user, remove_roles, set_password
+from .accounts import InitialPassword, ensure_account, find_user, remove_roles, set_password
 from .actor import Actor
 
 
@@ -46,13 +46,14 @@ def check_court_in_scope(court_id: int | None, scope: Scope) -> None:
         raise DomainError(_("You can only manage your own court."))
 
 
-def add_court_staff(staff: CourtStaff, scope: Scope) -> CourtStaff:
-    """单个新增: the phone becomes the login; a new account gets its password by SMS."""
+def add_court_staff(staff: CourtStaff, scope: Scope, initial: InitialPassword | None = None) -> CourtStaff:
+    """单个新增: the phone becomes the login; a new account gets its password by SMS (`initial`: one
+    generated and hashed ahead, by 批量导入)."""
     check_court_in_scope(court_id_of(staff), scope)
     existing = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == staff.phone))
     if existing is not None:
         raise DomainError(already_a_user(staff.phone, existing, scope.court_id))
-    user, created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin))
+    user, created = ensure_account(staff.phone, staff.name, court_roles(staff.is_admin), initial=initial)
     staff.user = user
     if not created:
         # One phone, several identities (SPEC §1): the existing password stays.

@@ -1,8 +1,9 @@
-// 我的导出 › one job: polls its status until the file is written (court/export_job.html).
+// 我的导出 › one job, and a 批量导入 job: polls its status until the work is done (court/export_job.html,
+// court/import_job.html; an import's page reloads when done to show the outcome).
 // A static file rather than an inline script: the Content-Security-Policy allows only the app's own
 // scripts and nonce'd blocks (app/serving.py).
 (function () {
-  var box = document.getElementById("export-job");
+  var box = document.getElementById("export-job") || document.getElementById("import-job");
   if (!box) { return; }
   function poll() {
     fetch(box.dataset.statusUrl, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (s) {
@@ -12,8 +13,9 @@
       document.getElementById("job-label").textContent = s.label;
       document.getElementById("job-count").textContent = s.done + " / " + s.total;
       document.getElementById("job-error").textContent = s.error || "";
-      if (s.download) { document.getElementById("job-download").classList.remove("hidden"); }
-      if (s.pending) { setTimeout(poll, 1500); }
+      var download = document.getElementById("job-download");
+      if (s.download && download) { download.classList.remove("hidden"); }
+      if (s.pending) { setTimeout(poll, 1500); } else if (box.dataset.reloadWhenDone) { window.location.reload(); }
     });
   }
   if (box.dataset.pending) { poll(); }
