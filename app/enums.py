@@ -262,10 +262,12 @@ class HandlingPlatform(LabelledEnum):
 
 
 class ExportStatus(LabelledEnum):
-    QUEUED = Choice("queued", _l("Queued"))
-    RUNNING = Choice("running", _l("Running"))
-    DONE = Choice("done", _l("Done"))
-    FAILED = Choice("failed", _l("Failed"))
+    """A background export (我的导出). Own msgids: "Queued"/"Failed" name an SMS's states (待发送/发送失败)."""
+
+    QUEUED = Choice("queued", _l("Export waiting in the queue"))
+    RUNNING = Choice("running", _l("Export being written"))
+    DONE = Choice("done", _l("Export ready"))
+    FAILED = Choice("failed", _l("Export failed"))
 
 
 class ImportStatus(LabelledEnum):

@@ -294,6 +294,18 @@ def test_a_failed_job_says_why_and_the_worker_goes_on(app, tmp_path):
         assert good.status is ExportStatus.DONE and list(tmp_path.iterdir())
 
 
+def test_my_exports_names_an_export_s_states_not_an_sms_s(app, login_as):
+    """我的导出 says 排队中 / 导出失败: "Queued"/"Failed" were one msgid with the SMS states (待发送/发送失败)."""
+    with app_ctx(app):
+        user_id = db.session.scalar(sa.text("SELECT id FROM ab_user WHERE username='13800000001'"))
+        for title, status in (("排队的导出", ExportStatus.QUEUED), ("失败的导出", ExportStatus.FAILED)):
+            db.session.add(ExportJob(user_id=user_id, kind="case_detail", title=title, status=status, params={}))
+        db.session.commit()
+    page = text(login_as("13800000001").get("/statistics/exports/"))
+    assert "排队的导出" in page and "排队中" in page and "导出失败" in page
+    assert "待发送" not in page and "发送失败" not in page
+
+
 # --- the export job machine (SPEC §6 exports; app/workflows/exports.py) ---------------------------
 
 Q, R, DONE, FAILED = ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED
