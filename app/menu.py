@@ -96,8 +96,13 @@ MENU = [
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
     ], icon="fa-link"),
     Group(_l("Quality and efficiency indicators"), [
-        Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView"),
-             active_on=("StatisticsView.report", "StatisticsView.detail")),
+        # [FAQ 2.4] 【案件统计报表查询】 and its 注 【案件统计报表】-【报表明细查询】
+        Group(_l("Case statistics reports"), [
+            Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView"),
+                 active_on=("StatisticsView.report",)),
+            Leaf(_l("Report detail query"), "StatisticsView.detail", ("can_report", "StatisticsView"),
+                 active_on=("StatisticsView.detail",)),
+        ]),
         Leaf(_l("Dashboard"), "StatisticsView.dashboard", ("can_dashboard", "StatisticsView"),
              active_on=("StatisticsView.dashboard",)),
         Leaf(_l("My exports"), "StatisticsView.jobs", ("can_export", "StatisticsView"),

@@ -21,7 +21,7 @@ from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired
 
 from ..clock import today
-from ..enums import CaseSource, CaseType
+from ..enums import CaseSource, CaseStatus, CaseType
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
 from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
@@ -163,10 +163,15 @@ class PreLitigationCaseView(_CaseListView):
     edit_columns = ["tribunal", "cause", "claim_amount", "summary", "plan"]
 
     def toolbar_buttons(self):
-        """[FAQ 3.4] from 案件管理, the 调解结束 cases whose parties applied for a 调解书."""
+        """[FAQ 3.4] 案件管理 › the 调解结束 cases › 申请出具调解书: those whose parties applied for a 调解书."""
         buttons = super().toolbar_buttons()
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-                "can_list", "MediationDocumentView"):
+        if request.endpoint != f"{self.endpoint}.list":
+            return buttons
+        ended = CaseStatus.ENDED.name
+        if request.args.get("_flt_0_status") != ended:
+            buttons.append(Button(CaseStatus.ENDED.label, url_for(f"{self.endpoint}.list", _flt_0_status=ended),
+                                  "btn-default"))
+        elif self.appbuilder.sm.has_access("can_list", "MediationDocumentView"):
             buttons.append(Button(str(_l("Applications for a mediation document")),
                                   url_for("MediationDocumentView.list", _flt_0_status="PENDING"), "btn-default"))
         return buttons
