@@ -126,6 +126,12 @@ MENU = [
             Leaf(_l("Invited organisation certification"), "OrganisationCertificationView.list",
                  ("can_list", "OrganisationCertificationView")),
         ]),
+        # [FAQ 6.7(1)] 部委端 【名册管理】-【调解组织名册管理】-【调解组织名册】 › 申请法院认证: the
+        # ministry's organisations (as under 组织管理 › 调解组织管理), for those who may apply
+        Group(_l("Mediation organisation roster management"), [
+            Leaf(_l("Mediation organisation roster"), "MinistryOrganisationView.list",
+                 ("can_apply", "MinistryOrganisationView"), active_on=("-",)),
+        ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [
         Group(_l("People's court roster management"), [

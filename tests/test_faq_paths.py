@@ -13,12 +13,54 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable
 from urllib.parse import urljoin
 
 import pytest
+import sqlalchemy as sa
 from lxml import html as lxml_html
 
-from .helpers import text
+from app.enums import ApplicationKind
+from app.extensions import db
+from app.models import Case
+from app.workflows import after_mediation
+
+from .case_factory import court_actor
+from .helpers import app_ctx, text
+
+
+def _application(kind: ApplicationKind, cause: str, consent: bool = False):
+    """The demo case `cause` with a `kind` application waiting for 朝阳 (待受理 / 待立案)."""
+
+    def setup(app):
+        with app_ctx(app):
+            case = db.session.scalar(sa.select(Case).where(Case.cause == cause, Case.number.like("%京0105%")))
+            from .case_factory import mediator_actor
+
+            if kind is ApplicationKind.FILING:
+                application = after_mediation.apply_for(case, kind, court_actor(), claims="请求判令被告赔偿。",
+                                                        facts="调解不成。")
+            else:
+                application = after_mediation.apply_for(case, kind, mediator_actor("13900000001"),
+                                                        party_id=case.parties[0].id)
+            if consent:
+                for party in case.parties[1:]:
+                    after_mediation.MACHINE.apply(application, "consent", _party_actor(party.phone),
+                                                  applicant=after_mediation.Applicant(party))
+                after_mediation._pending_when_everyone_consented(application)
+            db.session.commit()
+
+    return setup
+
+
+def _party_actor(phone):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.roles import Portal
+    from app.security import Scope
+    from app.workflows.actor import Actor
+
+    return Actor(db.session.scalar(sa.select(User.id).where(User.username == phone)), Scope(portal=Portal.PARTY))
 
 
 @dataclass(frozen=True)
@@ -34,6 +76,8 @@ class Path:
     portal: str | None  # None: not logged in (the platform's 首页, the login page)
     user: str | None
     steps: tuple
+    #: what must exist first that the demo does not have (an application waiting for the court)
+    setup: Callable | None = None
 
     def __str__(self):
         return f"[FAQ {self.faq}] " + " › ".join(s if isinstance(s, str) else f"({s.contains})" for s in self.steps)
@@ -62,10 +106,13 @@ PATHS = [
     # 三、关于案件操作
     Path("3.2", *MEDIATOR, ("陈静", "我的设置", "认证法院", "申请认证")),
     Path("3.3", *COURT, (*PRE, Open("物业服务合同纠纷"), "^删除")),
-    Path("3.4", *COURT, (*PRE, "调解结束", "申请出具调解书", Open(""), "编写调解书", "内网办案系统")),
+    Path("3.4", *COURT, (*PRE, "调解结束", "申请出具调解书", Open(""), "编写调解书", "内网办案系统"),
+         _application(ApplicationKind.MEDIATION_DOCUMENT, "房屋租赁合同纠纷")),
     Path("3.5", *COURT, (*PRE, Open("装饰装修合同纠纷"), "^转在线立案")),
-    Path("3.5", *COURT, ("在线立案", "普通民事案件", "待立案", Open(""), "^立案审查", "内网办案系统")),
-    Path("3.6", *COURT, ("在线司法确认", "司法确认管理", "待受理", Open(""), "受理", "内网办案系统")),
+    Path("3.5", *COURT, ("在线立案", "普通民事案件", "待立案", Open(""), "^立案审查", "内网办案系统"),
+         _application(ApplicationKind.FILING, "装饰装修合同纠纷")),
+    Path("3.6", *COURT, ("在线司法确认", "司法确认管理", "待受理", Open(""), "受理", "内网办案系统"),
+         _application(ApplicationKind.JUDICIAL_CONFIRMATION, "房屋租赁合同纠纷", consent=True)),
     Path("3.7", *COURT, ("调解案件管理", "新增历史案件", "部委信息")),
     Path("3.8", *MEDIATOR, ("我的案件", Open("物业服务合同纠纷"), "当事人", "编辑")),
     Path("3.9(1)", *MEDIATOR, ("我的案件", Open("物业服务合同纠纷"), "调解信息", "当事人", "^调解协议")),
@@ -196,7 +243,7 @@ class Walker:
         # a list row: its show link may be an icon; the row's text names the case
         for tr in main.iter("tr"):
             if contains in _norm(tr.text_content()):
-                links = [a for a in tr.iter("a") if re.search(r"/(show|detail)/|/case/\d+|/applications/\d+",
+                links = [a for a in tr.iter("a") if re.search(r"/(show|detail)/|/case/\d+|/application/\d+",
                                                               a.get("href") or "")]
                 if links:
                     self.get(urljoin(self.url, links[0].get("href")))
@@ -220,6 +267,8 @@ class Walker:
                                              for p in PATHS])
 def test_faq_path_can_be_followed_by_its_labels(app, login_as, path):
     """[FAQ parts 二–七] each 【…】 is a visible entry, tab or button where the FAQ says."""
+    if path.setup is not None:
+        path.setup(app)
     if path.portal is None:
         client, start = app.test_client(), "/login/"
     else:
