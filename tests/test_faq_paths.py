@@ -280,3 +280,49 @@ def test_not_in_product_list_stays_short():
     """The exceptions are a short, reasoned list, not a way around the paths."""
     assert len(NOT_IN_PRODUCT) <= 6
     assert all(reason for reason in NOT_IN_PRODUCT.values())
+
+
+# --- who may open the screens these paths reach (role × endpoint) ---------------------------------
+
+PROBES = {
+    # endpoint: the (portal, account) that may open it; every other role is refused
+    "/cases/historical/add": {COURT},
+    "/organisation-certifications/list/?ministry=1&_flt_0_status=PENDING": {COURT},
+    "/ministry/organisations/list/": {ICF, CBIRC},
+    "/mediators/invited/export": {COURT},
+}
+ROLES = [COURT, MEDIATOR, ICF, LIAISON, ("PARTY", "13500000001"), ("ORGANISATION", "52110105MJ0000018A")]
+
+
+@pytest.mark.parametrize("url", list(PROBES))
+def test_faq_screens_answer_only_their_roles(app, login_as, url):
+    """Hiding a menu entry is not the protection (STYLE §7): other roles get 403 or the login page."""
+    for role in ROLES:
+        resp = login_as(role[1], role[0]).get(url)
+        if role in PROBES[url]:
+            assert resp.status_code == 200, (url, role, resp.status_code)
+        else:
+            assert resp.status_code in (302, 403, 404), (url, role, resp.status_code)
+            if resp.status_code == 302:
+                assert "/login" in resp.headers["Location"] or resp.headers["Location"].rstrip("/").endswith(
+                    "localhost") or resp.headers["Location"] == "/", (url, role, resp.headers["Location"])
+    assert app.test_client().get(url).status_code in (302, 401, 403)
+
+
+def test_a_court_sees_only_its_own_certification_applications_under_a_ministry_tab(app, login_as):
+    """[FAQ 6.7(2)] 海淀's 特邀调解组织认证 › 中华全国工商联 never lists 朝阳's organisations."""
+    with app_ctx(app):
+        from app.models import Ministry
+
+        acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
+    chaoyang = text(login_as(*COURT[::-1]).get(f"/organisation-certifications/list/?ministry={acfic}"))
+    haidian = text(login_as("13800000011").get(f"/organisation-certifications/list/?ministry={acfic}"))
+    assert "朝阳区商事调解中心" in chaoyang and "朝阳区商事调解中心" not in haidian
+
+
+def test_a_ministry_roster_offers_court_certification_only_for_its_own_organisations(login_as):
+    """[FAQ 6.7(1)] 工商联 sees 申请法院认证 beside its organisations; 银保监会 sees none of them."""
+    icf = text(login_as(ICF[1], ICF[0]).get("/ministry/organisations/list/"))
+    cbirc = text(login_as(CBIRC[1], CBIRC[0]).get("/ministry/organisations/list/"))
+    assert "朝阳区商事调解中心" in icf and "朝阳区商事调解中心" not in cbirc
+    assert "/ministry/organisations/apply/" not in cbirc
