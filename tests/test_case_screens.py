@@ -248,6 +248,30 @@ def test_historical_case_backfills_a_concluded_case_without_a_clock(app, login_a
     assert "调解结束" in page and "总对总调解" not in page
 
 
+def test_a_historical_case_cannot_be_mediated_again(app, login_as):
+    """[FAQ 3.7] a backfilled case concluded elsewhere: 继续调解 is refused with the reason, nothing changes."""
+    from app.workflows import DomainError, case_lifecycle
+
+    from .case_factory import mediator_actor
+
+    resp = login_as("13800000001").post("/cases/historical/add", data=_historical_form(app))
+    cid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    chen = login_as("13900000001", "MEDIATOR")
+    resp = chen.post(f"/case/{cid}/do/resume", data={"version": get_case(app, cid).version},
+                     follow_redirects=True)
+    assert "历史案件是补录的已结束调解" in text(resp), text(resp)[-3000:]
+    assert get_case(app, cid).status is CaseStatus.ENDED
+    with app_ctx(app):
+        case = db.session.get(Case, cid)
+        try:
+            case_lifecycle.apply(case, "resume", mediator_actor("13900000001"))
+        except DomainError as exc:
+            assert "历史案件" in str(exc)
+        else:
+            raise AssertionError("resume was allowed")
+        assert case.status is CaseStatus.ENDED
+
+
 def test_historical_case_terminated_needs_its_reason(app, login_as):
     """Issue 15 item 9: 调解终止 with the reason (Rules art 25); without it nothing is saved, input kept."""
     admin = login_as("13800000001")

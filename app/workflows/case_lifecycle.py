@@ -50,7 +50,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..clock import today, utcnow
 from ..enums import CaseStatus as S
-from ..enums import CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
+from ..enums import CaseSource, CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
 from ..extensions import db
 from ..models import (
     Case,
@@ -191,6 +191,13 @@ def _pre_litigation(case, actor, data) -> Optional[str]:
 def _reason_required(case, actor, data) -> Optional[str]:
     if not (data.get("reason") or "").strip():
         return _("Give the reason.")
+    return None
+
+
+def _not_backfilled(case, actor, data) -> Optional[str]:
+    """A 新增历史案件 records a mediation that concluded elsewhere [FAQ 3.7]: there is nothing to continue."""
+    if case.source is CaseSource.HISTORICAL:
+        return _("A historical case records a mediation that already concluded; it cannot be mediated again.")
     return None
 
 
@@ -447,7 +454,7 @@ TRANSITIONS = [
                target=S.TERMINATED, who=frozenset({MEDIATOR}), guards=(_termination_reason,), effect=_terminate),
     Transition(event="resume", label=_l("Continue mediation"),
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
-               who=frozenset({MEDIATOR}), effect=_resume),
+               who=frozenset({MEDIATOR}), guards=(_not_backfilled,), effect=_resume),
     Transition(event="dispatch", label=_l("Dispatch to a mediator"), sources=frozenset({S.MEDIATING}),
                target=S.MEDIATING, who=frozenset({ORGANISATION}), guards=(_own_mediator, _not_with_ministry),
                effect=_dispatch),
