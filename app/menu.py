@@ -97,8 +97,13 @@ MENU = [
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
     ], icon="fa-link"),
     Group(_l("Quality and efficiency indicators"), [
-        Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView"),
-             active_on=("StatisticsView.report", "StatisticsView.detail")),
+        # [FAQ 2.4] 【案件统计报表查询】 and its 注 【案件统计报表】-【报表明细查询】
+        Group(_l("Case statistics reports"), [
+            Leaf(_l("Case statistics report"), "StatisticsView.report", ("can_report", "StatisticsView"),
+                 active_on=("StatisticsView.report",)),
+            Leaf(_l("Report detail query"), "StatisticsView.detail", ("can_report", "StatisticsView"),
+                 active_on=("StatisticsView.detail",)),
+        ]),
         Leaf(_l("Dashboard"), "StatisticsView.dashboard", ("can_dashboard", "StatisticsView"),
              active_on=("StatisticsView.dashboard",)),
         Leaf(_l("My exports"), "StatisticsView.jobs", ("can_export", "StatisticsView"),
@@ -121,6 +126,12 @@ MENU = [
                  ("can_list", "OrganisationRosterView")),
             Leaf(_l("Invited organisation certification"), "OrganisationCertificationView.list",
                  ("can_list", "OrganisationCertificationView")),
+        ]),
+        # [FAQ 6.7(1)] 部委端 【名册管理】-【调解组织名册管理】-【调解组织名册】 › 申请法院认证: the
+        # ministry's organisations (as under 组织管理 › 调解组织管理), for those who may apply
+        Group(_l("Mediation organisation roster management"), [
+            Leaf(_l("Mediation organisation roster"), "MinistryOrganisationView.list",
+                 ("can_apply", "MinistryOrganisationView"), active_on=("-",)),
         ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [

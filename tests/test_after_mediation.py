@@ -542,9 +542,50 @@ def test_court_actor_may_not_accept_for_another_court_in_the_workflow(app, ended
 
 
 def test_case_management_links_to_the_mediation_document_applications(login_as):
-    """[FAQ 3.4] 案件管理 › 申请出具调解书."""
+    """[FAQ 3.4] 案件管理 › 案件状态【调解结束】 › 【申请出具调解书】."""
     html = text(login_as(CY_ADMIN).get("/cases/pre-litigation/list/"))
+    assert "_flt_0_status=ENDED" in html and "/mediation-documents/list/?_flt_0_status=PENDING" not in html
+    html = text(login_as(CY_ADMIN).get("/cases/pre-litigation/list/?_flt_0_status=ENDED"))
     assert "/mediation-documents/list/?_flt_0_status=PENDING" in html
+
+
+def _intranet_result(app, client, application, result):
+    with app_ctx(app):
+        message_id = db.session.get(CourtApplication, application.id).outbox_message.message_id
+    body = {"message_id": message_id, "result": result}
+    if result == "issued":
+        body["number"] = "（2026）京0105民诉前调书1号"
+    assert api(client, DEMO_INTRANET_KEY, **body).json["status"] == "ok"
+
+
+def test_a_mediation_document_is_refused_once_the_agreement_is_judicially_confirmed(
+        app, client, login_as, accepted_confirmation):
+    """Issue 15 item 13 (CPL arts 201, 205): 司法确认 or 调解书 — once confirmed, a 调解书 is refused with why."""
+    _intranet_result(app, client, accepted_confirmation, "confirmed")
+    cid = accepted_confirmation.case_id
+    zhang, resp = apply_in_portal(login_as, cid, "MEDIATION_DOCUMENT")
+    said = text(resp) + " ".join(flashes(zhang))
+    assert "已有司法确认" in said and "不能再申请出具调解书" in said, said
+    assert [a.kind for a in applications(app, cid)] == [ApplicationKind.JUDICIAL_CONFIRMATION]
+    page = text(zhang.get(f"/portal/after/case/{cid}"))
+    assert 'data-kind="MEDIATION_DOCUMENT"' not in page and 'data-unavailable="MEDIATION_DOCUMENT"' in page
+
+
+def test_judicial_confirmation_is_refused_once_a_mediation_document_was_issued(app, client, login_as, ended):
+    """Issue 15 item 13, the other way: a 调解书 issued → 司法确认 refused, naming the 调解书."""
+    apply_in_portal(login_as, ended, "MEDIATION_DOCUMENT")
+    document = applications(app, ended)[0]
+    assert accept(login_as, document.id).status_code == 302
+    _intranet_result(app, client, document, "issued")
+    zhang, resp = apply_in_portal(login_as, ended, "JUDICIAL_CONFIRMATION")
+    said = text(resp) + " ".join(flashes(zhang))
+    assert "已有出具调解书" in said and "民诉前调书1号" in said and "不能再申请司法确认" in said, said
+    assert [a.kind for a in applications(app, ended)] == [ApplicationKind.MEDIATION_DOCUMENT]
+    with app_ctx(app):
+        case = db.session.get(Case, ended)
+        with pytest.raises(DomainError):
+            after_mediation.apply_for(case, ApplicationKind.JUDICIAL_CONFIRMATION, mediator_actor("13900000001"),
+                                      party_id=case.parties[0].id)
 
 
 def test_the_http_intranet_adapter_posts_the_hand_over_as_json(app, accepted_confirmation):

@@ -205,21 +205,110 @@ def test_case_lists_filter_and_label_in_chinese(login_as):
         assert word in html, word
 
 
-def test_historical_case_needs_the_ministry_when_ministry_info_is_yes(app, login_as):
+def _historical_form(app, **overrides):
+    from app.models import Ministry
+
+    with app_ctx(app):
+        acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
+        chen = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000001"))
+    form = {"cause": "历史纠纷", "received_on": "2025-03-01", "closed_on": "2025-03-20", "outcome": "ENDED",
+            "mediator": chen, "has_ministry": "y", "ministry": acfic}
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def case_count(app):
+    with app_ctx(app):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Case))
+
+
+def test_historical_case_backfills_a_concluded_case_without_a_clock(app, login_as):
+    """[FAQ 3.7, 6.6] 新增历史案件, issue 15 item 9: outcome, mediator, dates and 部委信息; the case is
+    调解结束 from the start, has no deadline, is in no 临期/超期 list and pushes nothing to 总对总."""
+    from app.models import OutboxMessage
+
+    admin = login_as("13800000001")
+    form = text(admin.get("/cases/historical/add"))
+    for label in ("部委信息", "调解结果", "结案日期", "终止原因", "调解员"):
+        assert label in form, label
+    pushes = None
+    with app_ctx(app):
+        pushes = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    resp = admin.post("/cases/historical/add", data=_historical_form(app))
+    assert resp.status_code == 302, text(resp)[:2000]
+    case = get_case(app, int(resp.headers["Location"].rstrip("/").split("/")[-1]))
+    assert case.source.name == "HISTORICAL" and case.status is CaseStatus.ENDED
+    assert case.number.startswith("（2025）") and case.has_ministry and case.mediator_id is not None
+    assert case.deadline is None and case.clock_started_on is None
+    assert case.received_on.isoformat() == "2025-03-01"
+    assert case.closed_at.date().isoformat() == "2025-03-20"
+    with app_ctx(app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == pushes
+    assert case.number not in text(admin.get("/cases/deadlines/list/"))
+    page = text(admin.get(f"/case/{case.id}"))
+    assert "调解结束" in page and "总对总调解" not in page
+
+
+def test_a_historical_case_cannot_be_mediated_again(app, login_as):
+    """[FAQ 3.7] a backfilled case concluded elsewhere: 继续调解 is refused with the reason, nothing changes."""
+    from app.workflows import DomainError, case_lifecycle
+
+    from .case_factory import mediator_actor
+
+    resp = login_as("13800000001").post("/cases/historical/add", data=_historical_form(app))
+    cid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    chen = login_as("13900000001", "MEDIATOR")
+    resp = chen.post(f"/case/{cid}/do/resume", data={"version": get_case(app, cid).version},
+                     follow_redirects=True)
+    assert "历史案件是补录的已结束调解" in text(resp), text(resp)[-3000:]
+    assert get_case(app, cid).status is CaseStatus.ENDED
+    with app_ctx(app):
+        case = db.session.get(Case, cid)
+        try:
+            case_lifecycle.apply(case, "resume", mediator_actor("13900000001"))
+        except DomainError as exc:
+            assert "历史案件" in str(exc)
+        else:
+            raise AssertionError("resume was allowed")
+        assert case.status is CaseStatus.ENDED
+
+
+def test_historical_case_terminated_needs_its_reason(app, login_as):
+    """Issue 15 item 9: 调解终止 with the reason (Rules art 25); without it nothing is saved, input kept."""
+    admin = login_as("13800000001")
+    before = case_count(app)
+    resp = admin.post("/cases/historical/add", data=_historical_form(app, outcome="TERMINATED", cause="相邻纠纷甲"))
+    assert resp.status_code == 200 and "终止原因" in text(resp) and "调解终止须" in text(resp)
+    assert "相邻纠纷甲" in text(resp) and "2025-03-20" in text(resp)
+    assert case_count(app) == before
+    resp = admin.post("/cases/historical/add", data=_historical_form(
+        app, outcome="TERMINATED", termination_reason="TOO_FAR_APART"))
+    case = get_case(app, int(resp.headers["Location"].rstrip("/").split("/")[-1]))
+    assert case.status is CaseStatus.TERMINATED and case.termination_reason.name == "TOO_FAR_APART"
+    assert case.deadline is None
+
+
+def test_historical_case_refusals_keep_the_input_and_save_nothing(app, login_as):
+    """Issue 15 item 9: each bad input is named in Chinese beside its field; what was typed stays."""
     admin = login_as("13800000001")
     with app_ctx(app):
-        from app.models import Ministry
-
-        acfic = db.session.scalar(sa.select(Ministry.id).where(Ministry.code == "acfic"))
-        before = db.session.scalar(sa.select(sa.func.count()).select_from(Case))
-    admin.post("/cases/historical/add", data={"cause": "历史纠纷", "has_ministry": "y", "received_on": "2025-03-01"})
-    assert "部委" in " ".join(flashes(admin))
-    with app_ctx(app):
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Case)) == before
-    resp = admin.post("/cases/historical/add", data={"cause": "历史纠纷", "has_ministry": "y", "ministry": acfic,
-                                                     "received_on": "2025-03-01"})
-    case = get_case(app, int(resp.headers["Location"].rstrip("/").split("/")[-1]))
-    assert case.source.name == "HISTORICAL" and case.has_ministry and case.number.startswith("（2025）")
+        haidian_mediator = db.session.scalar(sa.select(Mediator.id).where(Mediator.phone == "13900000011"))
+    before = case_count(app)
+    cases = [
+        ({"ministry": None}, "部委"),
+        ({"closed_on": "2025-02-01"}, "结案日期不能早于收案日期"),
+        ({"closed_on": "2099-01-01"}, "不能晚于今天"),
+        ({"closed_on": None}, "请填写调解结束的日期"),
+        ({"outcome": None}, "请选择调解结果"),
+        ({"mediator": None}, "请选择调解员或调解组织"),
+        ({"mediator": haidian_mediator}, "help-block"),  # not even a choice: 海淀's mediator is not offered
+    ]
+    for overrides, message in cases:
+        resp = admin.post("/cases/historical/add", data=_historical_form(app, cause="输入保留纠纷", **overrides))
+        html = text(resp)
+        assert resp.status_code == 200 and message in html, (overrides, message)
+        assert "输入保留纠纷" in html and "2025-03-01" in html
+    assert case_count(app) == before
 
 
 def test_in_litigation_case_needs_its_intranet_number(app, login_as):
@@ -228,6 +317,61 @@ def test_in_litigation_case_needs_its_intranet_number(app, login_as):
     assert resp.status_code == 200 and "必填" in text(resp)
     resp = admin.post("/cases/in-litigation/add", data={"cause": "借款纠纷", "intranet_number": "（2026）京0105民初9号"})
     assert resp.status_code == 302
+
+
+def test_pre_litigation_case_has_its_case_number_on_add_edit_and_list(app, login_as):
+    """[FAQ 5.2(2)] 诉前委派调解: 案号 (the intranet's 诉前调 number) on add and edit, shown in the list."""
+    admin = login_as("13800000001")
+    assert "案号" in text(admin.get("/cases/pre-litigation/add"))
+    resp = admin.post("/cases/pre-litigation/add", data={"cause": "合同纠纷", "intranet_number": " （2026）京0105民诉前调88号 "})
+    assert resp.status_code == 302
+    cid = int(resp.headers["Location"].rstrip("/").split("/")[-1])
+    assert get_case(app, cid).intranet_number == "（2026）京0105民诉前调88号"
+    listing = text(admin.get("/cases/pre-litigation/list/"))
+    assert "<th" in listing and "案号" in listing and "（2026）京0105民诉前调88号" in listing
+    assert "案号" in text(admin.get(f"/cases/pre-litigation/edit/{cid}"))
+    resp = admin.post(f"/cases/pre-litigation/edit/{cid}", data={"cause": "合同纠纷", "intranet_number": "（2026）京0105民诉前调89号"})
+    assert resp.status_code == 302 and get_case(app, cid).intranet_number == "（2026）京0105民诉前调89号"
+
+
+def test_a_case_number_already_used_in_the_court_is_refused(app, login_as):
+    """[FAQ 5.2(2)] one 案号 names one case of a court: add and edit refuse it, naming the other case,
+    keeping the input; another court may use the same text."""
+    admin = login_as("13800000001")
+    first = admin.post("/cases/pre-litigation/add", data={"cause": "合同纠纷", "intranet_number": "（2026）京0105民诉前调90号"})
+    other = get_case(app, int(first.headers["Location"].rstrip("/").split("/")[-1]))
+    before = case_count(app)
+    resp = admin.post("/cases/pre-litigation/add", data={"cause": "第二个纠纷", "intranet_number": "（2026）京0105民诉前调90号"})
+    assert resp.status_code == 200 and "已被本院案件" in text(resp) and other.number in text(resp)
+    assert "第二个纠纷" in text(resp) and case_count(app) == before
+    second = admin.post("/cases/pre-litigation/add", data={"cause": "合同纠纷", "intranet_number": "（2026）京0105民诉前调91号"})
+    sid = int(second.headers["Location"].rstrip("/").split("/")[-1])
+    resp = admin.post(f"/cases/pre-litigation/edit/{sid}", data={"cause": "合同纠纷", "intranet_number": "（2026）京0105民诉前调90号"})
+    assert resp.status_code == 200 and "已被本院案件" in text(resp)
+    assert get_case(app, sid).intranet_number == "（2026）京0105民诉前调91号"
+    # the in-litigation form and the other court
+    resp = admin.post("/cases/in-litigation/add", data={"cause": "借款纠纷", "intranet_number": "（2026）京0105民诉前调90号"})
+    assert resp.status_code == 200 and "已被本院案件" in text(resp)
+    resp = login_as("13800000011").post("/cases/pre-litigation/add", data={"cause": "合同纠纷", "intranet_number": "（2026）京0105民诉前调90号"})
+    assert resp.status_code == 302
+
+
+def test_in_litigation_party_forms_say_plaintiff_and_defendant(app, login_as):
+    """Issue 15 item 10: 立案调解 says 原告/被告 (on its party forms as on its case page); 诉前 says 申请人/被申请人."""
+    from app.enums import CaseType
+
+    admin = login_as("13800000001")
+    filed = make_case(app, case_type=CaseType.IN_LITIGATION, intranet_number="（2026）京0105民初77号")
+    form = text(admin.get(f"/case-parties/add?_flt_0_case={filed}"))
+    assert ">原告<" in form and ">被告<" in form and ">申请人<" not in form
+    with app_ctx(app):
+        party_id = db.session.scalar(sa.select(CaseParty.id).where(CaseParty.case_id == filed).limit(1))
+    form = text(admin.get(f"/case-parties/edit/{party_id}"))
+    assert ">原告<" in form and ">申请人<" not in form
+    assert "原告" in text(admin.get(f"/case/{filed}?tab=parties"))
+    pre = make_case(app)
+    form = text(admin.get(f"/case-parties/add?_flt_0_case={pre}"))
+    assert ">申请人<" in form and ">原告<" not in form
 
 
 def test_party_screens_commit_once_with_the_case_party_names(app, login_as):

@@ -137,6 +137,36 @@ def test_bulk_import_creates_every_row(app, login_as):
     assert last_sms(app, "13811110001")
 
 
+def test_bulk_import_skips_the_templates_example_row(app, login_as):
+    """[FAQ 2.1] 批量导入, issue 15 item 13: the template filled in below its example imports only the
+    rows the court wrote; the example (张三 13800000000) is never a user."""
+    import io
+
+    from openpyxl import load_workbook
+
+    client = login_as("13800000001")
+    wb = load_workbook(io.BytesIO(client.get("/court-users/import/template").data))
+    assert [c.value for c in wb.active[2]] == ["张三", "13800000000", "书记员", "否"]
+    wb.active.append(["丙", "13811110003", "书记员", "否"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = client.post("/court-users/import", data={"file": (io.BytesIO(buf.getvalue()), "users.xlsx")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302
+    assert count(app, CourtStaff, CourtStaff.phone == "13811110003") == 1
+    assert count(app, CourtStaff, CourtStaff.phone == "13800000000") == 0
+    assert last_sms(app, "13800000000") is None
+
+
+def test_bulk_import_of_the_untouched_template_imports_nothing_and_says_so(app, login_as):
+    client = login_as("13800000001")
+    template = client.get("/court-users/import/template").data
+    resp = client.post("/court-users/import", data={"file": (__import__("io").BytesIO(template), "users.xlsx")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert "文件中没有用户数据" in text(resp)
+    assert count(app, CourtStaff, CourtStaff.phone == "13800000000") == 0
+
+
 def test_bulk_import_with_a_bad_row_imports_nothing_and_names_the_row(app, login_as):
     data = xlsx([
         ["甲", "13811110001", "书记员", "否"],

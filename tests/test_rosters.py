@@ -155,3 +155,33 @@ def test_mediator_phone_cannot_move_onto_another_account(app, login_as):
     assert "其他平台账号" in " ".join(flashes(admin))
     assert count(app, Mediator, Mediator.phone == "13900000001") == 1
     assert login(app.test_client(), "13900000001", "MEDIATOR").status_code == 302
+
+
+def _sheet_names(resp):
+    import io
+
+    from openpyxl import load_workbook
+
+    assert resp.status_code == 200, resp.status_code
+    ws = load_workbook(io.BytesIO(resp.data)).active
+    return [row[0] for row in ws.iter_rows(min_row=2, values_only=True) if row[0]]
+
+
+def test_roster_export_exports_the_filtered_list_without_ticking_rows(app, login_as):
+    """[FAQ 2.4] issue 15 item 6: 名册 › 导出 (top right) writes the list as filtered, every row of it,
+    within the court's scope; nothing needs ticking."""
+    admin = login_as("13800000001")
+    page = text(admin.get("/mediators/invited/list/?_flt_2_name=陈"))
+    assert "/mediators/invited/export?_flt_2_name=" in page and ">导出<" in page
+    everyone = _sheet_names(admin.get("/mediators/invited/export"))
+    with app_ctx(app):
+        roster = set(db.session.scalars(sa.select(Mediator.name).join(MediatorCourt).where(
+            MediatorCourt.court_id == demo_ids(app)["chaoyang"], MediatorCourt.status == CertificationStatus.CERTIFIED,
+            Mediator.identity == MediatorIdentity.INVITED)))
+    assert set(everyone) == roster and "陈静" in everyone
+    assert _sheet_names(admin.get("/mediators/invited/export?_flt_2_name=陈")) == [n for n in everyone if "陈" in n]
+    orgs = _sheet_names(admin.get("/organisations/export"))
+    assert "朝阳区商事调解中心" in orgs and "北京金融纠纷调解中心" not in orgs  # 海淀's, not 朝阳's
+    # another court's export is its own roster; a mediator may not export
+    assert "陈静" not in _sheet_names(login_as("13800000011").get("/mediators/invited/export"))
+    assert login_as("13900000001", "MEDIATOR").get("/mediators/invited/export").status_code in (302, 403)

@@ -137,7 +137,9 @@ DOCUMENT_BUTTONS = {
 }
 #: where a button reads differently from the operation's name
 BUTTON_LABELS = {
-    "upload": _l("Upload agreement (DOC/DOCX/PDF)"),
+    # [FAQ 3.9(2)] 调解协议可选择系统【自动生成】或调解员【手动上传】 (the file input says which types)
+    "generate": _l("Generate automatically"),
+    "upload": _l("Upload manually"),
     "upload_transcript": _l("Upload transcript (DOC/DOCX/PNG/JPG)"),
     "sign_agreement": _l("Sign"),
     "sign_transcript": _l("Sign"),

@@ -117,13 +117,18 @@ class ScopedModelView(ModelView):
         raise AbstractScopeError
 
     def toolbar_buttons(self) -> list[Button]:
-        """The list page's add button, for those who may add."""
+        """The list page's add button, and a show page's 编辑 [FAQ 2.3, 7.3(1)], for those who may."""
         if (
             self.add_button_label
             and request.endpoint == f"{self.endpoint}.list"
             and self.appbuilder.sm.has_access("can_add", self.class_permission_name)
         ):
             return [Button(str(self.add_button_label), url_for(f"{self.endpoint}.add"))]
+        if (
+            request.endpoint == f"{self.endpoint}.show"
+            and self.appbuilder.sm.has_access("can_edit", self.class_permission_name)
+        ):
+            return [Button(_("Edit"), url_for(f"{self.endpoint}.edit", pk=request.view_args["pk"]))]
         return []
 
     def get_scoped(self, pk):

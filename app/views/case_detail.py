@@ -47,6 +47,10 @@ def _deadline_note(case) -> str:
     return _("%(n)d days left", n=days)
 
 
+#: forms that list their options as rows, each with its own 选择 button that submits it [FAQ 6.7 如何指派案件(2)]
+PICK_BY_BUTTON = {"assign_ministry": "organisation_id"}
+
+
 def _choices(case, actor, field, event=""):
     """Options of a transition form field, limited to what the guards accept."""
     if field == "organisation_id" and event == "assign_ministry":
@@ -181,7 +185,8 @@ class CaseDetailView(BaseView):
         actor = current_actor()
         choices = {f: _choices(case, actor, f, action.event) for f in action.fields}
         return self.render_template("cases/transition.html", title=action.label, case=case,
-                                    transition=action, choices=choices, form=form)
+                                    transition=action, choices=choices, form=form,
+                                    pick_by_button=PICK_BY_BUTTON.get(action.event))
 
     @expose("/<int:pk>/mediation-info", methods=["GET"])
     @has_access

@@ -16,13 +16,15 @@ from flask import abort, flash, g, has_request_context, redirect, request, url_f
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField
-from wtforms.validators import DataRequired, InputRequired
+from wtforms import BooleanField, DateField, SelectField
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
-from ..enums import CaseSource, CaseType
+from ..clock import today
+from ..enums import CaseSource, CaseStatus, CaseType, CertificationStatus, PartyRole, TerminationReason
 from ..extensions import db
 from ..forms import CreditCode, Mobile, ResidentId
-from ..models import Case, CaseAgent, CaseParty, Court, Tribunal
+from ..models import (Case, CaseAgent, CaseParty, Court, Mediator, MediatorCourt, Organisation,
+                      OrganisationCourt, Tribunal)
 from ..security import current_scope
 from .. import xlsx
 from ..workflows import case_intake, court_todo
@@ -84,6 +86,20 @@ def export_cases(cases: list[Case], title: str):
     return xlsx.response(xlsx.table(title, [str(CASE_LABELS[name]) for name in cols], rows), f"{title}.xlsx")
 
 
+class UniqueIntranetNumber:
+    """The form refuses a 案号 another case of the court has, keeping what was typed [FAQ 5.2(2)]."""
+
+    def __call__(self, form, field):
+        court = form.data.get("court") if "court" in form.data else None
+        pk = request.view_args.get("pk") if request.view_args else None
+        existing = db.session.get(Case, int(pk)) if pk else None
+        probe = Case(id=existing.id if existing else None, intranet_number=field.data,
+                     court_id=(court.id if court else existing.court_id if existing else current_scope().court_id))
+        problem = case_intake.intranet_number_problem(probe)
+        if problem:
+            raise ValidationError(problem)
+
+
 class _CaseListView(ScopedModelView):
     """A court's case list of one type; the detail page is /case/<id>."""
 
@@ -105,7 +121,7 @@ class _CaseListView(ScopedModelView):
     edit_form_query_rel_fields = {
         "tribunal": [["id", ScopeFilter, scoped(lambda q, s: q.filter(Tribunal.court_id == s.court_id))]],
     }
-    validators_columns = {"cause": [DataRequired()]}
+    validators_columns = {"cause": [DataRequired()], "intranet_number": [UniqueIntranetNumber()]}
 
     @classmethod
     def scope_query(cls, query, scope):
@@ -132,6 +148,7 @@ class _CaseListView(ScopedModelView):
     def pre_update(self, item):
         case_intake.check_editable(item)
         case_intake.check_case_in_scope(item, current_scope())
+        case_intake.check_intranet_number(item)
 
     def post_add_redirect(self):
         return redirect(url_for("CaseDetailView.detail", pk=self._last_added)) if getattr(
@@ -156,15 +173,23 @@ class PreLitigationCaseView(_CaseListView):
     edit_title = _l("Edit case information")
     add_button_label = _l("Add case")
     case_type = CaseType.PRE_LITIGATION
-    list_columns = LIST_COLUMNS[:3] + ["grassroots_unit"] + LIST_COLUMNS[3:]
-    add_columns = ["court", "tribunal", "cause", "claim_amount", "summary", "plan"]
-    edit_columns = ["tribunal", "cause", "claim_amount", "summary", "plan"]
+    # [FAQ 5.2(2)] 案号: the intranet's 诉前调 number, typed in for a case entered by hand
+    list_columns = LIST_COLUMNS[:1] + ["intranet_number"] + LIST_COLUMNS[1:3] + ["grassroots_unit"] + LIST_COLUMNS[3:]
+    add_columns = ["court", "tribunal", "intranet_number", "cause", "claim_amount", "summary", "plan"]
+    edit_columns = ["tribunal", "intranet_number", "cause", "claim_amount", "summary", "plan"]
+    description_columns = {"intranet_number": _l("The intranet's pre-litigation number (诉前调字号), if the case "
+                                                 "has one; without it the case has only its platform number.")}
 
     def toolbar_buttons(self):
-        """[FAQ 3.4] from 案件管理, the 调解结束 cases whose parties applied for a 调解书."""
+        """[FAQ 3.4] 案件管理 › the 调解结束 cases › 申请出具调解书: those whose parties applied for a 调解书."""
         buttons = super().toolbar_buttons()
-        if request.endpoint == f"{self.endpoint}.list" and self.appbuilder.sm.has_access(
-                "can_list", "MediationDocumentView"):
+        if request.endpoint != f"{self.endpoint}.list":
+            return buttons
+        ended = CaseStatus.ENDED.name
+        if request.args.get("_flt_0_status") != ended:
+            buttons.append(Button(CaseStatus.ENDED.label, url_for(f"{self.endpoint}.list", _flt_0_status=ended),
+                                  "btn-default"))
+        elif self.appbuilder.sm.has_access("can_list", "MediationDocumentView"):
             buttons.append(Button(str(_l("Applications for a mediation document")),
                                   url_for("MediationDocumentView.list", _flt_0_status="PENDING"), "btn-default"))
         return buttons
@@ -181,7 +206,7 @@ class InLitigationCaseView(_CaseListView):
     add_columns = ["court", "tribunal", "intranet_number", "cause", "claim_amount", "simple_procedure",
                    "summary", "plan"]
     edit_columns = add_columns[1:]
-    validators_columns = {"cause": [DataRequired()], "intranet_number": [DataRequired()]}
+    validators_columns = {"cause": [DataRequired()], "intranet_number": [DataRequired(), UniqueIntranetNumber()]}
     add_form_extra_fields = {"simple_procedure": BooleanField(_l("Simple procedure"), default=False)}
     edit_form_extra_fields = add_form_extra_fields
 
@@ -197,27 +222,93 @@ class InternetCaseView(_CaseListView):
     edit_columns = ["cause", "claim_amount", "summary", "plan"]
 
 
+def _reason(value):
+    if isinstance(value, TerminationReason) or value is None:
+        return value
+    return TerminationReason[value] if value in TerminationReason.__members__ else None
+
+
+def _own_certified(model, link):
+    """A form's choice of the acting court's certified mediators or organisations."""
+    return [["id", ScopeFilter, scoped(lambda q, s: q.filter(model.id.in_(
+        sa.select(getattr(link, f"{model.__tablename__}_id")).where(
+            link.court_id == s.court_id, link.status == CertificationStatus.CERTIFIED))))]]
+
+
 class HistoricalCaseView(_CaseListView):
-    """新增历史案件 with 部委信息 [FAQ 3.7, 6.6]."""
+    """新增历史案件 with 部委信息 [FAQ 3.7, 6.6]: a concluded case, its outcome, mediator and dates."""
 
     route_base = "/cases/historical"
     list_title = _l("Historical cases")
     add_title = _l("Add historical case")
     source = CaseSource.HISTORICAL
     base_permissions = ["can_list", "can_add"]
-    add_columns = ["court", "tribunal", "intranet_number", "cause", "claim_amount", "received_on", "has_ministry",
-                   "ministry", "summary", "plan"]
+    add_columns = ["court", "tribunal", "intranet_number", "cause", "claim_amount", "received_on", "outcome",
+                   "termination_reason", "closed_on", "mediator", "organisation", "has_ministry", "ministry",
+                   "summary", "plan"]
+    label_columns = {**CASE_LABELS, "outcome": _l("Mediation outcome"), "closed_on": _l("Concluded on")}
     add_form_extra_fields = {
-        "has_ministry": BooleanField(_l("Ministry information: yes"), default=False),
+        "has_ministry": BooleanField(_l("Ministry information"), default=False,
+                                     description=_l("Tick for 是: the case came from a ministry.")),
+        "outcome": SelectField(_l("Mediation outcome"), choices=[
+            ("", ""), *[(s.name, s.label) for s in case_intake.HISTORICAL_OUTCOMES]]),
+        "closed_on": DateField(_l("Concluded on"), validators=[Optional()]),
+        # optional: FAB's enum field refuses an empty choice outright (a ValueError, not a form error)
+        "termination_reason": SelectField(_l("Reason for termination"), coerce=_reason, choices=[
+            ("", ""), *[(r.name, r.label) for r in TerminationReason]]),
     }
-    description_columns = {"ministry": _l("Required when the case has ministry information.")}
+    add_form_query_rel_fields = {
+        **_CaseListView.add_form_query_rel_fields,
+        "mediator": _own_certified(Mediator, MediatorCourt),
+        "organisation": _own_certified(Organisation, OrganisationCourt),
+    }
+    description_columns = {"ministry": _l("Required when the case has ministry information."),
+                           "termination_reason": _l("Required when the mediation was terminated.")}
+
+    def _init_forms(self):
+        """The form checks the whole backfill (case_intake.backfill_problems) before saving, so a refusal
+        shows beside its field and keeps everything typed."""
+        super()._init_forms()
+        base = self.add_form
+
+        class BackfillForm(base):
+            def validate(self, extra_validators=None):
+                ok = super().validate(extra_validators)
+                problems = case_intake.backfill_problems(_backfill(self), current_scope().court_id)
+                for name, message in problems.items():
+                    field = getattr(self, name)
+                    field.errors = [*field.errors, message]
+                return ok and not problems
+
+        self.add_form = BackfillForm
 
     @classmethod
     def scope_query(cls, query, scope):
         return visible_cases(query, scope).filter(Case.source == CaseSource.HISTORICAL)
 
     def pre_add(self, item):
-        case_intake.prepare_new_case(item, current_scope(), CaseType.PRE_LITIGATION, CaseSource.HISTORICAL)
+        case_intake.prepare_historical_case(item, current_scope(), _outcome(request.form.get("outcome")),
+                                            _date(request.form.get("closed_on")))
+
+
+def _outcome(value):
+    return CaseStatus[value] if value in CaseStatus.__members__ else None
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _backfill(form) -> case_intake.Backfill:
+    data = form.data
+    return case_intake.Backfill(
+        received_on=data.get("received_on"), closed_on=data.get("closed_on"),
+        outcome=_outcome(data.get("outcome")), termination_reason=data.get("termination_reason"),
+        mediator=data.get("mediator"), organisation=data.get("organisation"),
+        has_ministry=bool(data.get("has_ministry")), ministry=data.get("ministry"))
 
 
 class _EveryVisibleCase(_CaseListView):
@@ -354,6 +445,23 @@ class CasePartyView(_CaseChildView):
     @staticmethod
     def scope_query(query, scope):
         return party_scope(query, scope)
+
+    def _relabel_roles(self, form, case: Case | None):
+        """立案调解 says 原告/被告, not 申请人/被申请人 (PartyRole.label_for)."""
+        if case is not None and "role" in form:
+            form.role.choices = [(name, PartyRole[name].label_for(case.case_type)) for name, _label in
+                                 form.role.choices]
+
+    def _get_add_widget(self, form, exclude_cols=None, widgets=None):
+        case_id = request.args.get("_flt_0_case", type=int)
+        self._relabel_roles(form, db.session.get(Case, case_id) if case_id else None)
+        return super()._get_add_widget(form, exclude_cols=exclude_cols, widgets=widgets)
+
+    def _get_edit_widget(self, form, exclude_cols=None, widgets=None):
+        pk = request.view_args.get("pk")
+        party = db.session.get(CaseParty, int(pk)) if pk else None
+        self._relabel_roles(form, party.case if party else None)
+        return super()._get_edit_widget(form, exclude_cols=exclude_cols, widgets=widgets)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access

@@ -6,12 +6,14 @@ Ministry accounts see only their ministry's organisations in their region
 from __future__ import annotations
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from flask import abort, flash, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from ..enums import CertificationStatus
 from ..extensions import db
 from ..models import Court, Ministry, Organisation, OrganisationCourt
 from ..security import current_scope
@@ -42,12 +44,26 @@ class MinistryOrganisationView(ScopedModelView):
     list_title = _l("Mediation organisation management")
     show_title = _l("Mediation organisation")
     base_permissions = ["can_list", "can_show", "can_unbind", "can_apply", "can_password"]
-    list_columns = ["name", "credit_code", "org_type", "province", "city", "contact_name", "contact_phone"]
-    show_columns = list_columns + ["address", "ministry"]
+    list_columns = ["name", "credit_code", "org_type", "province", "city", "contact_name", "contact_phone", "id"]
+    show_columns = list_columns[:-1] + ["address", "ministry"]
     search_columns = ["name", "credit_code", "city"]
     base_order = ("name", "asc")
-    label_columns = ORG_LABELS
+    label_columns = {**ORG_LABELS, "id": _l("Operation")}
     scope_wrapper = staticmethod(ministry_scoped)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # [FAQ 6.7(1)] 调解组织名册: 申请法院认证 on the right of each organisation that may apply
+        self.formatters_columns = {**self.formatters_columns, "id": self._row_buttons}
+
+    def _row_buttons(self, pk):
+        org = db.session.get(Organisation, pk)
+        if org is None or not self.appbuilder.sm.has_access("can_apply", self.class_permission_name):
+            return ""
+        if not certification.may_apply(org, current_actor()):
+            return ""
+        return Markup('<a class="btn btn-xs btn-primary" href="{}">{}</a>').format(
+            url_for(".apply", pk=org.id), _("Apply for court certification"))
 
     @staticmethod
     def scope_query(query, scope):
@@ -197,7 +213,25 @@ class OrganisationCertificationView(CertificationDecisionView):
 
     @staticmethod
     def scope_query(query, scope):
-        return query.filter(OrganisationCourt.court_id == scope.court_id)
+        query = query.filter(OrganisationCourt.court_id == scope.court_id)
+        ministry_id = request.args.get("ministry", type=int) if request.endpoint.endswith(".list") else None
+        if ministry_id:
+            query = query.filter(OrganisationCourt.organisation_id.in_(
+                sa.select(Organisation.id).where(Organisation.ministry_id == ministry_id)))
+        return query
+
+    def toolbar_buttons(self):
+        """[FAQ 6.7(2)] 特邀调解组织认证 › 【中华全国工商联】(one tab per ministry) › 【待认证】 (by status)."""
+        if request.endpoint != f"{self.endpoint}.list":
+            return super().toolbar_buttons()
+        chosen = request.args.get("ministry", type=int)
+        status = request.args.get("_flt_0_status")
+        tabs = [Button(m.name, url_for(".list", ministry=m.id), "btn-primary" if m.id == chosen else "btn-default")
+                for m in db.session.scalars(sa.select(Ministry).order_by(Ministry.sort_order, Ministry.id))]
+        if chosen:
+            tabs += [Button(s.label, url_for(".list", ministry=chosen, _flt_0_status=s.name),
+                            "btn-info" if s.name == status else "btn-default") for s in CertificationStatus]
+        return tabs
 
 
 class ResourcesView(BaseView):

@@ -33,6 +33,7 @@ Guards (each a translated reason; every refusal is reported and nothing changes)
 - 在线立案 only for pre-litigation or internet cases that failed (调解终止), with
   the claims and the facts.
 - One open application per case and kind; none after it succeeded.
+- 司法确认 or 调解书, not both: once one succeeded the other is refused, saying which.
 
 An application that does not exist yet has no state: the four apply rows come
 from the engine's `NEW`, and `apply_for` builds the row outside the session and
@@ -247,6 +248,24 @@ def _no_other_open(a, actor, data) -> Optional[str]:
     return None
 
 
+#: 司法确认 and 调解书 are two ways to make one agreement enforceable: once either succeeded, the other is
+#: refused (CPL arts 201, 205–206; issue 15 item 13)
+EXCLUSIVE = {K.JUDICIAL_CONFIRMATION: K.MEDIATION_DOCUMENT, K.MEDIATION_DOCUMENT: K.JUDICIAL_CONFIRMATION}
+
+
+def _other_way_not_taken(a, actor, data) -> Optional[str]:
+    """A 调解书 for an agreement the court already confirmed (司法确认), or a 司法确认 of one it already
+    issued a 调解书 for, is refused, naming the earlier result."""
+    other_kind = EXCLUSIVE.get(a.kind)
+    for other in applications_of(a.case):
+        if other.kind is other_kind and other.status in SUCCEEDED:
+            return _("The mediation agreement of this case already has %(other)s (%(status)s%(number)s), which "
+                     "makes it enforceable; %(kind)s cannot be applied for as well.", other=other.kind.label,
+                     status=other.status_label, number=f"，{other.result_number}" if other.result_number else "",
+                     kind=a.kind.label)
+    return None
+
+
 def _for_a_party(a, actor, data) -> Optional[str]:
     """The party applied for (or consenting) is of this case; a portal login is that party or its
     special agent (CPL art 62: a general agent can neither apply nor consent)."""
@@ -407,11 +426,13 @@ def _after(a: CourtApplication) -> None:
 TRANSITIONS = [
     Transition(event="apply_confirmation", label=_l("Apply for %(kind)s", kind=K.JUDICIAL_CONFIRMATION.value.label),
                sources=FROM_NEW, target=A.AWAITING_CONSENT, who=frozenset({PARTY, MEDIATOR}),
-               guards=(_not_filed, _ended_with_agreement, _within_window, _no_other_open, _for_a_party),
+               guards=(_not_filed, _ended_with_agreement, _within_window, _no_other_open, _other_way_not_taken,
+                       _for_a_party),
                effect=_file),
     Transition(event="apply_document", label=_l("Apply for %(kind)s", kind=K.MEDIATION_DOCUMENT.value.label),
                sources=FROM_NEW, target=A.PENDING, who=frozenset({PARTY, MEDIATOR}),
-               guards=(_not_filed, _ended_with_agreement, _no_other_open, _for_a_party), effect=_file),
+               guards=(_not_filed, _ended_with_agreement, _no_other_open, _other_way_not_taken, _for_a_party),
+               effect=_file),
     Transition(event="apply_filing", label=_l("Online filing"), sources=FROM_NEW, target=A.PENDING,
                who=frozenset({PLAINTIFF}), guards=(_not_filed, _failed, _no_other_open, _for_a_party, _filing_info),
                effect=_file),

@@ -61,6 +61,8 @@ from .rosters import add_court_staff, already_a_user
 COLUMNS = [_l("Name"), _l("Mobile number"), _l("Position"), _l("Administrator (yes/no)")]
 YES = {"是", "yes", "y", "1", "true"}
 NO = {"否", "no", "n", "0", "false", ""}
+#: the template's example row: shows how to fill the sheet, never imported (issue 15 item 13)
+EXAMPLE = ["张三", "13800000000", "书记员", "否"]
 
 
 @dataclass
@@ -77,8 +79,8 @@ class Row:
 
 
 def template_bytes() -> bytes:
-    """The template: a header row and one example row, the phone column formatted as text."""
-    return xlsx.table(_("Court users"), [str(title) for title in COLUMNS], [["张三", "13800000000", "书记员", "否"]],
+    """The template: a header row and one example row (skipped on import), the phone column as text."""
+    return xlsx.table(_("Court users"), [str(title) for title in COLUMNS], [EXAMPLE],
                       widths=[14, 16, 18, 18], text_columns=[1])
 
 
@@ -125,8 +127,8 @@ def read_rows(data: bytes) -> list[Row]:
         for number, values in enumerate(ws.iter_rows(min_row=2, max_row=max(last, 2), max_col=len(COLUMNS),
                                                      values_only=True), start=2):
             cells = [_cell(v) for v in (list(values) + [None] * 4)[:4]]
-            if not any(cells):
-                continue
+            if not any(cells) or cells == EXAMPLE:
+                continue  # an empty row, or the template's example left in place
             rows.append(_row(number, cells, seen))
     finally:
         wb.close()

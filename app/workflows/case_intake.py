@@ -11,15 +11,21 @@ a case's data is read-only everywhere [FAQ 3.8]: every edit path calls
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import gettext as _
+
+import datetime as dt
+
+import sqlalchemy as sa
 
 from .. import validation
 from ..clock import today
-from ..enums import CaseSource, CaseStatus, CaseType, PartyKind, PartyRole
+from ..enums import CaseSource, CaseStatus, CaseType, CertificationStatus, PartyKind, PartyRole
 from ..extensions import db
-from ..models import Case, CaseAgent, CaseParty, Court, Mediator
+from ..models import Case, CaseAgent, CaseParty, Court, Mediator, MediatorCourt, OrganisationCourt
 from ..security import Scope
-from . import Conflict, DomainError, NotAllowed
+from . import Conflict, DomainError, NotAllowed, ValidationFailed
 from .deadlines import refresh_deadline
 from .engine import flush_or_conflict
 from .numbering import next_number
@@ -116,6 +122,7 @@ def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: Case
         raise DomainError(_("Choose the ministry when the case has ministry information."))
     if not case.has_ministry:
         case.ministry = None
+    check_intranet_number(case)
     case.case_type = case_type
     case.source = source
     case.received_on = case.received_on or today()
@@ -123,6 +130,110 @@ def prepare_new_case(case: Case, scope: Scope, case_type: CaseType, source: Case
     case.clock_started_on = case.received_on
     case.party_names = ""
     case.number = next_number(court, case_type, case.received_on.year)
+    refresh_deadline(case)
+    return case
+
+
+def intranet_number_problem(case: Case) -> str | None:
+    """[FAQ 5.2(2)] the 案号 (the intranet's number) names one case: another case of the same court
+    with it is refused, naming that case's platform number."""
+    number = (case.intranet_number or "").strip()
+    case.intranet_number = number or None
+    court_id = case.court.id if case.court is not None else case.court_id
+    if not number or court_id is None:
+        return None
+    query = sa.select(Case.id, Case.number).where(Case.court_id == court_id, Case.intranet_number == number)
+    if case.id is not None:
+        query = query.where(Case.id != case.id)
+    with db.session.no_autoflush:
+        other = db.session.execute(query.limit(1)).first()
+    if other is not None:
+        return _("The case number %(number)s is already used by case %(other)s of this court.",
+                 number=number, other=other.number or "")
+    return None
+
+
+def check_intranet_number(case: Case) -> None:
+    problem = intranet_number_problem(case)
+    if problem:
+        raise DomainError(problem)
+
+
+# --- 新增历史案件 -------------------------------------------------------------------------
+
+#: what a backfilled case may have ended as [FAQ 3.7, 6.6]
+HISTORICAL_OUTCOMES = (CaseStatus.ENDED, CaseStatus.TERMINATED)
+
+
+@dataclass
+class Backfill:
+    """What the 新增历史案件 form says about how the case went (plain values, checked before saving)."""
+
+    received_on: dt.date | None
+    closed_on: dt.date | None
+    outcome: CaseStatus | None
+    termination_reason: object = None
+    mediator: Mediator | None = None
+    organisation: object = None
+    has_ministry: bool = False
+    ministry: object = None
+
+
+def backfill_problems(b: Backfill, court_id: int | None) -> dict[str, str]:
+    """Every problem of a historical case, by form field (the form shows each beside its field and keeps
+    what was typed): dates in order and not in the future, an outcome, a reason when terminated, a
+    mediator or organisation on the court's roster, the ministry when 部委信息 is 是."""
+    problems: dict[str, str] = {}
+    received, closed = b.received_on, b.closed_on
+    if received is None:
+        problems["received_on"] = _("Enter the date the case was received.")
+    elif received > today():
+        problems["received_on"] = _("The date received cannot be in the future.")
+    if closed is None:
+        problems["closed_on"] = _("Enter the date the mediation concluded.")
+    elif closed > today():
+        problems["closed_on"] = _("The date concluded cannot be in the future.")
+    elif received is not None and closed < received:
+        problems["closed_on"] = _("The date concluded cannot be before the date received (%(received)s).",
+                                  received=received.isoformat())
+    if b.outcome not in HISTORICAL_OUTCOMES:
+        problems["outcome"] = _("Choose how the mediation concluded: mediation ended or mediation terminated.")
+    elif b.outcome is CaseStatus.TERMINATED and b.termination_reason is None:
+        problems["termination_reason"] = _("A terminated mediation needs the reason for termination.")
+    if b.mediator is None and b.organisation is None:
+        problems["mediator"] = _("Choose the mediator or the mediation organisation that mediated the case.")
+    elif court_id is not None:
+        if b.mediator is not None and db.session.scalar(sa.select(MediatorCourt.id).where(
+                MediatorCourt.mediator_id == b.mediator.id, MediatorCourt.court_id == court_id,
+                MediatorCourt.status == CertificationStatus.CERTIFIED)) is None:
+            problems["mediator"] = _("The mediator is not on this court's roster.")
+        if b.organisation is not None and db.session.scalar(sa.select(OrganisationCourt.id).where(
+                OrganisationCourt.organisation_id == b.organisation.id, OrganisationCourt.court_id == court_id,
+                OrganisationCourt.status == CertificationStatus.CERTIFIED)) is None:
+            problems["organisation"] = _("The organisation is not on this court's roster.")
+    if b.has_ministry and b.ministry is None:
+        problems["ministry"] = _("Choose the ministry when the case has ministry information.")
+    return problems
+
+
+def prepare_historical_case(case: Case, scope: Scope, outcome: CaseStatus | None,
+                            closed_on: dt.date | None) -> Case:
+    """新增历史案件 [FAQ 3.7, 6.6]: a case mediated before (or outside) the platform, recorded as it
+    concluded — 调解结束, or 调解终止 with its reason — with its mediator and dates. It enters no
+    process: no clock runs (no deadline, so never 临期/超期), nothing is pushed to 总对总, and the
+    statistics count it by its own dates."""
+    backfill = Backfill(case.received_on, closed_on, outcome, case.termination_reason, case.mediator,
+                        case.organisation, case.has_ministry, case.ministry)
+    problems = backfill_problems(backfill, case.court.id if case.court else scope.court_id)
+    if problems:
+        raise ValidationFailed(_("The historical case was not saved."), list(problems.values()))
+    prepare_new_case(case, scope, CaseType.PRE_LITIGATION, CaseSource.HISTORICAL)
+    case.status = outcome
+    if outcome is not CaseStatus.TERMINATED:
+        case.termination_reason = None
+    case.assigned_at = dt.datetime.combine(case.received_on, dt.time(1, 0))  # 09:00 Beijing, stored as UTC
+    case.closed_at = dt.datetime.combine(closed_on, dt.time(8, 30))  # 16:30 Beijing, stored as UTC
+    case.clock_started_on = None
     refresh_deadline(case)
     return case
 

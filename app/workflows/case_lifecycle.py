@@ -51,7 +51,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..clock import today, utcnow
 from ..enums import CaseStatus as S
-from ..enums import CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
+from ..enums import CaseSource, CaseType, CertificationStatus, PartyRole, SmsKind, TerminationReason
 from ..extensions import db
 from ..models import (
     Case,
@@ -192,6 +192,13 @@ def _pre_litigation(case, actor, data) -> Optional[str]:
 def _reason_required(case, actor, data) -> Optional[str]:
     if not (data.get("reason") or "").strip():
         return _("Give the reason.")
+    return None
+
+
+def _not_backfilled(case, actor, data) -> Optional[str]:
+    """A 新增历史案件 records a mediation that concluded elsewhere [FAQ 3.7]: there is nothing to continue."""
+    if case.source is CaseSource.HISTORICAL:
+        return _("A historical case records a mediation that already concluded; it cannot be mediated again.")
     return None
 
 
@@ -517,7 +524,7 @@ TRANSITIONS = [
                effect=_terminate_on_case),
     Transition(event="resume", label=_l("Continue mediation"),
                sources=frozenset({S.CLOSE_REQUESTED, S.ENDED, S.TERMINATED}), target=S.MEDIATING,
-               who=frozenset({MEDIATOR}), effect=_resume),
+               who=frozenset({MEDIATOR}), guards=(_not_backfilled,), effect=_resume),
     Transition(event="dispatch", label=_l("Dispatch to a mediator"), sources=frozenset({S.MEDIATING}),
                target=S.MEDIATING, who=frozenset({ORGANISATION}),
                guards=(_own_mediator, _certified_here, _not_with_ministry),
