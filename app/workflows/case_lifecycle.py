@@ -274,13 +274,18 @@ def _court_given(case, actor, data) -> Optional[str]:
 
 # --- effects -------------------------------------------------------------------
 
-def _assign(case, actor, data):
+def _hand_to(case, data) -> None:
+    """The chosen mediator and/or organisation take the case; its clock starts today."""
     case.mediator = db.session.get(Mediator, data["mediator_id"]) if data.get("mediator_id") else None
     case.organisation = (db.session.get(Organisation, data["organisation_id"])
                          if data.get("organisation_id") else None)
     case.assigned_at = utcnow()
     case.clock_started_on = today()
     _notify_mediator(case)
+
+
+def _assign(case, actor, data):
+    _hand_to(case, data)
     _tell_parties_assigned(case)
 
 
@@ -393,12 +398,7 @@ def _decline(case, actor, data):
 
 def _change(case, actor, data):
     old_mediator, old_organisation = case.mediator, case.organisation
-    case.mediator = db.session.get(Mediator, data["mediator_id"]) if data.get("mediator_id") else None
-    case.organisation = (db.session.get(Organisation, data["organisation_id"])
-                         if data.get("organisation_id") else None)
-    case.assigned_at = utcnow()
-    case.clock_started_on = today()
-    _notify_mediator(case)
+    _hand_to(case, data)
     _tell_mediator_changed(case, old_mediator, old_organisation)
 
 

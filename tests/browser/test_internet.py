@@ -16,6 +16,18 @@ APPLICANT = "13512349001"
 PDF = b"%PDF-1.4\n" + b"0" * 500
 
 
+def fill_application(page, amount, claims, applicant, respondent, region="北京市/朝阳区"):
+    """The amount, claims, region and both sides of 申请互联网调解: (name, ID number[, phone]) each."""
+    page.fill("#claim_amount", amount)
+    page.fill("#claims", claims)
+    page.select_option("#region", region)
+    for side, (name, number, *phone) in (("applicant", applicant), ("respondent", respondent)):
+        page.fill(f"#{side}_name", name)
+        page.fill(f"#{side}_id_number", number)
+        if phone:
+            page.fill(f"#{side}_phone", phone[0])
+
+
 def test_a_party_applies_and_chooses_a_mediator_on_a_phone(live, login, tmp_path):
     with live.ctx():
         ensure_account(APPLICANT, "赵一", [PARTY], password=PASSWORD)
@@ -37,14 +49,8 @@ def test_a_party_applies_and_chooses_a_mediator_on_a_phone(live, login, tmp_path
     assert "请求事项" in alerts and "在线调解" in alerts and "被申请人" in alerts
     assert page.input_value("#summary") == "借款到期未还。"
 
-    page.fill("#claim_amount", "5000")
-    page.fill("#claims", "归还借款5000元。")
-    page.select_option("#region", "北京市/朝阳区")
-    page.fill("#applicant_name", "赵一")
-    page.fill("#applicant_id_number", "110105198001010016")
-    page.fill("#respondent_name", "钱二")
-    page.fill("#respondent_id_number", "11010519850505002X")
-    page.fill("#respondent_phone", "13512349002")
+    fill_application(page, "5000", "归还借款5000元。", ("赵一", "110105198001010016"),
+                     ("钱二", "11010519850505002X", "13512349002"))
     page.set_input_files("#evidence", str(evidence))
     page.check("#consent")
     page.click("#submit")

@@ -14,6 +14,7 @@ from app.workflows import identity, sms_codes
 from app.workflows.accounts import find_user
 
 from .test_identity import picture
+from .test_internet import fill_application
 from .test_self_service import CODE, ENGLISH, IPHONE
 
 PHONE = "13587650001"
@@ -43,15 +44,9 @@ def test_register_apply_verify_and_the_demo_mediator_accepts_at_375_px(live, bro
     page.goto(f"{live.url}/internet/apply")
     fits(page)
     page.select_option("#cause", "买卖合同纠纷")
-    page.fill("#claim_amount", "8600")
     page.fill("#summary", "购买的家具质量不合格，卖方拒绝退货。")
-    page.fill("#claims", "退还货款8600元。")
-    page.select_option("#region", "北京市/朝阳区")
-    page.fill("#applicant_name", "周八")
-    page.fill("#applicant_id_number", "110105199001010010")
-    page.fill("#respondent_name", "吴九")
-    page.fill("#respondent_id_number", "11010519850505002X")
-    page.fill("#respondent_phone", "13587650002")
+    fill_application(page, "8600", "退还货款8600元。", ("周八", "110105199001010010"),
+                     ("吴九", "11010519850505002X", "13587650002"))
     page.check("#consent")
     page.click("#submit")
     page.wait_for_selector(".recommendation")
