@@ -399,32 +399,27 @@ def test_a_second_claim_of_a_job_read_before_the_first_is_a_conflict(app):
 
 
 def test_two_workers_claiming_one_job_run_it_once(fresh_app, tmp_path, monkeypatch):
-    """Two `flask worker`s pick the same queued job: exactly one writes it, the other gets Conflict
-    (PostgreSQL: both read it queued first; SQLite serialises them, so the second finds it taken)."""
+    """Two `flask worker`s reach the same queued job at once: exactly one claims and writes it, the other
+    answers False (PostgreSQL: FOR UPDATE SKIP LOCKED skips the row being claimed; SQLite's BEGIN IMMEDIATE
+    serialises them, so the second finds it taken — issue 17 item 3)."""
     app = fresh_app
     app.config["EXPORT_FOLDER"] = str(tmp_path)
     with app_ctx(app):
         job_id = _job()
-        racing = db.engine.dialect.name != "sqlite"  # SQLite's BEGIN IMMEDIATE queues the second reader
-    written, outcomes, results = [], [], []
-    real_write, real_apply = export_jobs.write_cases, export_jobs.JOBS.apply
+    written, results = [], []
+    real_write, real_claim = export_jobs.write_cases, export_jobs.claim
     barrier = threading.Barrier(2, timeout=30)
 
     def write_cases(*args, **kwargs):
         written.append(1)
         return real_write(*args, **kwargs)
 
-    def apply(job, event, actor, *args, **kwargs):
-        if event == "claim" and racing:
-            barrier.wait()  # both workers have read the job as queued
-        try:
-            return real_apply(job, event, actor, *args, **kwargs)
-        except Conflict:
-            outcomes.append("conflict")
-            raise
+    def claim(*args, **kwargs):
+        barrier.wait()  # both workers try to claim together
+        return real_claim(*args, **kwargs)
 
     monkeypatch.setattr(export_jobs, "write_cases", write_cases)
-    monkeypatch.setattr(export_jobs.JOBS, "apply", apply)
+    monkeypatch.setattr(export_jobs, "claim", claim)
 
     def worker():
         with app.app_context():
@@ -439,8 +434,6 @@ def test_two_workers_claiming_one_job_run_it_once(fresh_app, tmp_path, monkeypat
     for t in threads:
         t.join(60)
     assert sorted(results) == [False, True] and len(written) == 1
-    if racing:
-        assert outcomes == ["conflict"]
     with app_ctx(app):
         job = db.session.get(ExportJob, job_id)
         assert job.status is DONE and len(list(tmp_path.iterdir())) == 1

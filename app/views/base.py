@@ -108,9 +108,10 @@ class ScopedModelView(ModelView):
         self.extra_args = {"toolbar_buttons": self.toolbar_buttons, "list_note": self.list_note}
         # FAB's optional relation selects show their raw "__None" value.
         for form in (self.add_form, self.edit_form):
-            for field in vars(form).values():
-                if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
-                    field.kwargs["blank_text"] = _l("(none)")
+            for klass in form.__mro__:  # a view may subclass FAB's form (HistoricalCaseView's BackfillForm)
+                for field in vars(klass).values():
+                    if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
+                        field.kwargs["blank_text"] = _l("(none)")
 
     @staticmethod
     def scope_query(query, scope: Scope):

@@ -9,6 +9,7 @@ app/workflows/case_intake.py, before that commit. The views never set a status.
 """
 from __future__ import annotations
 
+import datetime as dt
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -251,11 +252,11 @@ class HistoricalCaseView(_CaseListView):
         "has_ministry": BooleanField(_l("Ministry information"), default=False,
                                      description=_l("Tick for 是: the case came from a ministry.")),
         "outcome": SelectField(_l("Mediation outcome"), choices=[
-            ("", ""), *[(s.name, s.label) for s in case_intake.HISTORICAL_OUTCOMES]]),
+            ("", ""), *[(s.name, s.value.label) for s in case_intake.HISTORICAL_OUTCOMES]]),
         "closed_on": DateField(_l("Concluded on"), validators=[Optional()]),
         # optional: FAB's enum field refuses an empty choice outright (a ValueError, not a form error)
         "termination_reason": SelectField(_l("Reason for termination"), coerce=_reason, choices=[
-            ("", ""), *[(r.name, r.label) for r in TerminationReason]]),
+            ("", ""), *[(r.name, r.value.label) for r in TerminationReason]]),
     }
     add_form_query_rel_fields = {
         **_CaseListView.add_form_query_rel_fields,
