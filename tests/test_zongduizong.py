@@ -222,3 +222,23 @@ def test_platform_staff_reset_acfic_organisation_passwords_with_a_work_id(app, l
     resp = login_as("13700000001", "MINISTRY").post(f"/ministry/organisations/password/{pk}",
                                                     data={"password": "OrgPass2026"})
     assert "平台客服" in text(resp)
+
+
+def test_only_a_pre_litigation_case_offers_ministry_mediation_and_the_message_says_what_happened(app, login_as):
+    """[FAQ 6.7] 总对总调解 is for 诉前委派调解 cases: a 立案调解 case has no button (rather than one that
+    always refuses), a crafted post is still refused; the success message names the organisation and says
+    the case went to the ministry's platform, not that the mediation succeeded."""
+    from app.enums import CaseType
+
+    c = login_as("13800000001")
+    litigation = make_case(app, case_type=CaseType.IN_LITIGATION)
+    assert "/do/assign_ministry" not in text(c.get(f"/case/{litigation}"))
+    resp = assign(app, login_as, litigation, org_id(app))
+    assert get_case(app, litigation).status is CaseStatus.TO_ASSIGN and outbox(app, litigation) == []
+    pre = make_case(app)
+    assert "/do/assign_ministry" in text(c.get(f"/case/{pre}"))
+    resp = c.post(f"/case/{pre}/do/assign_ministry", data={"organisation_id": org_id(app),
+                                                           "version": get_case(app, pre).version},
+                  follow_redirects=True)
+    page = text(resp)
+    assert f"已指派{ORG}进行总对总调解" in page and "总对总调解成功" not in page

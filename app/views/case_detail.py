@@ -165,7 +165,7 @@ class CaseDetailView(BaseView):
         actor = current_actor()
         case_lifecycle.apply(case, event, actor, expected_version=request.form.get("version", type=int),
                              **_form_data(request.form))
-        flash(_("%(event)s: done.", event=action.label), "success")
+        flash(action.hint.done(case) if action.hint.done else _("%(event)s: done.", event=action.label), "success")
         if action.transition.target is None or not still_visible(pk):
             return redirect(url_for("PreLitigationCaseView.list")
                             if actor.scope.court_id else url_for("MyCaseView.list"))

@@ -477,8 +477,8 @@ TRANSITIONS = [
                who=frozenset({COURT}),
                guards=(_chosen_mediator, _certified_here, _parties_present, _party_phones), effect=_assign),
     Transition(event="assign_ministry", label=_l("Ministry mediation (总对总)"), sources=frozenset({S.TO_ASSIGN}),
-               target=S.MEDIATING, who=frozenset({COURT}),
-               guards=(_pre_litigation, _ministry_organisation, _parties_present, _party_phones),
+               target=S.MEDIATING, who=frozenset({COURT}), offered_when=(_pre_litigation,),
+               guards=(_ministry_organisation, _parties_present, _party_phones),
                effect=_assign_ministry),
     Transition(event="ministry_success", label=_l("Record outcome: agreement reached"),
                sources=frozenset({S.MEDIATING}), target=S.ENDED, who=frozenset({MINISTRY}),
@@ -536,7 +536,9 @@ TRANSITIONS = [
 # how each event looks on the case page and its transition form
 HINTS = {
     "assign": Hint(fields=("mediator_id", "organisation_id"), css="btn-primary"),
-    "assign_ministry": Hint(fields=("organisation_id",)),
+    "assign_ministry": Hint(fields=("organisation_id",), done=lambda case: _(
+        "Assigned to %(organisation)s for ministry mediation (总对总): the case goes to the ministry's platform, "
+        "whose result comes back here.", organisation=case.organisation.name)),
     "ministry_success": Hint(css="btn-primary", confirm=_l(
         "Record that the parties reached an agreement? The case ends as 调解结束.")),
     "ministry_failure": Hint(fields=("termination_reason", "reason"), required=("termination_reason", "reason"),

@@ -68,6 +68,9 @@ class Transition:
 
     `target=None` deletes the subject (the audit row keeps that it happened).
     `who` names the roles of the machine that may take it.
+    `offered_when` are guards on the subject alone (never the form's data): checked like `guards`, and
+    also where the buttons are chosen, so a step that could never pass is not offered (a 立案调解 case
+    has no 总对总调解 button rather than a button that always refuses).
     """
 
     event: str
@@ -77,6 +80,7 @@ class Transition:
     who: frozenset
     guards: tuple = ()
     effect: Optional[Effect] = None
+    offered_when: tuple = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +92,8 @@ class Hint:
     required: tuple = ()
     css: str = "btn-default"
     confirm: Any = None
+    #: the success message, `done(subject)`, where "<event>成功" would say more than happened
+    done: Optional[Callable[[Any], str]] = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,8 @@ class Machine:
         """What `actor` may do to `subject` now: the buttons of its page."""
         state = self.state_of(subject)
         return [Action(t, self.hint(t.event)) for t in self.transitions.values()
-                if state in t.sources and self.may(t, subject, actor)]
+                if state in t.sources and self.may(t, subject, actor)
+                and not any(guard(subject, actor, {}) for guard in t.offered_when)]
 
     def refusals(self, subject, event: str, actor, **data) -> list[str]:
         """Every reason `event` would be refused now (state, who, guards); empty: it would run."""
@@ -270,7 +277,8 @@ class Machine:
         if not self.may(transition, subject, actor):
             raise NotAllowed(_("You may not %(event)s this %(subject)s.", event=str(transition.label),
                                subject=str(self.noun)))
-        problems = [p for p in (guard(subject, actor, data) for guard in transition.guards) if p]
+        problems = [p for p in (guard(subject, actor, data)
+                                for guard in (*transition.offered_when, *transition.guards)) if p]
         if problems:
             raise DomainError(" ".join(str(p) for p in problems))
         return transition
