@@ -129,6 +129,14 @@ def test_generation_refuses_listing_missing_party_fields(app, login_as):
     assert latest(app, cid) is None
 
 
+def test_the_generation_form_links_a_missing_summary_to_the_mediation_information(app, login_as):
+    """[FAQ 3.9(2)] 自动生成 needs 纠纷概况: the form says so and links to 调解信息 › 编辑, where it is entered."""
+    cid = make_case(app, status=CaseStatus.MEDIATING, summary=None)
+    page = text(login_as("13900000001", "MEDIATOR").get(f"/case/{cid}/agreement/new"))
+    assert "生成前请补充" in page and "纠纷概况" in page
+    assert f'href="/case/{cid}/mediation-info"' in page
+
+
 def test_the_whole_signing_path_ends_the_case_automatically(app, login_as, case_id):
     mediator = login_as("13900000001", "MEDIATOR")
     generate(mediator, case_id)
