@@ -118,6 +118,19 @@ def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app,
     assert title.style.font.name == "宋体" and title.style.font.bold
 
 
+def test_clauses_typed_with_their_own_numbers_are_numbered_once(app, login_as, case_id):
+    """The document numbers the clauses: a mediator's own 一、/（二）/3. is dropped, not printed after
+    "1." (the walk-through read "1. 一、李四于三个月内…"); an amount like 10.5万元 stays."""
+    mediator = login_as("13900000001", "MEDIATOR")
+    terms = "一、李四于三个月内分期支付张三劳务费。\n（二）张三放弃其他请求。\n3. 诉讼费减半。\n10.5万元由李四一次付清。"
+    assert generate(mediator, case_id, terms=terms).status_code == 302
+    body = "\n".join(p.text for p in Document(io.BytesIO(latest(app, case_id).data)).paragraphs)
+    for expected in ("1. 李四于三个月内分期支付张三劳务费。", "2. 张三放弃其他请求。", "3. 诉讼费减半。",
+                     "4. 10.5万元由李四一次付清。"):
+        assert expected in body, expected
+    assert "一、李四" not in body and "（二）" not in body
+
+
 def test_generation_refuses_listing_missing_party_fields(app, login_as):
     cid = make_case(app, status=CaseStatus.MEDIATING,
                     parties=[("APPLICANT", "张三", "13500000001", None), ("RESPONDENT", "李四", None, None)])

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import io
 import os
+import re
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -64,6 +65,16 @@ def _gender_and_birth(id_number: str | None) -> tuple[str, str]:
     return gender, birth
 
 
+#: a clause's own leading number (一、 （二） 3. 4、), which the agreement's numbering replaces;
+#: "10.5万元" is an amount, not a number
+OWN_NUMBER = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+[、.．]|\d+[、.．)）](?!\d))\s*")
+
+
+def own_number_dropped(term: str) -> str:
+    """A clause as typed, without the number the mediator typed before it (the document numbers clauses)."""
+    return OWN_NUMBER.sub("", term.strip(), count=1).strip() or term.strip()
+
+
 def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
     """Plain values for the template: no ORM objects leave this function. Dated `on`, else today
     in Beijing (an agreement generated at 01:00 Beijing time carries that day, not yesterday's)."""
@@ -88,7 +99,7 @@ def agreement_context(case, content: dict, on: dt.date | None = None) -> dict:
         })
     organisation = case.organisation.name if case.organisation else ""
     mediator = case.mediator.name if case.mediator else ""
-    terms = [t.strip() for t in (content.get("terms") or "").splitlines() if t.strip()]
+    terms = [own_number_dropped(t) for t in (content.get("terms") or "").splitlines() if t.strip()]
     return {
         "number": case.number or "",
         "court": case.court.name if case.court else "",
