@@ -410,3 +410,16 @@ def test_on_an_internet_case_the_applicants_new_choice_decides_a_change_of_media
     assert state(app, a.id)["mediator"] == world["chen"]
     with app_ctx(app):
         assert db.session.get(MediatorChange, change_id).status is MediatorChangeStatus.APPROVED
+
+
+def test_a_recommendation_says_invited_only_for_an_invited_mediator(app, world):
+    """Rules art 5: 特邀 is the standing of an invited mediator (陈静, 孙悦); 刘洋 is a judge on 朝阳's
+    roster, and his card says so instead of 受北京市朝阳区人民法院特邀."""
+    party = logged_in(app, APPLICANT_PHONE, "PARTY")
+    apply(party)
+    a = the_application(app)
+    with app_ctx(app):
+        reasons = {r.mediator.name: r.reasons for r in internet.recommend(db.session.get(InternetApplication, a.id))}
+    assert "受北京市朝阳区人民法院特邀" in reasons["孙悦"] and "受北京市朝阳区人民法院特邀" in reasons["陈静"]
+    assert "列入北京市朝阳区人民法院调解员名册" in reasons["刘洋"]
+    assert not any("特邀" in r for r in reasons["刘洋"])

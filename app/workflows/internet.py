@@ -41,7 +41,8 @@ from flask_babel import lazy_gettext as _l
 
 from .. import validation
 from ..clock import today, utcnow
-from ..enums import CaseSource, CaseStatus, CaseType, CertificationStatus, PartyKind, PartyRole, SmsKind
+from ..enums import CaseSource, CaseStatus, CaseType, CertificationStatus, MediatorIdentity, PartyKind, PartyRole
+from ..enums import SmsKind
 from ..enums import InternetStatus as S
 from ..extensions import db
 from ..models import Case, CaseParty, Court, InternetApplication, Mediator, MediatorCourt, Organisation
@@ -251,7 +252,10 @@ def reasons_for(mediator: Mediator, courts: list[Court], matched: Optional[str],
         reasons.append(_("Expertise matches the cause of action: %(term)s", term=matched))
     elif mediator.expertise:
         reasons.append(_("Expertise: %(expertise)s", expertise=mediator.expertise))
-    reasons.append(_("On the roster of %(courts)s", courts="、".join(c.name for c in courts)))
+    names = "、".join(c.name for c in courts)
+    # 特邀 is an invited mediator's standing; a judge or other mediator is only on the court's roster
+    reasons.append(_("Invited mediator of %(courts)s", courts=names) if mediator.identity is MediatorIdentity.INVITED
+                   else _("On the roster of %(courts)s", courts=names))
     if mediator.organisation:
         reasons.append(_("Member of %(org)s", org=mediator.organisation.name))
     reasons.append(_("%(n)d open cases now", n=f.open_cases))
