@@ -423,3 +423,11 @@ def test_a_recommendation_says_invited_only_for_an_invited_mediator(app, world):
     assert "受北京市朝阳区人民法院特邀" in reasons["孙悦"] and "受北京市朝阳区人民法院特邀" in reasons["陈静"]
     assert "列入北京市朝阳区人民法院调解员名册" in reasons["刘洋"]
     assert not any("特邀" in r for r in reasons["刘洋"])
+
+
+def test_my_applications_name_the_cause_once_and_say_why_there_is_no_number(login_as):
+    """张三's demo application (房屋租赁合同纠纷, 待受理 by 陈静) has no case number yet [FAQ 5.1(3)]: the list says
+    so instead of printing the 案由 twice."""
+    page = text(login_as("13500000001", "PARTY").get("/internet/"))
+    assert "<strong>房屋租赁合同纠纷</strong> · 调解员受理后生成案号" in page
+    assert "房屋租赁合同纠纷</strong> · 房屋租赁合同纠纷" not in page
