@@ -410,3 +410,13 @@ def test_only_the_cases_court_or_mediator_edits_its_parties(app, login_as):
     mediator.post(f"/case-parties/edit/{party_id}", data={"role": "APPLICANT", "kind": "PERSON", "name": "赵壹",
                                                           "phone": "13511110001"})
     assert get_case(app, case_id).party_names == "赵壹、钱二"
+
+
+def test_the_historical_forms_concluded_on_uses_the_chinese_date_picker(login_as):
+    """结案日期 is picked like 收案日期 (FAB's date picker, in Chinese), not the browser's own mm/dd/yyyy box."""
+    import re
+
+    form = text(login_as("13800000001").get("/cases/historical/add"))
+    for name in ("received_on", "closed_on"):
+        field = re.search(rf'<div class="input-group date appbuilder_date"[^>]*>\s*<span[^>]*>.*?</span>\s*<input[^>]*name="{name}"', form, re.S)
+        assert field, name

@@ -16,6 +16,7 @@ from sqlalchemy import orm
 from flask import abort, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
+from flask_appbuilder.fieldwidgets import DatePickerWidget
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
@@ -253,7 +254,7 @@ class HistoricalCaseView(_CaseListView):
                                      description=_l("Tick for 是: the case came from a ministry.")),
         "outcome": SelectField(_l("Mediation outcome"), choices=[
             ("", ""), *[(s.name, s.value.label) for s in case_intake.HISTORICAL_OUTCOMES]]),
-        "closed_on": DateField(_l("Concluded on"), validators=[Optional()]),
+        "closed_on": DateField(_l("Concluded on"), validators=[Optional()], widget=DatePickerWidget()),
         # optional: FAB's enum field refuses an empty choice outright (a ValueError, not a form error)
         "termination_reason": SelectField(_l("Reason for termination"), coerce=_reason, choices=[
             ("", ""), *[(r.name, r.value.label) for r in TerminationReason]]),
