@@ -151,7 +151,7 @@ class RoleModelView(fab_views.RoleModelView):
     list_widget = ListWidget
     show_widget = ShowWidget
     list_title = _l("Roles")
-    show_title = _l("Role")
+    show_title = _l("Role details")  # "Role" is a party's 诉讼地位
     add_title = _l("Add role")
     edit_title = _l("Edit role")
     related_views = []

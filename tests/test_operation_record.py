@@ -156,6 +156,7 @@ def test_users_and_roles_screens_read_chinese(login_as):
     assert "个人或组织的名称" in add and "Write the user first name" not in add
     role = text(admin.get("/roles/show/1"))
     assert "临期/超期案件：查看列表" in role and "DeadlineView" not in role
+    assert "角色详情" in role and "诉讼地位" not in role  # "Role" is a party's 诉讼地位, not an account role
 
 
 @pytest.mark.parametrize("phone, portal", [
@@ -206,3 +207,8 @@ def test_the_role_form_names_permissions_in_chinese_and_still_saves(app, login_a
     with app_ctx(app):
         role = db.session.scalar(sa.select(Role).where(Role.name == "只看临期案件"))
         assert [p.id for p in role.permissions] == [pvm_id]
+
+
+def test_pages_ask_for_no_favicon_that_would_answer_404(client):
+    """Every page said /favicon.ico 404 in the browser console: the page names an empty icon instead."""
+    assert '<link rel="icon" href="data:,">' in text(client.get("/login/"))
