@@ -188,7 +188,7 @@ def test_the_qr_signing_page_at_375_px_signs_by_drawing_on_the_pad(live, login):
         pad.goto(url)
         assert pad.evaluate("document.documentElement.scrollWidth") <= 375  # nothing wider than the phone
         # the agreement's text comes first (issue 15 item 19); the mediator scrolls down to the pad
-        assert "一、李四于十日内支付物业费。" in pad.locator("#document-text").inner_text()
+        assert "1. 李四于十日内支付物业费。" in pad.locator("#document-text").inner_text()
         pad.locator("#pad").scroll_into_view_if_needed()
         box = pad.locator("#pad").bounding_box()
         assert box["width"] <= 375 and box["height"] >= 150
