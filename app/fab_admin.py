@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app
 from flask_appbuilder.fields import QuerySelectMultipleField
+from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.widgets import ListWidget, ShowWidget
@@ -119,6 +120,8 @@ class UserDBModelView(fab_views.UserDBModelView):
     user_show_fieldsets = show_fieldsets[:1]
     add_columns = ["first_name", "username", "active", "email", "roles", "password", "conf_password"]
     edit_columns = ["first_name", "username", "active", "email", "roles"]
+    # FAB's role of the anonymous visitor (AUTH_ROLE_PUBLIC, config.py) is nobody's account role: not offered
+    add_form_query_rel_fields = edit_form_query_rel_fields = {"roles": [["name", FilterNotEqual, "Public"]]}
     label_columns = {
         "first_name": _l("Name"),
         "last_name": _l("Surname"),
@@ -126,7 +129,7 @@ class UserDBModelView(fab_views.UserDBModelView):
         "password": _l("Password"),
         "conf_password": _l("Confirm password"),
         "active": _l("Enabled"),
-        "email": _l("E-mail (optional)"),
+        "email": _l("E-mail address"),  # FAB's column is NOT NULL: required, whatever the label says
         "roles": _l("Roles of the account"),
         "last_login": _l("Last login (Beijing time)"),
         "login_count": _l("Logins"),

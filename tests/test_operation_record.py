@@ -154,6 +154,8 @@ def test_users_and_roles_screens_read_chinese(login_as):
     assert "phone.invalid" not in users and ">True<" not in users and "用户角色" in users
     add = text(admin.get("/users/add"))
     assert "个人或组织的名称" in add and "Write the user first name" not in add
+    assert ">Public<" not in add and ">法院管理员<" in add  # the anonymous visitor's role is nobody's account role
+    assert "电子邮箱" in add and "选填" not in add  # FAB requires it (a red star): it is not called optional
     role = text(admin.get("/roles/show/1"))
     assert "临期/超期案件：查看列表" in role and "DeadlineView" not in role
     assert "角色详情" in role and "诉讼地位" not in role  # "Role" is a party's 诉讼地位, not an account role
