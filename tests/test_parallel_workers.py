@@ -189,6 +189,12 @@ def _export_jobs(n: int) -> list[int]:
     return [j.id for j in jobs]
 
 
+def all_done(model, done, count: int):
+    """wait_until's predicate: `count` rows of `model` (jobs) are `done`."""
+    return lambda: db.session.scalar(sa.select(sa.func.count()).select_from(model).where(
+        model.status == done)) == count
+
+
 @pytest.mark.parametrize("crash_at", ["export.claimed", "export.written"])
 def test_a_worker_killed_while_exporting_leaves_each_job_finished_once(fresh_app, db_url, tmp_path, crash_at):
     """SPEC §6, issue 17 item 3: a worker dies holding an export; after its lease the other takes the job
@@ -197,11 +203,7 @@ def test_a_worker_killed_while_exporting_leaves_each_job_finished_once(fresh_app
         ids = _export_jobs(4)
     workers = [spawn(db_url, name, tmp_path, crash_at=crash_at) for name in ("w1", "w2")]
 
-    def all_done():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(ExportJob).where(
-            ExportJob.status == ExportStatus.DONE)) == len(ids)
-
-    wait_until(fresh_app, all_done, workers)
+    wait_until(fresh_app, all_done(ExportJob, ExportStatus.DONE, len(ids)), workers)
     assert sorted(w.returncode for w in workers)[-1] == CRASH_EXIT_STATUS
     with app_ctx(fresh_app):
         for job_id in ids:
@@ -237,11 +239,7 @@ def test_a_worker_killed_while_importing_leaves_all_or_nothing_then_every_user_o
         ids = _import_jobs(phones)
     workers = [spawn(db_url, name, tmp_path, crash_at=crash_at) for name in ("w1", "w2")]
 
-    def all_done():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(ImportJob).where(
-            ImportJob.status == ImportStatus.DONE)) == len(ids)
-
-    wait_until(fresh_app, all_done, workers)
+    wait_until(fresh_app, all_done(ImportJob, ImportStatus.DONE, len(ids)), workers)
     assert sorted(w.returncode for w in workers)[-1] == CRASH_EXIT_STATUS
     everyone = [p for job in phones for p in job]
     with app_ctx(fresh_app):

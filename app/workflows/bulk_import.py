@@ -351,7 +351,7 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
         if job is None or job.claimed_by != token:
             raise _TakenOver()
         try:
-            created = _create_all(rows, passwords, court_id)
+            created = _create_users(rows, passwords, court_id)
         except DomainError as refused:  # a row no longer fits (a phone added since the upload): none created
             db.session.rollback()
             IMPORTS.apply(_load(job_id), "fail", SYSTEM, token=token,
@@ -368,7 +368,7 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
     return True
 
 
-def _create_all(rows: list[Row], passwords, court_id: int) -> int:
+def _create_users(rows: list[Row], passwords, court_id: int) -> int:
     """Every row's user in the current transaction (the caller commits), or `ValidationFailed`."""
     check_rows(rows, court_id)
     scope = Scope(portal=None, court_id=court_id, is_court_admin=True)
