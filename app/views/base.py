@@ -8,6 +8,8 @@ to anyone with `can_download`, so it is shut.
 """
 from __future__ import annotations
 
+import functools
+import logging
 from dataclasses import dataclass
 from typing import Callable, Optional
 
@@ -24,6 +26,33 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from ..clock import shown
 from ..extensions import db
 from ..security import Scope, current_scope
+from ..serving import request_id
+from ..workflows import DomainError
+
+log = logging.getLogger(__name__)
+
+#: FAB's add/edit/delete call these inside `except Exception as e: flash(str(e))`.
+_HOOKS = ("pre_add", "post_add", "pre_update", "post_update", "pre_delete", "post_delete")
+
+
+def _refusing_only(hook):
+    """A hook whose refusals (DomainError, a Chinese sentence) reach FAB's flash as they are, and whose bugs do not.
+
+    FAB flashes `str(e)` of whatever a hook raises, so a bug showed the user Python's text ("name 'dt' is not
+    defined"). Anything else is logged with the request id and becomes one Chinese sentence naming that id.
+    """
+    @functools.wraps(hook)
+    def guarded(self, item):
+        try:
+            return hook(self, item)
+        except Exception as error:
+            if isinstance(error, DomainError):
+                raise  # a refusal: FAB flashes its sentence, unchanged
+            log.exception("%s.%s failed", type(self).__name__, hook.__name__)
+            raise DomainError(_("The operation could not be completed because of a system error; "
+                                "please tell the administrator request number %(id)s.", id=request_id())) from error
+    guarded.refusing_only = True
+    return guarded
 
 
 def yes_no(value) -> str:
@@ -88,6 +117,13 @@ class ScopedModelView(ModelView):
 
     #: how the scope reaches `scope_query`: court views admit only courts and the platform
     scope_wrapper = staticmethod(scoped)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in _HOOKS:
+            hook = vars(cls).get(name)
+            if hook is not None and not getattr(hook, "refusing_only", False):
+                setattr(cls, name, _refusing_only(hook))
 
     def __init__(self, **kwargs):
         self.base_filters = [["id", ScopeFilter, self.scope_wrapper(type(self).scope_query)]]
