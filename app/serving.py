@@ -53,6 +53,15 @@ access_log = logging.getLogger("court.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def local_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site ("/cases/…?page=2"), else None: no "//host", "/\\host" or scheme."""
+    if not target or not target.startswith("/") or target[1:2] in ("/", "\\"):
+        return None
+    if any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
 def request_id() -> str | None:
     return getattr(g, "request_id", None) if has_request_context() else None
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import os
 import subprocess
 import sys
@@ -63,6 +64,19 @@ def test_english_is_the_second_locale(login_as):
     admin = login_as("13800000001")
     admin.get("/lang/en")
     assert "Court users" in text(admin.get("/court-users/list/"))
+
+
+def test_switching_the_language_stays_on_the_page(login_as):
+    """FAB went back through its own page history, which custom pages (statistics) never fill: the home page."""
+    admin = login_as("13800000001")
+    page = text(admin.get("/statistics/report?by=mediator"))
+    link = re.search(r'href="(/lang/en\?next=[^"]+)"', page).group(1).replace("&amp;", "&")
+    answer = admin.get(link)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/statistics/report?by=mediator"
+    assert "Court users" in text(admin.get("/court-users/list/"))  # the switch itself happened
+    for foreign in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/"):
+        answer = admin.get("/lang/zh", query_string={"next": foreign})
+        assert answer.status_code == 302 and "evil" not in answer.headers["Location"]
 
 
 def test_csrf_refuses_a_post_without_token_and_get_mutations(db_url):

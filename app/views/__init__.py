@@ -1,13 +1,14 @@
 """Registers every screen on one AppBuilder. Menus come from `app/menu.py`."""
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_babel import get_locale
 
 from ..extensions import csrf
 from ..menu import visible_menu
 from ..roles import Portal
 from ..security import active_portal, current_scope
+from ..serving import local_path
 from .account import HomeView, PasswordResetView
 from .after_mediation import (
     ApplicationDeadlineView,
@@ -155,6 +156,17 @@ def register(appbuilder) -> None:
     app.register_blueprint(intranet_api)
     for name in RAW_BODY_VIEWS:  # they check CSRF themselves, after raising the body limit
         csrf.exempt(name)
+
+    @app.after_request
+    def _language_stays_on_the_page(response):
+        """FAB's /lang/<code> goes back through its page history, which only its model views fill, so switching
+        the language on a custom page (the party portal, statistics) landed on the home page; the links carry
+        `?next=` (court/base.html)."""
+        if request.endpoint == "LocaleView.index" and response.status_code == 302:
+            target = local_path(request.args.get("next"))
+            if target:
+                response.headers["Location"] = target
+        return response
 
     @app.context_processor
     def _court_context():

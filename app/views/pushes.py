@@ -12,6 +12,7 @@ from ..clock import shown
 from ..extensions import db
 from ..models import OutboxMessage
 from ..security import current_scope
+from ..serving import local_path
 from ..workflows import pushes
 from .edge import edge
 from .records import topic_label
@@ -73,8 +74,7 @@ def application_rows(application, actor) -> list[dict] | None:
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return local_path(request.args.get("next")) or default
 
 
 class CourtPushView(BaseView):
