@@ -529,7 +529,10 @@ class CaseAgentView(_CaseChildView):
         scope = current_scope()
         if not scope.is_platform:
             query = party_scope(query, scope)
-        party = db.session.scalar(query) if party_id else None
+        # After a refused add, FAB's populate_obj has hung the unsaved agent on party.agents: a read must not
+        # autoflush it (SQLAlchemy warned "CaseAgent not in session" and dropped it anyway).
+        with db.session.no_autoflush:
+            party = db.session.scalar(query) if party_id else None
         if party is None:
             abort(404)
         return party
