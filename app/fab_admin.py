@@ -15,6 +15,7 @@ from flask_appbuilder.models.sqla.filters import FilterNotEqual
 from flask_appbuilder.fieldwidgets import Select2ManyWidget
 from flask_appbuilder.security import views as fab_views
 from flask_appbuilder.widgets import ListWidget, ShowWidget
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -29,6 +30,42 @@ VERBS = {
     "can_index": _l("open"), "menu_access": _l("see in the menu"), "can_get": _l("read through the API"),
     "can_info": _l("read through the API"), "can_post": _l("write through the API"),
     "can_put": _l("write through the API"),
+    # the platform's own verbs (@permission_name on its custom pages) and FAB's account screens' own
+    "can_review": _l("review"), "can_decide": _l("accept or decline"), "can_read": _l("read documents"),
+    "can_sign": _l("sign"), "can_resend": _l("push again"), "can_mediators": _l("see the mediators"),
+    "can_add_mediator": _l("add mediators"), "can_dispatch": _l("dispatch cases"), "can_import": _l("bulk import"),
+    "can_dashboard": _l("see the dashboard"), "can_report": _l("see the report"),
+    "can_result": _l("return results"), "can_approve": _l("approve"), "can_reject": _l("reject"),
+    "can_userinfo": _l("see own account"), "userinfoedit": _l("edit own account"),
+    "resetmypassword": _l("change own password"), "resetpasswords": _l("reset others' passwords"),
+    "copyrole": _l("copy roles"), "can_choose": _l("choose a mediator"), "can_respond": _l("answer"),
+    "can_apply": _l("apply"), "can_detail": _l("see the details"), "can_record": _l("record"),
+    "can_bind": _l("bind"), "can_unbind": _l("unbind"), "can_reset": _l("reset the password"),
+    "can_password": _l("reset the password"),
+    "can_this_form_get": _l("open"), "can_this_form_post": _l("submit"), "can_chart": _l("see the chart"),
+    "can_transition": _l("change the case's state"), "can_edit_info": _l("edit the mediation details"),
+    "can_write_agreements": _l("draft and upload"), "can_read_agreements": _l("read documents"),
+    "can_view": _l("view details"), "can_room": _l("enter the video room"), "can_call": _l("start a video call"),
+    "can_upload_recordings": _l("upload recordings"), "can_list_recordings": _l("see recordings"),
+    "can_submit": _l("submit"), "can_portal": _l("leave messages as a party"), "can_verify": _l("check evidence"),
+    "can_upload": _l("upload"), "can_ask": _l("apply"), "can_declare": _l("declare"),
+}
+
+#: FAB's and the API's screens that have no sidebar entry or page title of their own
+SCREENS = {
+    "User's Statistics": _l("Account statistics"), "Base Permissions": _l("Base permissions"),
+    "Views/Menus": _l("Pages and menus"), "Permission on Views/Menus": _l("Page permissions"),
+    "MenuApi": _l("Menu API"), "CaseMessageView": _l("Case messages"),
+    "HomeView": _l("Home page"), "UserInfoEditView": _l("Own account"), "ResetPasswordView": _l("Reset password"),
+    "ResetMyPasswordView": _l("Change password"), "UserStatsChartView": _l("Account statistics"),
+    "CasePartyView": _l("Case parties"), "CaseAgentView": _l("Case agents"), "CaseDetailView": _l("Case page"),
+    "AgreementView": _l("Agreements and transcripts"), "ApplicationDetailView": _l("Application page"),
+    "PortalApplicationView": _l("My applications"), "HearingView": _l("Video mediation"),
+    "RecordingView": _l("Recordings"), "MultiVideoView": _l("Multi-party video application"),
+    "IdentityView": _l("Real-name verification"), "EvidenceView": _l("Evidence"),
+    "MediatorChangeView": _l("Change of mediator"), "ConflictView": _l("Conflict declaration"),
+    "Security": _l("Security"), "List Users": _l("Accounts"), "List Roles": _l("Roles"),
+    "List Groups": _l("Groups"),
 }
 
 #: FAB's built-in role for visitors who are not logged in
@@ -57,9 +94,10 @@ def _time(value) -> str:
 
 def _screen_names() -> dict:
     """A permission's view name → what the platform calls that screen."""
-    names = current_app.extensions.get("court_screen_names")
+    cache = current_app.extensions.setdefault("court_screen_names", {})  # per language: the labels are lazy
+    names = cache.get(str(get_locale()))
     if names is None:
-        names = {}
+        names = {view: str(label) for view, label in SCREENS.items()}
 
         def walk(node):
             if isinstance(node, Leaf):
@@ -75,7 +113,7 @@ def _screen_names() -> dict:
             title = getattr(view, "list_title", None) or getattr(view, "show_title", None)
             if title and any(ord(ch) > 127 for ch in str(title)):
                 names.setdefault(view.class_permission_name, str(title))
-        current_app.extensions["court_screen_names"] = names
+        cache[str(get_locale())] = names
     return names
 
 

@@ -211,6 +211,15 @@ def test_the_role_form_names_permissions_in_chinese_and_still_saves(app, login_a
         assert [p.id for p in role.permissions] == [pvm_id]
 
 
+def test_every_permission_in_the_role_form_names_its_screen_and_its_operation(login_as):
+    """The custom pages' own verbs (审核, 分派, 重新推送 …) and FAB's account screens read 其他页面：其他操作."""
+    admin = login_as("admin", "PLATFORM")
+    form = text(admin.get("/roles/add"))
+    assert "其他页面：" not in form and "其他操作" not in form
+    for named in ("实名审核：审核", "本组织案件：分派案件", "推送监控：重新推送", "待签材料：签署"):
+        assert named in form, named
+
+
 def test_pages_ask_for_no_favicon_that_would_answer_404(client):
     """Every page said /favicon.ico 404 in the browser console: the page names an empty icon instead."""
     assert '<link rel="icon" href="data:,">' in text(client.get("/login/"))
