@@ -162,7 +162,13 @@ def register(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("directory", type=click.Path(file_okay=False))
     def backup_command(directory: str) -> None:
-        """Write a consistent snapshot (database + file store + manifest) into a new DIRECTORY."""
+        """Write a consistent snapshot (database + file store + manifest) into a new DIRECTORY.
+
+        ID images past their retention are purged first: a backup kept for years must not keep them."""
+        purged = identity.purge_due_images()
+        db.session.commit()
+        if purged:
+            click.echo(f"purged the ID images of {purged} verifications past ID_IMAGE_RETENTION_DAYS")
         try:
             manifest = backup.backup(directory)
         except backup.BackupError as exc:

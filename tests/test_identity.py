@@ -376,6 +376,28 @@ def test_the_worker_round_purges(app, login_as, case_id, store, monkeypatch):
     assert verification(app, QIAN).front_key is None
 
 
+def test_a_backup_never_keeps_id_images_past_their_retention(app, login_as, case_id, store, monkeypatch, tmp_path):
+    """The worker purges each round, but a backup taken between rounds (or with no worker) copied the images."""
+    from app import backup
+    submit(logged_in(app, QIAN, "PARTY"))
+    review(login_as(PLATFORM, "PLATFORM"), verification(app, QIAN).id, "reject", reason="照片模糊")
+    assert verification(app, QIAN).front_key is not None
+    seen = {}
+
+    def snapshot(directory):
+        seen["front_key"] = verification(app, QIAN).front_key
+        return {"tables": {}, "files": {}}
+
+    monkeypatch.setattr(backup, "backup", snapshot)
+    app.config["ID_IMAGE_RETENTION_DAYS"] = 0
+    try:
+        made = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "b")])
+    finally:
+        app.config["ID_IMAGE_RETENTION_DAYS"] = 30
+    assert made.exit_code == 0, made.output
+    assert seen == {"front_key": None} and "purged the ID images of" in made.output
+
+
 # --- who may open each screen ------------------------------------------------------------------
 
 @pytest.mark.parametrize("who, portal", [(MEDIATOR, "MEDIATOR"), (COURT, "COURT"), ("13800000001", "COURT"),
