@@ -55,8 +55,8 @@ def party_names_contain(column, pattern: str):
     grams = sorted(name_grams(pattern))
     if not grams:
         return exact
-    # One EXISTS per gram: each is a seek on the (gram, case_id) primary key, and PostgreSQL
-    # starts from the rarest gram (see the report of issue 17 for the plans).
+    # One EXISTS per gram: each is an index-only range of the (gram, case_id) primary key;
+    # PostgreSQL merges the grams' id ranges and fetches only those cases.
     has_all = [sa.exists().where(CaseNameGram.gram == gram, CaseNameGram.case_id == Case.id) for gram in grams]
     return sa.and_(*has_all, exact)
 
