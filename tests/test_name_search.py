@@ -146,3 +146,11 @@ def test_the_migration_backfills_the_grams_of_existing_cases(fresh_app):
         assert len(cases) > 5 and any(name_grams(names) for _id, names in cases)
         assert set(stored) == {(case_id, g) for case_id, names in cases for g in name_grams(names)}
         db.session.remove()
+
+
+def test_a_deleted_case_takes_its_grams_with_it(app, cases):
+    with app_ctx(app):
+        db.session.delete(db.session.get(Case, cases["whole"]))
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNameGram)
+                                 .where(CaseNameGram.case_id == cases["whole"])) == 0
