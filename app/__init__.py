@@ -10,7 +10,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from . import audit, commands, errors, operations, serving, views
+from . import audit, commands, errors, name_grams, operations, serving, views
 from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
@@ -47,6 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     operations.register(app)
     commands.register(app)
+    name_grams.register()
     _configure_sqlite(app)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
     return app

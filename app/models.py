@@ -492,6 +492,16 @@ class Case(Model):
         return self.number or f"{coded(self.case_type)}#{self.id}"
 
 
+class CaseNameGram(Model):
+    """A bigram of a case's 当事人 (app/name_grams.py): the index of the party-name contains-search."""
+
+    __tablename__ = "case_name_gram"
+    __table_args__ = (sa.Index("ix_case_name_gram_case", "case_id"),)
+
+    gram: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), primary_key=True)
+
+
 class CaseParty(InCase, Model):
     """申请人/被申请人 (原告/被告): a natural person or an organisation [FAQ 3.1, 3.8]."""
 

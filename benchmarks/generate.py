@@ -5,7 +5,8 @@
 The schema comes from the Alembic migrations and the roles from `seed`, as in
 production; courts and the court admin the harness logs in as go through the
 ORM and the app's account helper; the bulk (organisations, mediators with
-their accounts, certifications, cases, parties, audit rows) goes straight
+their accounts, certifications, cases, parties, the party-name bigrams of
+app/name_grams.py, audit rows) goes straight
 through the DBAPI: `COPY` on PostgreSQL, `executemany` in 10k batches on
 SQLite. Everything is seeded, so two runs with the same size give the same
 data.
@@ -24,7 +25,7 @@ row_hash; the chain head is kept current), so `flask audit verify` holds.
 Resumable: every step commits with its row in `bench_progress`; cases go in
 chunks of `CHUNK`, each with its own seeded generator, so an interrupted run
 continues where it stopped (`exists()` is true once the last step is done).
-On PostgreSQL the secondary indexes of the three big tables are dropped
+On PostgreSQL the secondary indexes of the big tables are dropped
 before the cases and rebuilt after them (their definitions are kept in
 `bench_progress`), and loading runs with `session_replication_role =
 replica` (no FK triggers per row; the rows are consistent by construction).
@@ -218,7 +219,7 @@ class Faker:
 
 # --- loaders: one interface over sqlite3 executemany and psycopg COPY ----------------
 
-BIG_TABLES = ("mediation_case", "case_party", "audit_log")
+BIG_TABLES = ("mediation_case", "case_party", "case_name_gram", "audit_log")
 
 
 class Loader:
@@ -540,6 +541,7 @@ def load_cases(ld: Loader, info: dict, k: int, i0: int, i1: int, parties: bool, 
     audit_rows: list = []
     checks = [50]  # rows compared with app.audit.row_digest
     from app.audit import row_digest
+    from app.name_grams import gram_rows
 
     def trail(case_id, cid, number, case_type, cause, amount, day, created, status, mediator, org, assigned,
               closed, reason):
@@ -655,11 +657,15 @@ def load_cases(ld: Loader, info: dict, k: int, i0: int, i1: int, parties: bool, 
                    mediator[0] if mediator else None, org, status, reason, T(created), D(day), T(assigned),
                    D(clock), D(deadline), 0, T(closed), 1)
 
-    counts = {"mediation_case": 0, "case_party": 0, "audit_log": 0}
+    counts = {"mediation_case": 0, "case_party": 0, "case_name_gram": 0, "audit_log": 0}
     gen = cases()
     step = 50_000
+    names = CASE_COLS.index("party_names")
     while batch := list(itertools.islice(gen, step)):
         counts["mediation_case"] += ld.load("mediation_case", CASE_COLS, batch)
+        # the party-name search index the ORM keeps on every flush (app/name_grams.py)
+        counts["case_name_gram"] += ld.load("case_name_gram", ["gram", "case_id"],
+                                            gram_rows((row[0], row[names]) for row in batch))
         if parties:
             counts["case_party"] += ld.load("case_party", PARTY_COLS, party_rows)
             party_rows.clear()

@@ -15,7 +15,7 @@ from flask_appbuilder import ModelRestApi
 from flask_babel import lazy_gettext as _l
 
 from ..models import Case
-from .base import ScopeFilter, interface
+from .base import PartyNamesContain, ScopeFilter, interface
 from ..roles import Portal
 from ..security import current_scope
 from .cases import CASE_LABELS
@@ -47,5 +47,13 @@ class CaseApi(ModelRestApi):
     label_columns = {**{k: v for k, v in CASE_LABELS.items()}, "id": _l("Case ID"), "court.name": _l("Court"),
                      "mediator.name": _l("Mediator"), "organisation.name": _l("Mediation organisation")}
     list_title = show_title = _l("Cases")
+
+    def _handle_filters_args(self, rison_args):
+        # a client's `{"col": "party_names", "opr": "ct"}` is FAB's plain LIKE by name
+        # (`map_args_filter`); it is the bigram search of the screens (app/name_grams.py)
+        for flt in rison_args.get("filters", []):
+            if isinstance(flt, dict) and flt.get("col") == "party_names" and flt.get("opr") == "ct":
+                flt["opr"] = PartyNamesContain.arg_name
+        return super()._handle_filters_args(rison_args)
     add_title = _l("Add case")
     edit_title = _l("Edit case")
