@@ -68,14 +68,15 @@ FAB_PASSWORD_HASH_METHOD = "scrypt"
 # so 2,000 imported users hash in under a minute (benchmarks/bulk_import.py, app/workflows/accounts.py).
 INITIAL_PASSWORD_HASH_METHOD = os.environ.get("INITIAL_PASSWORD_HASH_METHOD", "scrypt:4096:8:1")
 # Failed logins (form, JSON API, a wrong current password on 修改密码) per account and per client
-# address before 429 (finding M1). The counts live in Flask-Limiter's storage: memory by default (one
-# process each); several servers or workers share them through Redis (needs the `redis` package):
-# RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0
+# address before 429 (finding M1). The counts live in Flask-Limiter's storage. Unset: the app's own
+# database (`courtdb://`, the rate_limit table, fixed windows — app/rate_limits.py), shared by every
+# app server and gunicorn worker. memory:// counts per process (one server only); big deployments
+# can share them through Redis (needs the `redis` package): RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0
 LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10 per 15 minutes")
 LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes")
-RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None
 RATELIMIT_ENABLED = True  # FAB turns Flask-Limiter off unless asked; only the login limits use it
-RATELIMIT_STRATEGY = "moving-window"
+RATELIMIT_STRATEGY = "moving-window"  # memory:// and redis://; courtdb:// counts fixed windows
 RATELIMIT_HEADERS_ENABLED = False
 
 # i18n: English msgids, Chinese default. Absolute path (notes/fab5.md §2).

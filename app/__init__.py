@@ -10,7 +10,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from . import audit, commands, errors, name_grams, operations, serving, views
+from . import audit, commands, errors, name_grams, operations, rate_limits, serving, views
 from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
@@ -28,6 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30})
+
+    rate_limits.configure(app.config)  # before AppBuilder: FAB's limiter reads the storage at init
 
     # Request ids and proxies first: every later hook and log line sees them.
     serving.install(app)

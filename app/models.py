@@ -280,6 +280,18 @@ class AccountSession(Model):
     changed_at: Mapped[Optional[dt.datetime]]
 
 
+
+class RateLimitCount(Model):
+    """One rate-limit window shared by every app server (app/rate_limits.py): the key's count until
+    `expires_at` (seconds since the epoch, UTC)."""
+
+    __tablename__ = "rate_limit"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0, server_default="0")
+    expires_at: Mapped[float] = mapped_column(sa.Float, index=True)
+
+
 class IdentityVerification(Model):
     """实名认证 of one person, i.e. of their login [FAQ 3.13, Rules art 17]; `status` changes only
     in app/workflows/identity.py. The ID card's two sides and the photo holding it live in the file

@@ -11,9 +11,10 @@ every browser and token of that account is logged out at its next request.
 The session that changed its password is stamped again (`stamp`) and stays.
 
 Login limits (M1), with Flask-Limiter's storage and strategy (the limiter
-FAB creates; `RATELIMIT_STORAGE_URI`: `memory://` by default, one process
-each — `redis://host:6379/0` shares the counts between servers and workers,
-with the `redis` package installed): failed logins are counted per account
+FAB creates; `RATELIMIT_STORAGE_URI`: unset, the counts live in the app's
+database and every server and worker shares them — app/rate_limits.py;
+`memory://` counts per process; `redis://host:6379/0` shares them through
+Redis, with the `redis` package installed): failed logins are counted per account
 (`LOGIN_LIMIT_PER_ACCOUNT`) and per client address (`LOGIN_LIMIT_PER_IP`),
 for the login form and `/api/v1/security/login` together, and for a wrong
 current password on 修改密码. Once either is reached every further attempt —
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 
 import sqlalchemy as sa
 from flask import current_app, session
@@ -35,7 +37,9 @@ from werkzeug.exceptions import TooManyRequests
 from .clock import utcnow
 from .extensions import db
 from .models import AccountSession
+from .rate_limits import DatabaseStorage
 from .serving import client_ip
+from .transactions import outside_transaction
 
 GENERATION_KEY = "_court_gen"
 
@@ -109,9 +113,16 @@ def check_login_allowed(account: str) -> None:
 
 
 def login_failed(account: str) -> None:
-    """Count one failed attempt against the account and this address."""
+    """Count one failed attempt against the account and this address.
+
+    Counted in the database (app/rate_limits.py) on SQLite, the request's read transaction ends first:
+    a POST's transaction holds the one write lock, which the storage's own connection would wait for.
+    """
     limiter = _limiter()
     if not limiter.enabled:
         return
-    for limit, keys in _keys(account):
-        limiter.limiter.hit(limit, *keys)
+    storage = limiter.limiter.storage
+    shares_sqlite = isinstance(storage, DatabaseStorage) and storage.engine.dialect.name == "sqlite"
+    with outside_transaction() if shares_sqlite else nullcontext():
+        for limit, keys in _keys(account):
+            limiter.limiter.hit(limit, *keys)
