@@ -137,7 +137,7 @@ def test_the_api_contains_filter_on_party_names_uses_the_index(app, cases, login
 
 def test_the_migration_backfills_the_grams_of_existing_cases(fresh_app):
     with fresh_app.app_context():
-        downgrade(revision="-1")
+        downgrade(revision="0015_i17w_claims")  # the revision before 0016_i17grams_name_grams
         assert "case_name_gram" not in sa.inspect(db.engine).get_table_names()
         upgrade()
         with db.engine.connect() as conn:
