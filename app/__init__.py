@@ -14,6 +14,7 @@ from . import audit, commands, errors, operations, serving, views
 from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
+from .workflows import stat_summary
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -47,6 +48,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     errors.register(app)
     operations.register(app)
     commands.register(app)
+    stat_summary.install(FlaskSession)
     _configure_sqlite(app)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
     return app

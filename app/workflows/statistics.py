@@ -331,27 +331,40 @@ class Report:
     total: Row
 
 
-def report(q: Query, reach: Reach) -> Report:
-    """The report table: one row per mediator/organisation/court/type, and the total."""
+def report(q: Query, reach: Reach, summary: bool = True) -> Report:
+    """The report table: one row per mediator/organisation/court/type, and the total.
+
+    With `summary`, the clean whole months come from the summary table (app/workflows/stat_summary.py)
+    and only the rest from the case rows; without, everything from the case rows (what verifies it)."""
+    from . import stat_summary
+    p = stat_summary.plan(q.start, q.end) if summary else stat_summary.Plan((), None)
+    figures = _counted_figures(q, reach, p.raw_cases())
+    if p.months:
+        stat_summary.add_figures(figures, q, reach, p, Row)
+    rows = _name_rows(q, reach, figures)
+    total = Row(None, _("Total"))
+    for row in rows:
+        total.add(row)
+    return Report(q, rows, total)
+
+
+def _counted_figures(q: Query, reach: Reach, where) -> dict[object, Row]:
+    """The figures of the cohort's cases that match `where`, counted from the case rows."""
     key = group_key(q.by)
     cond = conditions(q)
     concluded = sa.or_(cond["ended"], cond["terminated"])
     counted = [sa.func.count()] + [sa.func.sum(sa.case((cond[f], 1), else_=0))
                                    for f in ("mediating", "ended", "terminated", "overdue")]
     days = sa.func.sum(sa.case((concluded, days_between(Case.closed_at, Case.received_on)), else_=0))
-    stmt = cohort(q, reach, sa.select(key, *counted, days)).group_by(key)
+    stmt = cohort(q, reach, sa.select(key, *counted, days)).where(where).group_by(key)
     figures: dict[object, Row] = {}
     for k, received, mediating, ended, terminated, overdue, total_days in db.session.execute(stmt):
         figures[k] = Row(k, "", received=received, mediating=mediating or 0, ended=ended or 0,
                          terminated=terminated or 0, overdue=overdue or 0, total_days=float(total_days or 0))
-    for k, confirmed, filed in _after_mediation_counts(q, reach, key):
+    for k, confirmed, filed in _after_mediation_counts(q, reach, key, where):
         row = figures.setdefault(k, Row(k, ""))
         row.confirmed, row.filed = confirmed, filed
-    rows = _name_rows(q, reach, figures)
-    total = Row(None, _("Total"))
-    for row in rows:
-        total.add(row)
-    return Report(q, rows, total)
+    return figures
 
 
 #: the application outcomes each after-mediation figure counts (SPEC §3.3)
@@ -367,7 +380,7 @@ def _application_cases(figure: str):
                                                      CourtApplication.status.in_(statuses))
 
 
-def _after_mediation_counts(q: Query, reach: Reach, key) -> Iterator[tuple]:
+def _after_mediation_counts(q: Query, reach: Reach, key, where=sa.true()) -> Iterator[tuple]:
     """司法确认数 and 转立案数 per group. Driven from the applications (a small table) and
     joined to their cases by primary key, so it never scans the cohort a second time."""
     counted = [sa.func.count(sa.distinct(sa.case(
@@ -377,7 +390,7 @@ def _after_mediation_counts(q: Query, reach: Reach, key) -> Iterator[tuple]:
     stmt = (sa.select(key, *counted).select_from(CourtApplication)
             .join(Case, Case.id == CourtApplication.case_id)
             .where(CourtApplication.status.in_(every_status)))
-    return db.session.execute(cohort(q, reach, stmt).group_by(key))
+    return db.session.execute(cohort(q, reach, stmt).where(where).group_by(key))
 
 
 def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
