@@ -1464,7 +1464,7 @@ class CaseStatMonth(Model):
     closed_month: Mapped[Optional[str]] = mapped_column(sa.String(7))
     cases: Mapped[int]
     #: days from 收案 to 结案 summed over the cases with a 结案时间 (the report's 平均调解时长)
-    days: Mapped[float]
+    days: Mapped[float] = mapped_column(sa.Float)
     confirmed: Mapped[int]
     filed: Mapped[int]
 
