@@ -14,6 +14,7 @@ from . import audit, commands, errors, name_grams, operations, rate_limits, serv
 from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
+from .workflows import stat_summary
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -50,6 +51,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     operations.register(app)
     commands.register(app)
     name_grams.register()
+    stat_summary.install(FlaskSession)
     _configure_sqlite(app)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
     return app

@@ -15,6 +15,7 @@ import secrets
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask_babel import gettext as _
 
 from . import audit, backup
 from .api_keys import hash_key
@@ -26,7 +27,7 @@ from .operations import Worker, refuse_unsafe_start, unsafe_start_problems
 from .roles import ALL_ROLES, PLATFORM_ADMIN, ROLE_PERMISSIONS
 from .validation import password_problem
 from .workflows.accounts import ADMIN_CREATED
-from .workflows import identity
+from .workflows import identity, stat_summary
 
 class _Account:
     """An ab_user row as the audit trail names it (no columns copied, so no secret)."""
@@ -122,6 +123,32 @@ def register(app: Flask) -> None:
                      {"username": username})
         db.session.commit()
         click.echo(f"created platform administrator {username}")
+
+    @app.cli.group("stats")
+    def stats_group() -> None:
+        """The statistics summary (app/workflows/stat_summary.py)."""
+
+    @stats_group.command("rebuild")
+    def stats_rebuild() -> None:
+        """Recompute every (court, month) bucket from the case rows (after rows written around the ORM)."""
+        done = stat_summary.rebuild(db.session)
+        db.session.commit()
+        click.echo(_("Statistics summary rebuilt: %(n)d buckets.", n=done))
+
+    @stats_group.command("verify")
+    def stats_verify() -> None:
+        """Compare every clean bucket with the case rows; exit 1 listing each difference."""
+        differences = stat_summary.verify(db.session)
+        dirty = len(stat_summary.dirty_buckets(db.session))
+        db.session.rollback()
+        for line in differences:
+            click.echo(line, err=True)
+        if differences:
+            click.echo(_("Statistics summary differs from the case rows in %(n)d rows.", n=len(differences)),
+                       err=True)
+            raise SystemExit(1)
+        click.echo(_("Statistics summary matches the case rows (%(dirty)d buckets awaiting refresh).",
+                     dirty=dirty))
 
     @app.cli.group("audit")
     def audit_group() -> None:

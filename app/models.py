@@ -1464,6 +1464,44 @@ class WorkerHeartbeat(Model):
     last_error_at: Mapped[Optional[dt.datetime]]
 
 
+# ==================================================================================================
+# Statistics summary (issue 17 item 6): app/workflows/stat_summary.py keeps it
+# ==================================================================================================
+
+class CaseStatMonth(Model):
+    """Additive figures of the cases received in one Beijing month (`month`, 'YYYY-MM') by one court,
+    per case type × mediator × organisation × current status × Beijing month of 结案时间. Rebuilt per
+    (court, month) bucket from the case rows; never edited."""
+
+    __tablename__ = "case_stat_month"
+    __table_args__ = (sa.Index("ix_case_stat_month_bucket", "month", "court_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[Optional[int]]
+    month: Mapped[str] = mapped_column(sa.String(7))
+    case_type: Mapped[CaseType] = mapped_column(db_enum(CaseType, "stat_case_type"))
+    mediator_id: Mapped[Optional[int]]
+    organisation_id: Mapped[Optional[int]]
+    status: Mapped[CaseStatus] = mapped_column(db_enum(CaseStatus, "stat_case_status"))
+    closed_month: Mapped[Optional[str]] = mapped_column(sa.String(7))
+    cases: Mapped[int]
+    #: days from 收案 to 结案 summed over the cases with a 结案时间 (the report's 平均调解时长)
+    days: Mapped[float] = mapped_column(sa.Float)
+    confirmed: Mapped[int]
+    filed: Mapped[int]
+
+
+class CaseStatDirty(Model):
+    """A (court, month) bucket whose summary rows are stale: marked in the transaction that changed a
+    case, cleared by the worker's refresh. Reports read a dirty month from the case rows."""
+
+    __tablename__ = "case_stat_dirty"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[Optional[int]]
+    month: Mapped[str] = mapped_column(sa.String(7), index=True)
+
+
 # H1 (issue 16): ids are never reused on SQLite
 def _ids_never_reused(metadata) -> None:
     """H1: on SQLite a table's integer `id` is AUTOINCREMENT, so the id of a deleted row is never handed

@@ -41,6 +41,7 @@ from .workflows.bulk_import import run_due_imports
 from .workflows.exports import run_due_jobs
 from .workflows.identity import purge_due_images
 from .workflows.internet import expire_overdue
+from .workflows.stat_summary import refresh_dirty
 from .extensions import db
 from .models import IntranetApiKey, OutboxMessage, WorkerHeartbeat
 from .outbox import deliver_due
@@ -121,6 +122,11 @@ class Worker:
             db.session.commit()
             if returned:
                 log.info("internet: %d returned", returned, extra={"fields": {"event": "internet.expired"}})
+            refreshed = refresh_dirty(db.session)  # the statistics summary's stale buckets
+            db.session.commit()
+            if refreshed:
+                log.info("statistics: %d buckets refreshed", refreshed,
+                         extra={"fields": {"event": "stats.refreshed", "count": refreshed}})
             self._anchor_when_due()
             self.rounds += 1
             self.failures = 0

@@ -35,7 +35,8 @@ from sqlalchemy.types import Float
 from .. import clock
 from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
 from ..extensions import db
-from ..models import Case, Court, CourtApplication, Mediator, MediatorCourt, Organisation, OrganisationCourt
+from ..models import (Case, CaseStatDirty, CaseStatMonth, Court, CourtApplication, Mediator, MediatorCourt,
+                      Organisation, OrganisationCourt)
 from ..security import Scope
 from . import DomainError, ValidationFailed
 from .ministry import in_region
@@ -331,27 +332,39 @@ class Report:
     total: Row
 
 
-def report(q: Query, reach: Reach) -> Report:
-    """The report table: one row per mediator/organisation/court/type, and the total."""
+def report(q: Query, reach: Reach, summary: bool = True) -> Report:
+    """The report table: one row per mediator/organisation/court/type, and the total.
+
+    With `summary`, the clean whole months come from the summary table (app/workflows/stat_summary.py)
+    and only the rest from the case rows; without, everything from the case rows (what verifies it)."""
+    p = plan(q.start, q.end) if summary else Plan((), None)
+    figures = _counted_figures(q, reach, p.raw_cases())
+    if p.months:
+        add_summary_figures(figures, q, reach, p, Row)
+    rows = _name_rows(q, reach, figures)
+    total = Row(None, _("Total"))
+    for row in rows:
+        total.add(row)
+    return Report(q, rows, total)
+
+
+def _counted_figures(q: Query, reach: Reach, where) -> dict[object, Row]:
+    """The figures of the cohort's cases that match `where`, counted from the case rows."""
     key = group_key(q.by)
     cond = conditions(q)
     concluded = sa.or_(cond["ended"], cond["terminated"])
     counted = [sa.func.count()] + [sa.func.sum(sa.case((cond[f], 1), else_=0))
                                    for f in ("mediating", "ended", "terminated", "overdue")]
     days = sa.func.sum(sa.case((concluded, days_between(Case.closed_at, Case.received_on)), else_=0))
-    stmt = cohort(q, reach, sa.select(key, *counted, days)).group_by(key)
+    stmt = cohort(q, reach, sa.select(key, *counted, days)).where(where).group_by(key)
     figures: dict[object, Row] = {}
     for k, received, mediating, ended, terminated, overdue, total_days in db.session.execute(stmt):
         figures[k] = Row(k, "", received=received, mediating=mediating or 0, ended=ended or 0,
                          terminated=terminated or 0, overdue=overdue or 0, total_days=float(total_days or 0))
-    for k, confirmed, filed in _after_mediation_counts(q, reach, key):
+    for k, confirmed, filed in _after_mediation_counts(q, reach, key, where):
         row = figures.setdefault(k, Row(k, ""))
         row.confirmed, row.filed = confirmed, filed
-    rows = _name_rows(q, reach, figures)
-    total = Row(None, _("Total"))
-    for row in rows:
-        total.add(row)
-    return Report(q, rows, total)
+    return figures
 
 
 #: the application outcomes each after-mediation figure counts (SPEC §3.3)
@@ -367,7 +380,7 @@ def _application_cases(figure: str):
                                                      CourtApplication.status.in_(statuses))
 
 
-def _after_mediation_counts(q: Query, reach: Reach, key) -> Iterator[tuple]:
+def _after_mediation_counts(q: Query, reach: Reach, key, where=sa.true()) -> Iterator[tuple]:
     """司法确认数 and 转立案数 per group. Driven from the applications (a small table) and
     joined to their cases by primary key, so it never scans the cohort a second time."""
     counted = [sa.func.count(sa.distinct(sa.case(
@@ -377,7 +390,7 @@ def _after_mediation_counts(q: Query, reach: Reach, key) -> Iterator[tuple]:
     stmt = (sa.select(key, *counted).select_from(CourtApplication)
             .join(Case, Case.id == CourtApplication.case_id)
             .where(CourtApplication.status.in_(every_status)))
-    return db.session.execute(cohort(q, reach, stmt).group_by(key))
+    return db.session.execute(cohort(q, reach, stmt).where(where).group_by(key))
 
 
 def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
@@ -477,3 +490,120 @@ def detail_filter(q: Query, reach: Reach, figure: str, key, stmt, case=Case, all
     if figure in AFTER_MEDIATION:
         return stmt.where(case.id.in_(_application_cases(figure)))
     return stmt.where(conditions(q, case)[figure])
+
+
+# --- the summary (issue 17 item 6; kept by app/workflows/stat_summary.py) -------------------------
+
+CONCLUDED = (S.ENDED, S.TERMINATED)
+
+
+def month_key(day: dt.date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def month_first(key: str) -> dt.date:
+    return dt.date(int(key[:4]), int(key[5:7]), 1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def closed_month(closed_at: Optional[dt.datetime]) -> Optional[str]:
+    """The Beijing month of a stored (naive UTC) instant."""
+    if closed_at is None:
+        return None
+    return month_key((closed_at + dt.timedelta(hours=8)).date())
+
+
+def months_between(start: dt.date, end: dt.date) -> list[str]:
+    out, cursor = [], dt.date(start.year, start.month, 1)
+    while cursor <= end:
+        out.append(month_key(cursor))
+        cursor = next_month(cursor)
+    return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which whole months of a period come from the summary, and the one month (the period's last, when it
+    ends before that month's last day) whose conclusions must be read from the case rows."""
+
+    months: tuple[str, ...]
+    split_month: Optional[str]
+
+    @property
+    def ranges(self) -> list[tuple[dt.date, dt.date]]:
+        """The summary months as runs of [first day, first day after)."""
+        out: list[list[dt.date]] = []
+        for m in self.months:
+            first = month_first(m)
+            if out and out[-1][1] == first:
+                out[-1][1] = next_month(first)
+            else:
+                out.append([first, next_month(first)])
+        return [(a, b) for a, b in out]
+
+    def in_summary(self, received_on):
+        return sa.or_(*[sa.and_(received_on >= a, received_on < b) for a, b in self.ranges])
+
+    def split_cases(self, case=Case):
+        """The cases of the summary months that concluded in the split month (read from the case rows)."""
+        first = month_first(self.split_month)
+        return sa.and_(self.in_summary(case.received_on), case.status.in_(CONCLUDED),
+                       case.closed_at >= clock.day_start(first), case.closed_at < clock.day_start(next_month(first)))
+
+    def raw_cases(self, case=Case):
+        """What the report still counts from the case rows."""
+        if not self.months:
+            return sa.true()
+        if self.split_month is None:
+            return sa.not_(self.in_summary(case.received_on))
+        return sa.or_(sa.not_(self.in_summary(case.received_on)), self.split_cases(case))
+
+
+def plan(start: dt.date, end: dt.date) -> Plan:
+    whole = [m for m in months_between(start, end)
+             if month_first(m) >= start and next_month(month_first(m)) - dt.timedelta(days=1) <= end]
+    if whole:
+        dirty = set(db.session.scalars(sa.select(CaseStatDirty.month).where(CaseStatDirty.month.in_(whole))
+                                       .distinct()))
+        whole = [m for m in whole if m not in dirty]
+    last_day = next_month(dt.date(end.year, end.month, 1)) - dt.timedelta(days=1)
+    return Plan(tuple(whole), month_key(end) if whole and end != last_day else None)
+
+
+def add_summary_figures(figures: dict, q, reach, p: Plan, row_class) -> None:
+    """Add to `figures` (key → Row) what the summary months of plan `p` count for query `q`."""
+    t = CaseStatMonth
+    key = group_key(q.by, t)
+    stmt = reach.apply(sa.select(key, t.status, t.closed_month, sa.func.sum(t.cases), sa.func.sum(t.days),
+                                 sa.func.sum(t.confirmed), sa.func.sum(t.filed)), t).where(t.month.in_(p.months))
+    if q.case_type is not None:
+        stmt = stmt.where(t.case_type == q.case_type)
+    if q.court_id is not None:
+        stmt = stmt.where(t.court_id == q.court_id)
+    end_month = month_key(q.end)
+    for k, status, closed, cases, days, confirmed, filed in db.session.execute(
+            stmt.group_by(key, t.status, t.closed_month)):
+        if status in CONCLUDED and closed is not None and closed == p.split_month:
+            continue  # counted from the case rows, with the rest of the period's edges
+        row = figures.setdefault(k, row_class(k, ""))
+        row.confirmed += int(confirmed)
+        row.filed += int(filed)
+        row.received += int(cases)
+        concluded = status in CONCLUDED and closed is not None and closed <= end_month
+        if status in OPEN or (status in CONCLUDED and closed is not None and closed > end_month):
+            row.mediating += int(cases)
+        elif concluded:
+            row.total_days += float(days)
+            if status == S.ENDED:
+                row.ended += int(cases)
+            else:
+                row.terminated += int(cases)
+    # 逾期数: open cases only, from the case rows
+    overdue_key = group_key(q.by)
+    overdue = cohort(q, reach, sa.select(overdue_key, sa.func.count())).where(
+        p.in_summary(Case.received_on), Case.status.in_(OPEN), Case.deadline < q.overdue_on).group_by(overdue_key)
+    for k, n in db.session.execute(overdue):
+        figures.setdefault(k, row_class(k, "")).overdue += int(n)

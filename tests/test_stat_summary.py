@@ -1,0 +1,252 @@
+"""The statistics summary (issue 17 item 6): reports read clean whole months from case_stat_month and
+must give exactly what the case rows give, for any period, before and after the worker refreshed it."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from app import clock
+from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType
+from app.extensions import db
+from app.models import Case, CaseStatDirty, CaseStatMonth, Court, CourtApplication
+from app.operations import Worker
+from app.security import Scope
+from app.workflows import case_lifecycle
+from app.workflows import dashboard
+from app.workflows import stat_summary
+from app.workflows import statistics as stats
+
+from .case_factory import make_case, mediator_actor
+from .helpers import app_ctx
+
+D = dt.date
+M, E, X, A = CaseStatus.MEDIATING, CaseStatus.ENDED, CaseStatus.TERMINATED, CaseStatus.TO_ASSIGN
+FIGURES = ("received", "mediating", "ended", "terminated", "overdue", "confirmed", "filed")
+
+
+def T(*wall) -> dt.datetime:
+    return dt.datetime(*wall, tzinfo=clock.BEIJING).astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _set(app, case_id, **fields):
+    with app_ctx(app):  # a bulk UPDATE, as the other statistics tests write their cohort
+        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**fields))
+        db.session.commit()
+
+
+def _apply(app, case_id, kind, status):
+    with app_ctx(app):
+        case = db.session.get(Case, case_id)
+        db.session.add(CourtApplication(case_id=case_id, court_id=case.court_id or 1, kind=kind, status=status,
+                                        applicant_name="赵一", applied_via="party", applied_at=T(2024, 7, 1)))
+        db.session.commit()
+
+
+#: (status, received, closed, court, mediator phone, type, organisation)
+CASES = [
+    (E, D(2023, 11, 3), T(2023, 11, 20), "京0105", "13900000001", CaseType.PRE_LITIGATION, None),
+    (X, D(2023, 11, 30), T(2023, 12, 1, 1), "京0105", "13900000001", CaseType.PRE_LITIGATION, None),
+    (E, D(2023, 12, 1), T(2023, 12, 31, 23, 30), "京0105", "13900000002", CaseType.IN_LITIGATION, None),
+    (E, D(2023, 12, 15), T(2024, 1, 1, 0, 30), "京0105", "13900000002", CaseType.PRE_LITIGATION, None),
+    (X, D(2023, 12, 20), T(2024, 2, 14), "京0105", "13900000001", CaseType.IN_LITIGATION, None),
+    (M, D(2023, 12, 28), None, "京0105", "13900000001", CaseType.PRE_LITIGATION, None),
+    (A, D(2024, 1, 2), None, "京0105", None, CaseType.PRE_LITIGATION, None),
+    (E, D(2024, 1, 10), T(2024, 1, 15, 12), "京0105", "13900000002", CaseType.PRE_LITIGATION, None),
+    (E, D(2024, 1, 31), T(2024, 3, 10), "京0105", "13900000001", CaseType.PRE_LITIGATION, None),
+    (X, D(2024, 1, 20), T(2024, 1, 25), "京0105", None, CaseType.PRE_LITIGATION, "朝阳区商事调解中心"),
+    (E, D(2024, 2, 1), T(2024, 2, 29, 23, 59), "京0105", "13900000001", CaseType.IN_LITIGATION, None),
+    (M, D(2024, 2, 14), None, "京0105", "13900000002", CaseType.PRE_LITIGATION, None),
+    (E, D(2024, 2, 20), T(2024, 4, 2), "京0108", "13900000011", CaseType.PRE_LITIGATION, None),
+    (X, D(2023, 12, 5), T(2023, 12, 9), "京0108", "13900000011", CaseType.PRE_LITIGATION, None),
+    (E, D(2024, 3, 5), T(2024, 3, 6), "京0108", "13900000011", CaseType.IN_LITIGATION, None),
+    (M, D(2024, 3, 9), None, "京0108", "13900000011", CaseType.PRE_LITIGATION, None),
+]
+
+PERIODS = [
+    (D(2023, 11, 1), D(2024, 3, 31)),    # whole months across the year's end
+    (D(2023, 12, 1), D(2023, 12, 31)),   # one whole month
+    (D(2023, 11, 15), D(2024, 2, 10)),   # partial at both edges
+    (D(2023, 12, 1), D(2024, 2, 14)),    # ends mid-month: the conclusions of that month from the case rows
+    (D(2023, 11, 1), D(2024, 1, 1)),     # ends on a month's first day
+    (D(2024, 1, 1), D(2024, 1, 31)),
+    (D(2024, 1, 31), D(2024, 2, 1)),     # two partial days
+    (D(2023, 10, 1), D(2024, 12, 31)),   # wider than the data
+    (D(2024, 2, 1), D(2024, 2, 29)),     # leap February
+]
+
+
+@pytest.fixture()
+def varied(app):
+    ids = []
+    for status, received, closed, court, phone, case_type, org in CASES:
+        kw = {"organisation": org} if org else {}
+        cid = make_case(app, status=status, court_code=court, mediator_phone=phone or "13900000001",
+                        case_type=case_type, **kw)
+        _set(app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
+        ids.append(cid)
+    internet = make_case(app, status=CaseStatus.TO_ACCEPT)  # no court yet
+    _set(app, internet, received_on=D(2024, 1, 5), deadline=D(2024, 1, 20))
+    ids.append(internet)
+    _apply(app, ids[0], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.CONFIRMED)
+    _apply(app, ids[2], ApplicationKind.FILING, ApplicationStatus.ACCEPTED)
+    _apply(app, ids[7], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.CONFIRMED)
+    _apply(app, ids[7], ApplicationKind.FILING, ApplicationStatus.FILED)
+    _apply(app, ids[10], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.REJECTED)  # not counted
+    _apply(app, ids[12], ApplicationKind.FILING, ApplicationStatus.ACCEPTED)
+    return ids
+
+
+def _scopes(app):
+    with app_ctx(app):
+        cy = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
+    return [Scope(portal=None, is_platform=True), Scope(portal=None, court_id=cy, is_court_admin=True)]
+
+
+def _shape(report):
+    def one(row):
+        return (row.key, row.name, tuple(getattr(row, f) for f in FIGURES), round(row.total_days, 6))
+    return [one(r) for r in report.rows], one(report.total)
+
+
+def _assert_same_as_raw(app, periods=PERIODS, expect_summary=None):
+    used = 0
+    with app.test_request_context():
+        for scope in _scopes(app):
+            reach = stats.reach_for(scope)
+            for start, end in periods:
+                for by in stats.DIMENSIONS:
+                    q = stats.Query(by=by, start=start, end=end)
+                    assert _shape(stats.report(q, reach)) == _shape(stats.report(q, reach, summary=False)), (
+                        scope, start, end, by)
+                q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=end, case_type=CaseType.PRE_LITIGATION)
+                assert _shape(stats.report(q, reach)) == _shape(stats.report(q, reach, summary=False))
+                used += len(stats.plan(start, end).months)
+    if expect_summary is not None:
+        assert (used > 0) is expect_summary
+
+
+def _refresh(app):
+    with app_ctx(app):
+        done = stat_summary.refresh_dirty(db.session, limit=10_000)
+        db.session.commit()
+        return done
+
+
+def test_before_the_worker_ran_every_touched_month_is_dirty_and_read_from_the_case_rows(app, varied):
+    with app_ctx(app):
+        dirty = {m for _c, m in stat_summary.dirty_buckets(db.session)}
+    assert {"2023-11", "2023-12", "2024-01", "2024-02", "2024-03"} <= dirty
+    with app.test_request_context():
+        assert stats.plan(D(2023, 11, 1), D(2024, 3, 31)).months == ()
+    _assert_same_as_raw(app)
+
+
+def test_after_the_refresh_whole_months_come_from_the_summary_and_match_the_case_rows(app, varied):
+    assert _refresh(app) > 0
+    with app_ctx(app):
+        assert not stat_summary.dirty_buckets(db.session)
+        assert db.session.scalar(sa.select(sa.func.sum(CaseStatMonth.cases)).where(
+            CaseStatMonth.month.in_(["2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]))) == len(CASES) + 1
+        assert stat_summary.verify(db.session) == []
+    _assert_same_as_raw(app, expect_summary=True)
+
+
+def test_the_worker_round_refreshes_the_dirty_buckets(app, varied):
+    with app_ctx(app):
+        assert Worker(name="stats-test").round()
+        assert not stat_summary.dirty_buckets(db.session)
+    _assert_same_as_raw(app, expect_summary=True)
+
+
+def test_a_change_after_the_refresh_marks_its_month_dirty_and_the_report_stays_exact(app, varied):
+    _refresh(app)
+    with app_ctx(app):
+        # 继续调解 of a terminated case (an ORM transition) and a deleted application, in one transaction
+        case = db.session.get(Case, varied[4])
+        case_lifecycle.apply(case, "resume", mediator_actor())
+        db.session.execute(sa.delete(CourtApplication).where(CourtApplication.case_id == varied[2]))
+        db.session.commit()
+        assert stat_summary.dirty_buckets(db.session) == {(case.court_id, "2023-12")}
+    _assert_same_as_raw(app, expect_summary=True)
+    _refresh(app)
+    _assert_same_as_raw(app, expect_summary=True)
+    with app_ctx(app):
+        assert stat_summary.verify(db.session) == []
+
+
+def test_moving_a_case_to_another_month_marks_both_months(app, varied):
+    _refresh(app)
+    with app_ctx(app):
+        case = db.session.get(Case, varied[7])
+        case.received_on = D(2024, 3, 1)
+        db.session.commit()
+        assert stat_summary.dirty_buckets(db.session) == {(case.court_id, "2024-01"), (case.court_id, "2024-03")}
+    _assert_same_as_raw(app)
+    _refresh(app)
+    _assert_same_as_raw(app, expect_summary=True)
+
+
+def test_a_stale_summary_without_its_dirty_mark_is_caught_by_verify(app, varied):
+    _refresh(app)
+    with app_ctx(app):
+        db.session.execute(sa.update(CaseStatMonth).where(CaseStatMonth.month == "2024-01")
+                           .values(cases=CaseStatMonth.cases + 1))
+        db.session.commit()
+        differences = stat_summary.verify(db.session)
+    assert differences and all("2024-01" in line and "汇总表" in line for line in differences)
+    result = app.test_cli_runner().invoke(args=["stats", "verify"])
+    assert result.exit_code == 1
+    assert "不一致" in result.output and "2024-01" in result.output
+    rebuilt = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert rebuilt.exit_code == 0 and "已重建" in rebuilt.output
+    ok = app.test_cli_runner().invoke(args=["stats", "verify"])
+    assert ok.exit_code == 0 and "一致" in ok.output
+    _assert_same_as_raw(app, expect_summary=True)
+
+
+def test_a_summary_row_for_a_month_without_cases_is_a_difference(app, varied):
+    _refresh(app)
+    with app_ctx(app):
+        db.session.add(CaseStatMonth(court_id=None, month="2019-05", case_type=CaseType.INTERNET,
+                                     status=CaseStatus.ENDED, cases=3, days=1.0, confirmed=0, filed=0))
+        db.session.commit()
+        differences = stat_summary.verify(db.session)
+    assert len(differences) == 1 and "2019-05" in differences[0] and "无" in differences[0]
+
+
+def test_the_plan_reads_only_clean_whole_months_from_the_summary(app, varied):
+    _refresh(app)
+    with app.test_request_context():
+        assert stats.plan(D(2023, 11, 15), D(2024, 2, 10)).months == ("2023-12", "2024-01")
+        p = stats.plan(D(2023, 12, 1), D(2024, 2, 14))
+        assert p.months == ("2023-12", "2024-01") and p.split_month == "2024-02"
+        assert stats.plan(D(2023, 12, 1), D(2024, 1, 31)).split_month is None
+        assert stats.plan(D(2024, 1, 31), D(2024, 2, 1)).months == ()
+    with app_ctx(app):
+        db.session.get(Case, varied[7]).closed_at = T(2024, 1, 16)
+        db.session.commit()
+    with app.test_request_context():
+        assert stats.plan(D(2023, 11, 15), D(2024, 2, 10)).months == ("2023-12",)
+
+
+def test_the_dashboard_is_unchanged_by_the_summary(app, varied, monkeypatch):
+    _refresh(app)
+    with app.test_request_context():
+        reach = stats.reach_for(_scopes(app)[0])
+        board = dashboard.build(reach, D(2024, 3, 15))
+        monkeypatch.setattr(stats, "plan", lambda start, end: stats.Plan((), None))
+        raw = dashboard.build(reach, D(2024, 3, 15))
+    for part in ("month_rows", "top_mediators", "top_organisations", "overdue_total"):
+        assert str(getattr(board, part)) == str(getattr(raw, part)), part
+
+
+def test_rebuild_from_scratch_matches_the_case_rows(app, varied):
+    with app_ctx(app):
+        db.session.execute(sa.delete(CaseStatDirty))
+        db.session.execute(sa.delete(CaseStatMonth))
+        assert stat_summary.rebuild(db.session) >= 5
+        db.session.commit()
+        assert stat_summary.verify(db.session) == []
+    _assert_same_as_raw(app, expect_summary=True)
