@@ -16,4 +16,6 @@ FAB_STRINGS = [
     _l("Sign In with "), _l("Search"), _l("Added Row"), _l("Changed Row"), _l("Deleted Row"),
     _l("Record Count"), _l("No records found"), _l("Logout"), _l("Sign In"), _l("Password"),
     _l("Reset Password"), _l("Save"), _l("Back"),
+    # FAB's zh reads 以开始/以结束 (not Chinese word order)
+    _l("Starts with"), _l("Not Starts with"), _l("Ends with"), _l("Not Ends with"),
 ]

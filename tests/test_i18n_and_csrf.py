@@ -54,6 +54,13 @@ def test_pages_render_in_chinese_by_default(login_as):
         assert english not in html, english
 
 
+def test_list_filters_read_starts_and_ends_with_in_chinese_word_order(app):
+    from flask_appbuilder.models.sqla.filters import FilterEndsWith, FilterStartsWith
+
+    with app.test_request_context("/"):
+        assert (str(FilterStartsWith.name), str(FilterEndsWith.name)) == ("开头是", "结尾是")
+
+
 def test_login_page_offers_the_portals_in_chinese(client):
     html = text(client.get("/login/"))
     for portal in ("法院端", "调解员端", "部委端", "基层治理端", "当事人", "代理人", "忘记密码"):
