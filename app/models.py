@@ -728,9 +728,9 @@ class MediatorChange(InCase, Model):
 class Agreement(InCase, Model):
     """调解协议, one row per version: generated from the case or uploaded [FAQ 3.9, 3.11].
 
-    The bytes are stored with the row, so a version and its signatures go
-    (and are deleted, 继续调解 [FAQ 3.9(4)]) together; `sha256` is what a
-    signature is bound to.
+    The bytes are in the file store (app/storage.py) under `file_key`; a
+    version and its signatures are deleted together (继续调解 [FAQ 3.9(4)]),
+    their files once that commits; `sha256` is what a signature is bound to.
     """
 
     __tablename__ = "agreement"
@@ -744,7 +744,7 @@ class Agreement(InCase, Model):
     content: Mapped[Optional[dict]] = mapped_column(sa.JSON)
     file_name: Mapped[str] = mapped_column(sa.String(200))
     content_type: Mapped[str] = mapped_column(sa.String(100))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    file_key: Mapped[str] = mapped_column(sa.String(200))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -762,7 +762,7 @@ class Agreement(InCase, Model):
 
 
 class Transcript(InCase, Model):
-    """调解笔录, uploaded while 调解中 [FAQ 3.10]."""
+    """调解笔录, uploaded while 调解中 [FAQ 3.10]; the bytes are in the file store under `file_key`."""
 
     __tablename__ = "transcript"
     __audited__ = True
@@ -771,7 +771,7 @@ class Transcript(InCase, Model):
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), index=True)
     file_name: Mapped[str] = mapped_column(sa.String(200))
     content_type: Mapped[str] = mapped_column(sa.String(100))
-    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    file_key: Mapped[str] = mapped_column(sa.String(200))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -802,7 +802,7 @@ class Signature(Model):
     party_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_party.id", ondelete="CASCADE"))
     agent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("case_agent.id", ondelete="CASCADE"))
     signer_name: Mapped[str] = mapped_column(sa.String(100))
-    image: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    image_key: Mapped[str] = mapped_column(sa.String(200))  # the drawn PNG, in the file store
     signed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ip: Mapped[Optional[str]] = mapped_column(sa.String(64))
     user_agent: Mapped[Optional[str]] = mapped_column(sa.String(300))

@@ -32,6 +32,7 @@ written for a row whose transaction rolled back.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import re
@@ -432,3 +433,17 @@ def delete_after_commit(session, key: str) -> None:
 def delete_on_rollback(session, key: str) -> None:
     """Remove `key` if this transaction rolls back (the row that names it never existed)."""
     _pending(session)["rollback"].append((file_store(), key))
+
+
+def put_bytes(session, body: bytes, *, prefix: str, suffix: str = "") -> Stored:
+    """Bytes made in memory (a generated agreement, a drawn signature, a checked upload) into the
+    store, for a row added in this transaction; removed again if the transaction rolls back."""
+    stored = file_store().put(io.BytesIO(body), prefix=prefix, suffix=suffix)
+    delete_on_rollback(session, stored.key)
+    return stored
+
+
+def read_bytes(key: str) -> bytes:
+    """A small stored file whole (a document python-docx opens, a signature image); a download
+    streams `iter_range` instead."""
+    return b"".join(file_store().iter_range(key))

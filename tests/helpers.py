@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook
 
 from app.extensions import db
+from app.storage import read_bytes
 from app.models import (
     AuditLog,
     Court,
@@ -55,6 +56,12 @@ def app_ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+def stored_bytes(app, key: str) -> bytes:
+    """A file of the app's store, whole (documents and signature images are small)."""
+    with app.app_context():
+        return read_bytes(key)
 
 
 def login(client, username, portal="COURT", password=PASSWORD):

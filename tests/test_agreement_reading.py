@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 
+from app.storage import put_bytes
 from app.documents.agreement import chinese_count
 from app.enums import CaseStatus
 from app.extensions import db
@@ -22,7 +23,7 @@ from app.workflows import agreements
 from app.workflows.accounts import ensure_account
 
 from .case_factory import get_case, make_case
-from .helpers import PASSWORD, app_ctx, text
+from .helpers import PASSWORD, app_ctx, stored_bytes, text
 from .test_agreements import DEMO_PARTIES, case_id, data_url, generate, latest, mediator_signs, png  # noqa: F401
 
 PICTURE = "{http://schemas.openxmlformats.org/drawingml/2006/picture}pic"
@@ -58,7 +59,7 @@ def test_generated_agreement_says_yishi_sanfen_and_prints_each_name_on_its_signa
                                                                                          case_id):  # noqa: F811
     """[issue 15 item 18; FAQ 3.11] two parties and the mediator: 一式三份; 申请人（签字）：张三 …"""
     generate(login_as("13900000001", "MEDIATOR"), case_id)
-    body = "\n".join(p.text for p in Document(io.BytesIO(latest(app, case_id).data)).paragraphs)
+    body = "\n".join(p.text for p in Document(io.BytesIO(stored_bytes(app, latest(app, case_id).file_key))).paragraphs)
     assert "本协议一式三份" in body and "一式3份" not in body
     for line in ("申请人（签字）：张三", "被申请人（签字）：李四", "调解员（签字）：陈静"):
         assert line in body.splitlines(), line
@@ -131,7 +132,7 @@ def test_demo_signed_case_has_real_signature_images(app):
         court = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
         case = db.session.scalar(sa.select(Case).where(Case.court_id == court, Case.cause == "房屋租赁合同纠纷"))
         agreement = agreements.latest_agreement(case)
-        images = {s.signer_name: s.image for s in agreement.signatures}
+        images = {s.signer_name: stored_bytes(app, s.image_key) for s in agreement.signatures}
     assert set(images) == {"陈静", "张三", "李四"}
     for name, image in images.items():
         width, height, ink = _png_ink(image)
@@ -169,7 +170,7 @@ def test_signing_page_shows_the_version_sent_for_signature_even_after_the_draft_
     """[issue 15 item 19; SPEC §3.2 'the hash of the exact document signed'] the case's summary and the
     stored draft content change after for_signature: the page shows the bytes sent, and its hash."""
     agreement = _ready_for_signature(app, login_as, case_id)
-    original = "\n".join(p.text for p in Document(io.BytesIO(agreement.data)).paragraphs)
+    original = "\n".join(p.text for p in Document(io.BytesIO(stored_bytes(app, agreement.file_key))).paragraphs)
     with app_ctx(app):
         case = db.session.get(Case, case_id)
         old_summary = case.summary

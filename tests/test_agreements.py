@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from docx import Document
 
+from app.storage import put_bytes
 from app import clock
 from app.clock import shown, utcnow
 from app.documents.agreement import agreement_context
@@ -27,7 +28,7 @@ from app.workflows.accounts import find_user
 from app.workflows.actor import Actor
 
 from .case_factory import add_agent, court_actor, get_case, make_case, mediator_actor
-from .helpers import app_ctx, flashes, text
+from .helpers import app_ctx, flashes, stored_bytes, text
 from .helpers import last_sms
 
 NUMBER = "（2026）京0105民诉前调9001号"
@@ -82,7 +83,6 @@ def latest(app, case_id) -> Agreement:
         a = db.session.scalar(sa.select(Agreement).where(Agreement.case_id == case_id)
                               .order_by(Agreement.version.desc()))
         if a is not None:
-            a.data  # load the deferred bytes
             db.session.expunge(a)
         return a
 
@@ -104,7 +104,7 @@ def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app,
     assert generate(mediator, case_id).status_code == 302
     agreement = latest(app, case_id)
     case = get_case(app, case_id)
-    body = "\n".join(p.text for p in Document(io.BytesIO(agreement.data)).paragraphs)
+    body = "\n".join(p.text for p in Document(io.BytesIO(stored_bytes(app, agreement.file_key))).paragraphs)
     assert body.splitlines()[0] == "调解协议书"
     assert case.number == NUMBER and NUMBER in body
     for expected in ("申请人：张三", "公民身份号码110105198001010016", "被申请人：李四", "委托代理人：王律师",
@@ -112,8 +112,8 @@ def test_generated_agreement_has_parties_terms_numbers_and_signature_blocks(app,
                      "2. 申请人放弃其余诉讼请求", "履行方式：银行转账", "三十日内", "司法确认", "申请人（签字）",
                      "被申请人（签字）", "调解员（签字）：陈静", "争议事项：货款金额及支付期限"):
         assert expected in body, expected
-    assert agreement.sha256 == hashlib.sha256(agreement.data).hexdigest()
-    title = Document(io.BytesIO(agreement.data)).paragraphs[0]
+    assert agreement.sha256 == hashlib.sha256(stored_bytes(app, agreement.file_key)).hexdigest()
+    title = Document(io.BytesIO(stored_bytes(app, agreement.file_key))).paragraphs[0]
     assert title.style.name == "协议标题"  # 宋体, bold, centred: a Word style the clerk can change
     assert title.style.font.name == "宋体" and title.style.font.bold
 
@@ -124,7 +124,7 @@ def test_clauses_typed_with_their_own_numbers_are_numbered_once(app, login_as, c
     mediator = login_as("13900000001", "MEDIATOR")
     terms = "一、李四于三个月内分期支付张三劳务费。\n（二）张三放弃其他请求。\n3. 诉讼费减半。\n10.5万元由李四一次付清。"
     assert generate(mediator, case_id, terms=terms).status_code == 302
-    body = "\n".join(p.text for p in Document(io.BytesIO(latest(app, case_id).data)).paragraphs)
+    body = "\n".join(p.text for p in Document(io.BytesIO(stored_bytes(app, latest(app, case_id).file_key))).paragraphs)
     for expected in ("1. 李四于三个月内分期支付张三劳务费。", "2. 张三放弃其他请求。", "3. 诉讼费减半。",
                      "4. 10.5万元由李四一次付清。"):
         assert expected in body, expected
@@ -163,7 +163,7 @@ def test_the_whole_signing_path_ends_the_case_automatically(app, login_as, case_
     sign_url = f"/portal/case/{case_id}/AGREEMENT/{agreement.id}/sign"
     portal = text(party.get("/portal/"))
     assert agreement.file_name in portal and "仅供阅读" in portal and sign_url not in portal
-    assert party.get(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}").data == agreement.data
+    assert party.get(f"/portal/case/{case_id}/AGREEMENT/{agreement.id}").data == stored_bytes(app, agreement.file_key)
     page = text(party.get(sign_url))
     assert "当前案件状态为“调解中”，不能签署调解协议" in page and 'id="sign-form"' not in page
     resp = party.post(sign_url, data={"signature": data_url()})
@@ -198,10 +198,10 @@ def test_the_whole_signing_path_ends_the_case_automatically(app, login_as, case_
     with app_ctx(app):
         signatures = db.session.scalars(sa.select(Signature).where(Signature.agreement_id == agreement.id)).all()
         assert sorted(s.role.name for s in signatures) == ["AGENT", "MEDIATOR", "PARTY"]
-        assert {s.document_sha256 for s in signatures} == {hashlib.sha256(agreement.data).hexdigest()}
+        assert {s.document_sha256 for s in signatures} == {hashlib.sha256(stored_bytes(app, agreement.file_key)).hexdigest()}
         mediator_sig = next(s for s in signatures if s.role.name == "MEDIATOR")
         assert mediator_sig.user_agent == "PhoneBrowser/1.0" and mediator_sig.ip == "127.0.0.1"
-        assert mediator_sig.image == png()
+        assert stored_bytes(app, mediator_sig.image_key) == png()
         mediator_signed_at = mediator_sig.signed_at
 
     signed = login_as("13800000001").get(f"/case/{case_id}/document/AGREEMENT/{agreement.id}/signed")
@@ -384,7 +384,7 @@ def _case_with_documents(case_id):
     agreements.push_preview(case, mediator, agreement)
     transcript = agreements.upload_transcript(case, mediator, "笔录.png", png())
     db.session.add(Signature(transcript=transcript, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
-                             signer_name="陈静", image=png(), document_sha256=transcript.sha256))
+                             signer_name="陈静", image_key=put_bytes(db.session, png(), prefix="signatures").key, document_sha256=transcript.sha256))
     db.session.flush()
     return case, agreement, transcript
 
@@ -433,7 +433,7 @@ def test_only_the_parties_and_special_agents_sign_the_agreement(app, case_id, ou
     with app_ctx(app):
         case, agreement, _t = _case_with_documents(case_id)
         db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
-                                 signer_name="陈静", image=png(), document_sha256=agreement.sha256))
+                                 signer_name="陈静", image_key=put_bytes(db.session, png(), prefix="signatures").key, document_sha256=agreement.sha256))
         case_lifecycle.apply(case, "apply_close", mediator_actor())
         before = _snapshot(case)
         with pytest.raises(DomainError) as refused:

@@ -6,6 +6,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from app.storage import put_bytes
 from app.enums import CaseStatus, SignerRole, TerminationReason
 from app.extensions import db
 from app.models import AuditLog, Case, CaseParty, Court, Mediator, Ministry, Organisation, Signature
@@ -103,7 +104,7 @@ def mediator_signed_agreement(case):
     """What 申请结案 needs besides complete data: an agreement its mediator signed [FAQ 3.9]."""
     agreement = agreements.generate(case, mediator_actor(), {"terms": "一、双方和解。"})
     db.session.add(Signature(agreement=agreement, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
-                             signer_name="陈静", image=b"png", document_sha256=agreement.sha256))
+                             signer_name="陈静", image_key=put_bytes(db.session, b"png", prefix="signatures").key, document_sha256=agreement.sha256))
     db.session.flush()
 
 

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask_appbuilder.security.sqla.models import User
 
+from app.storage import put_bytes
 from app.clock import utcnow
 from app.enums import CaseStatus, IdentityStatus, SignerRole
 from app.extensions import db
@@ -62,7 +63,7 @@ def case_id(app, store):
         case = db.session.get(Case, cid)
         transcript = agreements.upload_transcript(case, mediator_actor(), "笔录.png", png())
         db.session.add(Signature(transcript=transcript, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
-                                 signer_name="陈静", image=png(), document_sha256=transcript.sha256))
+                                 signer_name="陈静", image_key=put_bytes(db.session, png(), prefix="signatures").key, document_sha256=transcript.sha256))
         agreements.start_transcript_confirmation(case, mediator_actor(), transcript)
         db.session.commit()
     return cid
@@ -288,7 +289,8 @@ def test_bad_input_is_refused_in_chinese_and_nothing_is_kept(app, login_as, case
     assert resp.status_code == 200 and message in text(resp)
     assert 'id="identity-form"' in text(resp)
     assert verification(app, QIAN) is None
-    assert not store.exists() or not any(p.is_file() for p in store.rglob("*"))
+    # the case's transcript and signature are in the store too; no ID image is
+    assert not (store / "identity").exists() or not any(p.is_file() for p in (store / "identity").rglob("*"))
 
 
 def test_an_oversize_image_is_refused(app, login_as, case_id, store):

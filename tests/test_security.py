@@ -40,7 +40,7 @@ from app.models import (Agreement, AuditLog, Case, CourtStaff, Mediator, OutboxM
 from app.outbox import deliver_due, enqueue
 from app.roles import Portal
 from app.security import Scope
-from app.storage import DirectoryStore
+from app.storage import DirectoryStore, put_bytes
 from app.workflows import DomainError, agreements, bulk_import, rosters
 from app.workflows.accounts import CodeRejected, ensure_account, request_reset_code, reset_password
 from app.workflows.actor import actor_for
@@ -369,7 +369,7 @@ def test_stored_file_names_are_reduced_to_a_safe_base_name(sent, stored):
 def test_the_signed_download_of_an_old_hostile_document_does_not_parse_it(app, login_as, mediating_case):
     """A document stored before uploads were inspected is checked before python-docx opens it."""
     with app_ctx(app):
-        db.session.add(Agreement(case_id=mediating_case, version=1, file_name="旧.docx", data=_docx(LAUGHS),
+        db.session.add(Agreement(case_id=mediating_case, version=1, file_name="旧.docx", file_key=put_bytes(db.session, _docx(LAUGHS), prefix="agreements").key,
                                  size=1, sha256="0" * 64, generated=False, content_type=agreements.CONTENT_TYPES["docx"]))
         db.session.commit()
         doc_id = db.session.scalar(sa.select(Agreement.id).where(Agreement.case_id == mediating_case))
@@ -551,7 +551,8 @@ def test_every_sqlite_table_with_an_integer_id_is_autoincrement(app):
 
 def _signing_url(app, case_id):
     with app.test_request_context():
-        doc = Agreement(case_id=case_id, version=1, file_name="协议.pdf", data=b"%PDF-1.4\n%%EOF", size=14,
+        doc = Agreement(case_id=case_id, version=1, file_name="协议.pdf", file_key=put_bytes(db.session, b"%PDF-1.4\n%%EOF", prefix="agreements").key,
+                        size=14,
                         sha256=agreements.sha256(b"%PDF-1.4\n%%EOF"), generated=False, content_type="application/pdf")
         db.session.add(doc)
         db.session.flush()

@@ -36,6 +36,7 @@ from ..extensions import db
 from ..models import Agreement, Case, Transcript
 from ..roles import Portal
 
+from ..storage import file_store, read_bytes
 from ..serving import client_ip, external_url, sensitive
 from ..transactions import outside_transaction, writes
 from ..workflows import agreements, case_lifecycle, identity
@@ -96,7 +97,7 @@ class Reading:
 
 
 def reading(document, pdf_url: str | None = None) -> Reading:
-    data = document.data
+    data = read_bytes(document.file_key)
     digest = agreements.sha256(data)
     kind = agreements.sniff(data)
     if kind == "docx":
@@ -221,7 +222,7 @@ def _case_document(case: Case, kind: DocumentKind, doc_id: int):
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
-def file_response(data: bytes, content_type: str, file_name: str, inline: bool = False) -> Response:
+def file_response(data, content_type: str, file_name: str, inline: bool = False) -> Response:
     """A download keeping the original Chinese file name (RFC 5987); `inline` opens a PDF or an
     image in the browser instead."""
     resp = Response(data, mimetype=content_type)
@@ -229,6 +230,14 @@ def file_response(data: bytes, content_type: str, file_name: str, inline: bool =
     disposition = "inline" if inline and content_type in INLINE_TYPES else "attachment"
     resp.headers["Content-Disposition"] = f"{disposition}; filename={ascii_name}; filename*=UTF-8''{quote(file_name)}"
     resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def stored_response(document, inline: bool = False) -> Response:
+    """A document's file streamed from the store in chunks, never read whole into the worker."""
+    resp = file_response(file_store().iter_range(document.file_key), document.content_type, document.file_name,
+                         inline=inline)
+    resp.headers["Content-Length"] = str(document.size)
     return resp
 
 
@@ -248,8 +257,8 @@ def signed_package(document) -> bytes:
             line = signature_line(MEDIATOR_ROLE, s.signer_name)
         lines.append({"role": role, "name": s.signer_name, "time": shown(s.signed_at, seconds=True),
                       "sha256": s.document_sha256, "ip": s.ip or "", "line": line, "note": note})
-        images.append(s.image)
-    base = document.data if document.content_type.endswith("wordprocessingml.document") else None
+        images.append(read_bytes(s.image_key))
+    base = read_bytes(document.file_key) if document.content_type.endswith("wordprocessingml.document") else None
     if base is not None:
         try:  # a document stored before uploads were inspected is checked before python-docx opens it
             uploads.inspect_zip(base)
@@ -405,7 +414,7 @@ class AgreementView(BaseView):
     def download(self, pk, kind, doc_id):
         case = load_visible_case(pk)
         document = _case_document(case, _kind(kind), doc_id)
-        return file_response(document.data, document.content_type, document.file_name)
+        return stored_response(document)
 
     @expose("/<int:pk>/document/<kind>/<int:doc_id>/signed")
     @has_access
@@ -493,8 +502,7 @@ class PartyPortalView(BaseView):
     def read(self, pk, kind, doc_id):
         """The file itself: a download, or (`?inline=1`) a PDF or image opened in the browser."""
         _case, document = self._open_document(pk, kind, doc_id)
-        return file_response(document.data, document.content_type, document.file_name,
-                             inline=request.args.get("inline") == "1")
+        return stored_response(document, inline=request.args.get("inline") == "1")
 
     @expose("/case/<int:pk>/<kind>/<int:doc_id>/view")
     @has_access

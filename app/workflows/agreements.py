@@ -61,6 +61,7 @@ from ..roles import PARTY as PARTY_ROLE
 from ..roles import Portal
 from ..security import Scope
 from ..sms import send_sms
+from ..storage import delete_after_commit, put_bytes
 from . import DomainError, NotAllowed, identity
 from .accounts import ensure_account
 from .actor import Actor
@@ -423,12 +424,30 @@ def _acceptable(allowed: tuple[str, ...]):
 
 # --- effects ----------------------------------------------------------------------
 
+def _suffix(body: bytes) -> str:
+    kind = sniff(body)
+    return f".{kind}" if kind else ""
+
+
+def _signature_image(data) -> str:
+    """The drawn PNG into the store; the key for the Signature row."""
+    return put_bytes(db.session, data["image"], prefix="signatures", suffix=".png").key
+
+
+def _forget_files(session, document) -> None:
+    """A deleted document's and its signatures' files go once the deletion commits."""
+    delete_after_commit(session, document.file_key)
+    for signature in document.signatures:
+        delete_after_commit(session, signature.image_key)
+
+
 def _new_agreement(case, actor, body: bytes, file_name: str | None, **fields) -> None:
     """The next version; two made at once meet the (case, version) key and the second is a Conflict."""
     version = _next_version(case)
     name = file_name or f"调解协议书（第{version}版）.docx"
-    insert_or_conflict(Agreement(case=case, version=version, file_name=name[:200], data=body, size=len(body),
-                                 sha256=sha256(body), created_by_id=actor.user_id, **fields),
+    stored = put_bytes(db.session, body, prefix="agreements", suffix=_suffix(body))
+    insert_or_conflict(Agreement(case=case, version=version, file_name=name[:200], file_key=stored.key,
+                                 size=stored.size, sha256=stored.sha256, created_by_id=actor.user_id, **fields),
                        _("The case was changed by someone else. Reload the page and try again."))
 
 
@@ -454,8 +473,10 @@ def _push(case, actor, data) -> None:
 def _upload_transcript(case, actor, data) -> None:
     body = data["data"]
     kind = sniff(body)
+    stored = put_bytes(db.session, body, prefix="transcripts", suffix=_suffix(body))
     db.session.add(Transcript(case=case, file_name=stored_name(data.get("file_name"), kind, "调解笔录"),
-                              content_type=CONTENT_TYPES[kind], data=body, size=len(body), sha256=sha256(body)))
+                              content_type=CONTENT_TYPES[kind], file_key=stored.key, size=stored.size,
+                              sha256=stored.sha256))
 
 
 def _confirm_transcript(case, actor, data) -> None:
@@ -477,7 +498,7 @@ def _mediator_sign(case, actor, data) -> None:
     mediator = db.session.get(Mediator, token.mediator_id)
     token.used_at = data.get("now") or utcnow()
     signature = Signature(role=SignerRole.MEDIATOR, mediator_id=mediator.id, signer_name=mediator.name,
-                          image=data["image"], signed_at=token.used_at, ip=data.get("ip"),
+                          image_key=_signature_image(data), signed_at=token.used_at, ip=data.get("ip"),
                           user_agent=(data.get("user_agent") or "")[:300], document_sha256=document.sha256)
     _attach(signature, document)
     db.session.add(signature)
@@ -488,7 +509,7 @@ def _party_sign(case, actor, data) -> None:
     for party, agent in _signing_for(case, actor, document):
         signature = Signature(role=SignerRole.AGENT if agent else SignerRole.PARTY, party_id=party.id,
                               agent_id=agent.id if agent else None, signer_name=(agent or party).name,
-                              image=data["image"], ip=data.get("ip"),
+                              image_key=_signature_image(data), ip=data.get("ip"),
                               user_agent=(data.get("user_agent") or "")[:300], document_sha256=document.sha256)
         _attach(signature, document)
         db.session.add(signature)
@@ -733,11 +754,24 @@ def void_party_signatures(case: Case) -> None:
     agreement.for_signature_at = None
     for signature in list(agreement.signatures):
         if signature.role is not SignerRole.MEDIATOR:
+            delete_after_commit(db.session, signature.image_key)
             agreement.signatures.remove(signature)
+
+
+def delete_case_files(case: Case) -> None:
+    """The case is being deleted [FAQ 3.3]: its agreements', transcripts' and signatures' files go
+    once that commits (the rows go with the case, ON DELETE CASCADE)."""
+    for model in (Agreement, Transcript):
+        keys = sa.select(model.file_key).where(model.case_id == case.id)
+        images = (sa.select(Signature.image_key).join(model, getattr(Signature, f"{model.__tablename__}_id") == model.id)
+                  .where(model.case_id == case.id))
+        for key in [*db.session.scalars(keys), *db.session.scalars(images)]:
+            delete_after_commit(db.session, key)
 
 
 def delete_documents(case: Case) -> None:
     """继续调解 [FAQ 3.9(4)]: agreements, transcripts and their signatures go."""
     for model in (Agreement, Transcript):
         for document in db.session.scalars(sa.select(model).where(model.case_id == case.id)):
+            _forget_files(db.session, document)
             db.session.delete(document)

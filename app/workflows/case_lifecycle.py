@@ -463,6 +463,7 @@ def _cancel_close(case, actor, data):
 def _delete(case, actor, data):
     # hook: files in the file store are not rows; they go once the deletion commits [FAQ 3.3]
     recordings.delete_case_files(case)
+    agreements.delete_case_files(case)
 
 
 def _resume(case, actor, data):

@@ -8,6 +8,7 @@ import zlib
 
 import sqlalchemy as sa
 
+from app.storage import put_bytes
 from app.enums import CaseStatus, IdentityStatus, SignerRole
 from app.extensions import db
 from app.models import Case, Signature
@@ -43,7 +44,7 @@ def _case_with_transcript(live) -> tuple[int, int]:
         case = db.session.get(Case, cid)
         transcript = agreements.upload_transcript(case, mediator_actor(), "笔录.png", picture())
         db.session.add(Signature(transcript=transcript, role=SignerRole.MEDIATOR, mediator_id=case.mediator_id,
-                                 signer_name="陈静", image=picture(), document_sha256=transcript.sha256))
+                                 signer_name="陈静", image_key=put_bytes(db.session, picture(), prefix="signatures").key, document_sha256=transcript.sha256))
         agreements.start_transcript_confirmation(case, mediator_actor(), transcript)
         db.session.commit()
         tid = transcript.id
