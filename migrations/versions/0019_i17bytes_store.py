@@ -1,7 +1,7 @@
 """store: agreements', transcripts' and signatures' bytes leave their rows for the file store
 
-Revision ID: 0016_i17bytes_store
-Revises: 0015_i17w_claims
+Revision ID: 0019_i17bytes_store
+Revises: 0018_i17summary_stats
 Create Date: 2026-12-02 12:45:00
 
 Issue 17 item 2 (STYLE "Lessons": large bytes go through the file store, never
@@ -30,8 +30,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0016_i17bytes_store'
-down_revision = '0015_i17w_claims'
+revision = '0019_i17bytes_store'
+down_revision = '0018_i17summary_stats'
 branch_labels = None
 depends_on = None
 
