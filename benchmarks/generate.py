@@ -713,6 +713,19 @@ def finish(ld: Loader, restore: list[str]) -> None:
     ld.conn.autocommit = False
 
 
+def rebuild_summary(url: str) -> int:
+    """The statistics summary the ORM keeps current (app/workflows/stat_summary.py): the cases went in around
+    it, so every court-month is computed once here, as `flask stats rebuild` does. The number of buckets."""
+    from app.extensions import db
+    from app.workflows import stat_summary
+
+    app = bench_app(url)
+    with app.app_context():
+        buckets = stat_summary.rebuild(db.session)
+        db.session.commit()
+    return buckets
+
+
 def generate(url: str, n_cases: int, parties: bool = True, force: bool = False, n_mediators: int | None = None,
              n_orgs: int | None = None, days: int = 730, n_courts: int = len(BASICS), audit: bool = True) -> None:
     """Build the data set, or finish an interrupted build (`force` starts over)."""
@@ -789,6 +802,10 @@ def generate(url: str, n_cases: int, parties: bool = True, force: bool = False, 
     if "indexes" not in done:
         finish(ld, restore)
         ld.commit_step("indexes")
+    if "summary" not in done:
+        buckets = rebuild_summary(url)
+        ld.commit_step("summary", {"buckets": buckets})
+        print(f"  statistics summary: {buckets:,} court-months  {time.perf_counter() - t0:.0f} s", flush=True)
     ld.commit_step("done", {"seconds": round(time.perf_counter() - t0)})
     ld.close()
     print(f"done: {time.perf_counter() - t0:.0f} s", flush=True)
