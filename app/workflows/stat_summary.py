@@ -73,6 +73,8 @@ def after_flush(session, _flush_context) -> None:
             buckets |= _case_buckets(obj)
         elif isinstance(obj, CourtApplication) and _changed(obj, APPLICATION_FIELDS):
             case_ids |= {i for i in _old_and_new(obj, "case_id") if i is not None}
+    if not (buckets or case_ids):
+        return  # most flushes touch no case figure: no statement at all
     conn = session.connection()
     if case_ids:
         for court_id, received_on in conn.execute(
