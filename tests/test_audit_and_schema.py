@@ -81,11 +81,12 @@ def test_audit_rows_refuse_update_and_delete_in_the_database(app, statement):
 
 
 @pytest.fixture()
-def empty_db_url(databases):
-    """An empty database (no schema)."""
+def empty_db_url(databases, tmp_path):
+    """An empty database (no schema): on PostgreSQL dropped and made again, on SQLite a file of the
+    test's own (one shared file kept the previous test's tables and rows)."""
     if PG_URL:
         return databases._pg_create(f"{databases.base}_empty")
-    return f"sqlite:///{databases.tmp / 'empty.db'}"
+    return f"sqlite:///{tmp_path / 'empty.db'}"
 
 
 def _assert_audit_append_only(conn_engine):

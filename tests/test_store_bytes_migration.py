@@ -19,7 +19,12 @@ def _sha(b):
 
 
 def test_upgrade_moves_bytes_to_the_store_and_downgrade_brings_them_back(empty_db_url):  # noqa: F811
-    app = make_app(empty_db_url)
+    up_and_down_keeps_every_hash(make_app(empty_db_url), empty_db_url)
+
+
+def up_and_down_keeps_every_hash(app, empty_db_url):
+    """120 agreements (more than one chunk), a transcript and a signature as 0018 held them go to the
+    app's configured store and come back (tests/test_document_store.py runs it against S3)."""
     with app.app_context():
         upgrade(revision="0018_i17summary_stats")
         # rows as the revision before held them, without their cases: a plain engine of our own, whose SQLite
