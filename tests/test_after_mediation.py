@@ -441,6 +441,37 @@ def test_result_api_rejects_bad_keys_bad_bodies_unknown_ids_and_illegal_results(
     assert "/api/v1/intranet/results" in spec["paths"] and spec["components"]["securitySchemes"]["ApiKey"]
 
 
+
+def test_result_api_reasons_are_chinese_sentences_naming_the_field_in_chinese(app, client, accepted_confirmation):
+    """Every 400 reason of the intranet API opens in Chinese and names the field in Chinese, its JSON key
+    after it in brackets (as the ministry API does): 缺少消息编号（message_id）, not "message_id ..."."""
+    message_id = accepted_confirmation.outbox_message.message_id
+    cases = [
+        ({"result": "confirmed"}, "缺少消息编号（message_id）。"),
+        ({"message_id": "  ", "result": "confirmed"}, "缺少消息编号（message_id）。"),
+        ({"message_id": "m" * 37, "result": "confirmed"}, "消息编号（message_id）最多 36 个字符。"),
+        ({"message_id": message_id, "result": "maybe"},
+         "结果（result）须为received、confirmed、rejected、issued或filed之一。"),
+        ({"message_id": message_id}, "结果（result）须为received、confirmed、rejected、issued或filed之一。"),
+        ({"message_id": message_id, "result": "confirmed", "number": 5}, "案号（number）须为不超过64个字符的文本。"),
+        ({"message_id": message_id, "result": "confirmed", "number": "号" * 65},
+         "案号（number）须为不超过64个字符的文本。"),
+        ({"message_id": message_id, "result": "rejected", "reason": ["x"]}, "理由（reason）须为不超过500个字符的文本。"),
+        ({"message_id": message_id, "result": "filed", "number": "（2026）京0105民诉前调1号"},
+         "立案结果须附内网民初案号（number），例如（2026）京0105民初123号。"),
+        ({"message_id": message_id, "result": "confirmed", "number": "（2026）京0105民初1号"},
+         "司法确认裁定的案号（number）应使用“调确”。"),
+        ({"message_id": message_id, "result": "rejected", "reason": " "}, "驳回须说明理由（reason）。"),
+    ]
+    for body, reason in cases:
+        resp = api(client, DEMO_INTRANET_KEY, **body)
+        assert resp.status_code == 400, body
+        assert resp.json["reason"] == reason, body
+    resp = client.post("/api/v1/intranet/results", data="[1]", content_type="application/json",
+                       headers={"X-Api-Key": DEMO_INTRANET_KEY})
+    assert resp.status_code == 400 and resp.json["reason"] == "请求体必须是JSON对象。"
+    assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
+
 def test_result_api_is_idempotent_and_audited(app, client, accepted_confirmation):
     message_id = accepted_confirmation.outbox_message.message_id
     body = {"message_id": message_id, "result": "rejected", "reason": "协议违反公序良俗"}

@@ -86,6 +86,9 @@ def test_signed_version_puts_each_signature_on_its_own_line_and_keeps_the_record
     assert len([t for t in texts[record:] if "签署时间" in t]) == 3
     assert sum(_pictures(p) for p in doc.paragraphs[record:]) == 3
     assert texts[record:].count(f"文件SHA-256：{agreement.sha256}　IP：127.0.0.1") == 3
+    # and it names each signer as the signature lines do: the agent 代签 for 张三, not "张三的代理人"
+    rows = [t.split("　签署时间")[0] for t in texts[record:] if "签署时间" in t]
+    assert sorted(rows) == sorted(["申请人：张三（委托代理人王律师代签）", "被申请人：李四", "调解员：陈静"])
 
 
 def test_an_uploaded_agreement_without_signature_lines_keeps_signatures_on_the_record_page(app, login_as,

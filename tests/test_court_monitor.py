@@ -456,3 +456,28 @@ def test_the_dashboard_axis_prints_no_repeated_or_fractional_tick(app, login_as)
     page = text(login_as(CY_ADMIN).get("/statistics/dashboard"))
     for tick in re.findall(r'fill="#777">([^<%]+)</text>', page):
         assert tick.isdigit(), tick
+
+
+def test_the_deadline_lists_pager_keeps_the_due_filter(app, login_as):
+    """临期/超期 over more than one page: page 2 of 超期 is still 超期 (the pager keeps `?due=`)."""
+    late = [make_case(app, status=CaseStatus.MEDIATING, number=f"（2026）京0105民诉前调9{n:02d}号")
+            for n in range(25)]
+    soon = make_case(app, status=CaseStatus.MEDIATING, number="（2026）京0105民诉前调999号")
+    with app_ctx(app):
+        for n, case_id in enumerate(late):
+            db.session.get(Case, case_id).deadline = today() - dt.timedelta(days=30 - n)
+        db.session.get(Case, soon).deadline = today() + dt.timedelta(days=1)
+        db.session.commit()
+    court = login_as(CY_ADMIN)
+    first = court.get("/cases/deadlines/list/?due=overdue").get_data(as_text=True)
+    pages = re.findall(r'<a href="([^"]*page_[^"]*)">2</a>', first)
+    assert pages, "no link to page 2"
+    href = pages[0].replace("&amp;", "&")
+    assert "due=overdue" in href
+    # the column sort and page size links are built the same way: they keep it too
+    others = re.findall(r'href="([^"]*(?:_oc_|psize_)[^"]*)"', first)
+    assert others and all("due=overdue" in h for h in others)
+    second = text(court.get(href))
+    shown = set(re.findall(r"民诉前调9\d\d号", first)) | set(re.findall(r"民诉前调9\d\d号", second))
+    assert shown == {f"民诉前调9{n:02d}号" for n in range(25)}
+    assert "民诉前调999号" not in second

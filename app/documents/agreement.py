@@ -253,7 +253,7 @@ def signature_page(lines: list[dict], images: list[bytes | None], base: bytes | 
         doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_paragraph("签署记录", style="签署记录标题")
     for line, image in zip(lines, images):
-        doc.add_paragraph(f"{line['role']}：{line['name']}　签署时间：{line['time']}（北京时间）", style="签署记录")
+        doc.add_paragraph(f"{line['role']}：{line['name']}{line.get('note', '')}　签署时间：{line['time']}（北京时间）", style="签署记录")
         doc.add_paragraph(f"文件SHA-256：{line['sha256']}　IP：{line['ip']}", style="签署记录小字")
         if image:
             doc.add_picture(io.BytesIO(image), width=Cm(5))

@@ -247,15 +247,14 @@ def signed_package(document) -> bytes:
     lines, images = [], []
     case_type = document.case.case_type
     for s in sorted(document.signatures, key=lambda s: s.signed_at):
-        role, note = s.role.label, ""
-        if s.role is SignerRole.AGENT and s.party is not None:
-            role = _("%(role)s of %(party)s", role=role, party=s.party.name)
-            note = _("(signed by the agent %(name)s)", name=s.signer_name)
+        # the 签署记录 row names the signer as the signature line does: 申请人：张三（委托代理人王律师代签）
+        role, name, note = MEDIATOR_ROLE, s.signer_name, ""
         if s.party is not None:
-            line = signature_line(s.party.role.label_for(case_type), s.party.name)
-        else:
-            line = signature_line(MEDIATOR_ROLE, s.signer_name)
-        lines.append({"role": role, "name": s.signer_name, "time": shown(s.signed_at, seconds=True),
+            role, name = s.party.role.label_for(case_type), s.party.name
+            if s.role is SignerRole.AGENT:
+                note = _("(signed by the agent %(name)s)", name=s.signer_name)
+        line = signature_line(role, name)
+        lines.append({"role": role, "name": name, "time": shown(s.signed_at, seconds=True),
                       "sha256": s.document_sha256, "ip": s.ip or "", "line": line, "note": note})
         images.append(read_bytes(s.image_key))
     base = read_bytes(document.file_key) if document.content_type.endswith("wordprocessingml.document") else None

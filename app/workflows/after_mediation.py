@@ -677,29 +677,44 @@ def hand_over(application: CourtApplication) -> OutboxMessage:
 
 # --- results from the intranet -------------------------------------------------------
 
+#: the result message's fields, as its reasons name them: 消息编号（message_id）
+RESULT_FIELDS = {"message_id": _l("Message ID"), "result": _l("Result"), "number": _l("Case number"),
+                 "reason": _l("Reason")}
+
+
+def _text_too_long(body: dict, field: str, n: int) -> Optional[str]:
+    value = body.get(field)
+    if value is not None and (not isinstance(value, str) or len(value) > n):
+        return _("%(label)s (%(field)s) must be a text of at most %(n)d characters.",
+                 label=RESULT_FIELDS[field], field=field, n=n)
+    return None
+
+
 def validate_result(body) -> Optional[str]:
-    """A translated reason why a result message is malformed, or None."""
+    """A translated reason why a result message is malformed, or None: a Chinese sentence naming the
+    field in Chinese, its JSON key after it (缺少消息编号（message_id）), as the ministry API answers."""
     if not isinstance(body, dict):
         return _("The body must be a JSON object.")
     message_id = body.get("message_id")
-    if not isinstance(message_id, str) or not message_id.strip() or len(message_id) > 36:
-        return _("message_id is required (the hand-over's message id, at most 36 characters).")
+    if not isinstance(message_id, str) or not message_id.strip():
+        return _("%(label)s (%(field)s) is required.", label=RESULT_FIELDS["message_id"], field="message_id")
+    if len(message_id) > 36:
+        return _("%(label)s (%(field)s) is at most %(n)d characters.", label=RESULT_FIELDS["message_id"],
+                 field="message_id", n=36)
     result = body.get("result")
     if result != "received" and result not in RESULT_EVENTS:
-        return _("result must be one of: received, confirmed, rejected, issued, filed.")
-    number = body.get("number")
-    if number is not None and (not isinstance(number, str) or len(number) > 64):
-        return _("number must be a text of at most 64 characters.")
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        return _("reason must be a text of at most 500 characters.")
+        return _("The result (result) must be received, confirmed, rejected, issued or filed.")
+    problem = _text_too_long(body, "number", 64) or _text_too_long(body, "reason", 500)
+    if problem:
+        return problem
+    number, reason = body.get("number"), body.get("reason")
     if result == "filed" and not CIVIL_FIRST_INSTANCE.match((number or "").strip()):
-        return _("A filing result needs the intranet's case number in the 民初 style, e.g. "
+        return _("A filing result needs the intranet's case number (number) in the 民初 style, e.g. "
                  "（2026）京0105民初123号.")
     if result == "confirmed" and number and "调确" not in number:
-        return _("A judicial confirmation ruling number uses 调确.")
+        return _("A judicial confirmation ruling number (number) uses 调确.")
     if result == "rejected" and not (reason or "").strip():
-        return _("A rejection needs the reason.")
+        return _("A rejection needs the reason (reason).")
     return None
 
 
