@@ -105,19 +105,19 @@ def suite_app(databases):
         db.engine.dispose()
 
 
-def _own_store(tmp_path) -> str:
+def _own_store(tmp_path_factory) -> str:
     """A copy of the store the template's demo wrote (agreements, signatures, ID images) for one test.
 
     A test's commit only releases a SAVEPOINT, but the store deletes a file once the session commits
     (app/storage.py delete_after_commit): a test voiding a demo signature would delete the one copy every
     later test's rolled-back rows still name."""
-    copy = tmp_path / "store"
+    copy = tmp_path_factory.mktemp("store") / "files"  # beside the test's tmp_path, never in it
     shutil.copytree(BASE_CONFIG["FILE_STORE_DIR"], copy)
     return str(copy)
 
 
 @pytest.fixture()
-def app(suite_app, monkeypatch, tmp_path):
+def app(suite_app, monkeypatch, tmp_path_factory):
     """The suite's app, with everything this test writes rolled back after it (its files too)."""
     with suite_app.app_context():
         engine = db.engine
@@ -128,7 +128,7 @@ def app(suite_app, monkeypatch, tmp_path):
     for cls in (FlaskSession, PlainSession):
         monkeypatch.setattr(cls, "get_bind", _joining(cls.get_bind, engine, conn))
     config = dict(suite_app.config)
-    suite_app.config["FILE_STORE_DIR"] = _own_store(tmp_path)
+    suite_app.config["FILE_STORE_DIR"] = _own_store(tmp_path_factory)
     suite_app.appbuilder.sm.limiter.reset()  # failed-login counts (memory storage) are per test too
     try:
         yield suite_app
@@ -161,9 +161,9 @@ def db_url(databases):
 
 
 @pytest.fixture()
-def fresh_app(db_url, tmp_path):
+def fresh_app(db_url, tmp_path_factory):
     """An app of its own on a fresh copy of the template and of its files: real commits, real connections."""
-    app = make_app(db_url, FILE_STORE_DIR=_own_store(tmp_path))
+    app = make_app(db_url, FILE_STORE_DIR=_own_store(tmp_path_factory))
     yield app
     with app.app_context():
         db.session.remove()
