@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
 
 import pytest
@@ -19,7 +20,7 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 
-from ..helpers import PASSWORD, make_app
+from ..helpers import BASE_CONFIG, PASSWORD, make_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -53,7 +54,9 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(databases, tmp_path_factory):
+    # the demo's stored documents and signatures, which the template's rows name (tests/conftest.py _own_store)
     files = tmp_path_factory.mktemp("files")
+    shutil.copytree(BASE_CONFIG["FILE_STORE_DIR"], files, dirs_exist_ok=True)
     url = databases.copy("browser")
     app = make_app(url, WTF_CSRF_ENABLED=True, FILE_STORE_DIR=str(files), VIDEO_POLL_MS=400,
                    VIDEO_CHUNK_MS=1000, EXPORT_SYNC_LIMIT=0, EXPORT_FOLDER=str(files / "exports"),
