@@ -51,10 +51,10 @@ def first_month(today: dt.date) -> dt.date:
     return dt.date(year, month, 1)
 
 
-def top(q: stats.Query, reach: stats.Reach, summary: bool = True) -> list[stats.Row]:
+def top(q: stats.Query, reach: stats.Reach, p: stats.Plan) -> list[stats.Row]:
     """The TOP groups of `q` by cases ended with agreement, as the report would rank them (ties: more
     received first, then by name), naming only the rows that can make the list."""
-    rows = [r for k, r in stats.figures(q, reach, summary, complete=False).items() if k is not None and r.ended]
+    rows = [r for k, r in stats.figures(q, reach, complete=False, p=p).items() if k is not None and r.ended]
     rows.sort(key=lambda r: (-r.ended, -r.received))
     if len(rows) > TOP:
         cut = (-rows[TOP - 1].ended, -rows[TOP - 1].received)
@@ -69,8 +69,9 @@ def top(q: stats.Query, reach: stats.Reach, summary: bool = True) -> list[stats.
 def build(reach: stats.Reach, today: dt.date, summary: bool = True) -> Board:
     start = first_month(today)
     months = stats.months_between(start, today)
-    by_month = stats.figures(stats.Query(by=stats.Dimension.MONTH, start=start, end=today), reach, summary,
-                             complete=False)
+    p = stats.plan(start, today) if summary else stats.Plan((), None)
+    by_month = stats.figures(stats.Query(by=stats.Dimension.MONTH, start=start, end=today), reach,
+                             complete=False, p=p)
     none = stats.Row(None, "")
     ended = [by_month.get(m, none).ended for m in months]
     terminated = [by_month.get(m, none).terminated for m in months]
@@ -85,8 +86,8 @@ def build(reach: stats.Reach, today: dt.date, summary: bool = True) -> Board:
     trend = charts.line(short, rates, _("Success rate by month"))
 
     q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=today)
-    top_m = top(q, reach, summary)
-    top_o = top(stats.Query(by=stats.Dimension.ORGANISATION, start=start, end=today), reach, summary)
+    top_m = top(q, reach, p)
+    top_o = top(stats.Query(by=stats.Dimension.ORGANISATION, start=start, end=today), reach, p)
 
     # open cases only: bounded by the flow, not by history (ix_case_open)
     overdue_cases = sa.and_(stats.is_open(), Case.deadline < today)

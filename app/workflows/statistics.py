@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Float, String
 
 from .. import clock
@@ -240,6 +241,10 @@ class days_between(ColumnElement):
 
     type = Float()
     inherit_cache = True
+    #: without these SQLAlchemy has no cache key for the element, so every statement holding it (each
+    #: report and dashboard query) was compiled again on every request
+    _traverse_internals = [("later", InternalTraversal.dp_clauseelement),
+                           ("earlier", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, later, earlier):
         self.later = later
@@ -263,6 +268,7 @@ class month_of(ColumnElement):
 
     type = String()
     inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # a cache key (see days_between)
 
     def __init__(self, column):
         self.column = column
@@ -369,14 +375,16 @@ class Report:
         return self.rows[number * size:(number + 1) * size]
 
 
-def figures(q: Query, reach: Reach, summary: bool = True, complete: bool = True) -> dict[object, Row]:
+def figures(q: Query, reach: Reach, summary: bool = True, complete: bool = True,
+            p: Optional["Plan"] = None) -> dict[object, Row]:
     """Group key → its figures, unnamed; only groups with cases.
 
     With `summary`, the clean whole months come from the summary table (app/workflows/stat_summary.py)
     and only the rest from the case rows; without, everything from the case rows (what verifies it).
     Without `complete`, only 收案/在调/成功/终止 and their days (the dashboard's): no 司法确认, 转立案 or
-    逾期 query."""
-    p = plan(q.start, q.end) if summary else Plan((), None)
+    逾期 query. `p`: the period's plan, when the caller already has it (several groupings of one period)."""
+    if p is None:
+        p = plan(q.start, q.end) if summary else Plan((), None)
     out: dict[object, Row] = {}
     for where in p.raw_parts(q.start, q.end):
         _add_counted_figures(out, q, reach, where, complete)
