@@ -446,8 +446,10 @@ class Case(Model):
         # 逾期数 and the dashboard's overdue figures: open cases only, which do not accumulate with history
         sa.Index("ix_case_open", "court_id", "deadline", "mediator_id", "organisation_id", "received_on",
                  "case_type", postgresql_where=sa.text(OPEN_CASES_SQL), sqlite_where=sa.text(OPEN_CASES_SQL)),
-        # a report's earlier months' cases that concluded in its last, partial month (statistics.Plan)
-        sa.Index("ix_case_court_closed", "court_id", "closed_at"),
+        # a report's earlier months' cases that concluded in its last, partial month (statistics.Plan):
+        # the month's conclusions, not every case of the months before it; covering, as ix_case_report
+        sa.Index("ix_case_court_closed", "court_id", "closed_at", "received_on", "case_type", "status",
+                 "mediator_id", "organisation_id", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

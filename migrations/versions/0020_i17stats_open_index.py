@@ -24,7 +24,9 @@ def upgrade():
     op.create_index('ix_case_open', 'mediation_case', ['court_id', 'deadline', 'mediator_id', 'organisation_id',
                                                        'received_on', 'case_type'], unique=False,
                     postgresql_where=sa.text(OPEN_CASES), sqlite_where=sa.text(OPEN_CASES))
-    op.create_index('ix_case_court_closed', 'mediation_case', ['court_id', 'closed_at'], unique=False)
+    op.create_index('ix_case_court_closed', 'mediation_case', ['court_id', 'closed_at', 'received_on', 'case_type',
+                                                               'status', 'mediator_id', 'organisation_id',
+                                                               'deadline'], unique=False)
 
 
 def downgrade():
