@@ -426,6 +426,10 @@ class CaseSequence(Model):
     last: Mapped[int] = mapped_column(default=0)
 
 
+#: the partial index of open cases (the names db_enum stores; statistics.OPEN)
+OPEN_CASES_SQL = "status IN ('TO_ASSIGN', 'TO_ACCEPT', 'MEDIATING', 'CLOSE_REQUESTED')"
+
+
 class Case(Model):
     """A mediation case (SPEC §3). `status` changes only in app/workflows/case_lifecycle.py."""
 
@@ -439,6 +443,13 @@ class Case(Model):
         # the columns the figures read, so a report never touches the table (SPEC §6)
         sa.Index("ix_case_report", "court_id", "received_on", "case_type", "status", "mediator_id",
                  "organisation_id", "closed_at", "deadline"),
+        # 逾期数 and the dashboard's overdue figures: open cases only, which do not accumulate with history
+        sa.Index("ix_case_open", "court_id", "deadline", "mediator_id", "organisation_id", "received_on",
+                 "case_type", postgresql_where=sa.text(OPEN_CASES_SQL), sqlite_where=sa.text(OPEN_CASES_SQL)),
+        # a report's earlier months' cases that concluded in its last, partial month (statistics.Plan):
+        # the month's conclusions, not every case of the months before it; covering, as ix_case_report
+        sa.Index("ix_case_court_closed", "court_id", "closed_at", "received_on", "case_type", "status",
+                 "mediator_id", "organisation_id", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -567,3 +567,82 @@ def test_report_workbooks_print_landscape_on_a4_one_page_wide_with_every_header_
         assert ws.sheet_properties.pageSetUpPr.fitToPage
         # OOXML leaves out fitToWidth when it is its default, 1; fitToHeight 0 = as many pages as needed
         assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0)
+
+
+@pytest.fixture()
+def long_roster(app, cohort):
+    """朝阳 with sixty more certified organisations, all idle: a roster longer than a report page."""
+    from app.enums import CertificationStatus, OrganisationType
+    from app.models import Organisation, OrganisationCourt
+
+    with app_ctx(app):
+        court = db.session.scalar(sa.select(Court).where(Court.code == "京0105"))
+        for i in range(60):
+            org = Organisation(name=f"分页测试调解室{i:02d}", credit_code=f"9111000060{i:08d}",
+                               org_type=OrganisationType.PEOPLES, province="北京市", city="北京市",
+                               contact_name="郑主任", contact_phone=f"1393300{i:04d}")
+            db.session.add(OrganisationCourt(organisation=org, court=court, status=CertificationStatus.CERTIFIED))
+        db.session.commit()
+
+
+def _report_page(c, **args):
+    resp = c.get("/statistics/report", query_string={**PERIOD, "by": "organisation", **args})
+    assert resp.status_code == 200
+    return resp
+
+
+def _body_rows(html: str) -> list[str]:
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return [tr.split("<td>", 1)[1].split("</td>", 1)[0] for tr in body.split("<tr")[1:]]
+
+
+def test_the_report_pages_its_roster_and_keeps_the_order_total_and_export_whole(app, long_roster, login_as):
+    from app.views.statistics import REPORT_PAGE_SIZE
+
+    assert 20 <= REPORT_PAGE_SIZE <= 50
+    whole = _report(app, "organisation", _court_scope(app))
+    assert len(whole.rows) > REPORT_PAGE_SIZE
+    c = login_as("13800000001")
+    first = _report_page(c)
+    html = text(first)
+    names = _body_rows(html)
+    assert len(names) == REPORT_PAGE_SIZE + 1 and names[-1] == "合计"  # one page and the whole report's total
+    assert f"共 {len(whole.rows)} 行" in html and 'class="pagination' in html and "page_report=1" in html
+    pages = (len(whole.rows) + REPORT_PAGE_SIZE - 1) // REPORT_PAGE_SIZE
+    shown = []
+    for page in range(pages):
+        rows = _body_rows(text(_report_page(c, page_report=page)))
+        assert rows[-1] == "合计"
+        shown += rows[:-1]
+    assert shown == [r.name for r in whole.rows]  # the report's order across pages, every row once
+    # the total row is the whole report's on every page
+    last = text(_report_page(c, page_report=pages - 1))
+    total_cells = last.split('<tr class="court-total">', 1)[1].split("</tr>", 1)[0]
+    assert f">{whole.total.received}<" in total_cells and whole.total.received > 0
+    assert _body_rows(text(_report_page(c, page_report=999)))[:-1] == shown[(pages - 1) * REPORT_PAGE_SIZE:]
+    # the export is the whole report, whatever page was shown
+    ws = _xlsx(c.get("/statistics/report/export", query_string={**PERIOD, "by": "organisation"}))
+    exported = [r[0].value for r in ws.iter_rows(min_row=4)]
+    assert exported == [r.name for r in whole.rows] + ["合计"]
+
+
+def test_the_default_report_page_stays_small_with_a_long_roster(app, long_roster, login_as, monkeypatch):
+    """The page sends one page of rows (issue 17: the default report page was 689 KB): its size does not
+    grow with the roster."""
+    c = login_as("13800000001")
+    size = len(_report_page(c).data)
+    with app_ctx(app):
+        from app.enums import CertificationStatus, OrganisationType
+        from app.models import Organisation, OrganisationCourt
+
+        court = db.session.scalar(sa.select(Court).where(Court.code == "京0105"))
+        for i in range(200):
+            org = Organisation(name=f"更多调解室{i:03d}", credit_code=f"9111000070{i:08d}",
+                               org_type=OrganisationType.PEOPLES, province="北京市", city="北京市",
+                               contact_name="郑主任", contact_phone=f"1393400{i:04d}")
+            db.session.add(OrganisationCourt(organisation=org, court=court, status=CertificationStatus.CERTIFIED))
+        db.session.commit()
+    bigger = _report_page(c)
+    assert len(_body_rows(text(bigger))) <= 51
+    assert abs(len(bigger.data) - size) < 2_000  # the names on the page, the row count and the pager's links
+    assert len(bigger.data) < 60_000

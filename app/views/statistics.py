@@ -31,6 +31,10 @@ from .edge import edge
 from .scope import current_actor
 
 DETAIL_PAGE_SIZE = 50
+#: report rows per page: a court's roster is a thousand mediators, 689 KB of HTML on one page (issue 17)
+REPORT_PAGE_SIZE = 50
+#: FAB's pager (lib.render_pagination) names its argument page_<view>
+REPORT_PAGE_ARG = "page_report"
 
 
 def _reach() -> stats.Reach:
@@ -40,11 +44,11 @@ def _reach() -> stats.Reach:
     return reach
 
 
-def report_rows(result: stats.Report, first_columns, detail_base: str) -> Markup:
-    """The report's <tr>s. Built here rather than in Jinja: a court's roster is a thousand
-    rows of a dozen cells, and the template loop took half the page's time."""
+def report_rows(result: stats.Report, first_columns, detail_base: str, rows=None) -> Markup:
+    """The <tr>s of `rows` (default: all) and the whole report's total. Built here rather than in
+    Jinja: even a page is fifty rows of a dozen cells with a link each."""
     out = []
-    for row in result.rows + [result.total]:
+    for row in (result.rows if rows is None else rows) + [result.total]:
         is_total = row is result.total
         key = "all" if is_total else quote(row.link_key)
         cells = [escape(row.name)] + [escape(row.extra.get(k, "")) for _l, _w, k in first_columns[1:]]
@@ -99,6 +103,9 @@ class StatisticsView(BaseView):
 
     def _render_report(self, reach, result, form):
         start, end = stats.default_period()
+        count = len(result.rows) if result else 0
+        pages = max((count + REPORT_PAGE_SIZE - 1) // REPORT_PAGE_SIZE, 1)
+        page = min(max(request.args.get(REPORT_PAGE_ARG, 0, type=int), 0), pages - 1)
         return self.render_template(
             "court/statistics_report.html", title=_("Case statistics report"), result=result,
             form={"by": stats.Dimension.MEDIATOR, "start": start.isoformat(), "end": end.isoformat(), **form},
@@ -106,7 +113,8 @@ class StatisticsView(BaseView):
             case_types=list(CaseType), courts=self._courts(reach),
             first_columns=exports.report_first_columns(result.query.by if result else stats.Dimension.MEDIATOR),
             can_export=self.appbuilder.sm.has_access("can_export", self.class_permission_name),
-            report_rows=report_rows)
+            report_rows=report_rows, page=page, page_size=REPORT_PAGE_SIZE, count=count,
+            page_rows=result.page(page, REPORT_PAGE_SIZE) if result else [])
 
     @staticmethod
     def _courts(reach: stats.Reach):

@@ -2,6 +2,14 @@
 
 Built from the same definitions as the report (`statistics`): a month's bar is
 the cohort received that month, split by where it stands now.
+
+Nothing here grows with history (issue 17 item 6): the bars and the two top
+tens are `statistics.figures` — the summary's clean whole months plus the
+exact case-row remainder (this month's cases, and the earlier months' cases
+concluded this month) — and the overdue figures look only at open cases,
+through the partial index `ix_case_open`. Only the ten names shown are read.
+`build(..., summary=False)` counts everything from the case rows (what the
+tests compare it with).
 """
 from __future__ import annotations
 
@@ -10,39 +18,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.types import String
 
 from .. import charts
 from ..extensions import db
-from ..models import Case, Mediator
+from ..models import Case, Mediator, Organisation
 from . import statistics as stats
 
 MONTHS = 12
 TOP = 10
 
 ENDED_COLOUR, TERMINATED_COLOUR, OPEN_COLOUR = "#5cb85c", "#d9534f", "#5bc0de"
-
-
-class month_of(ColumnElement):
-    """'YYYY-MM' of a date column on SQLite and PostgreSQL."""
-
-    type = String()
-    inherit_cache = True
-
-    def __init__(self, column):
-        self.column = column
-
-
-@compiles(month_of)
-def _month_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.column, **kw)
-
-
-@compiles(month_of, "postgresql")
-def _month_pg(element, compiler, **kw):
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.column, **kw)
 
 
 @dataclass
@@ -66,22 +51,31 @@ def first_month(today: dt.date) -> dt.date:
     return dt.date(year, month, 1)
 
 
-def build(reach: stats.Reach, today: dt.date) -> Board:
+def top(q: stats.Query, reach: stats.Reach, p: stats.Plan) -> list[stats.Row]:
+    """The TOP groups of `q` by cases ended with agreement, as the report would rank them (ties: more
+    received first, then by name), naming only the rows that can make the list."""
+    rows = [r for k, r in stats.figures(q, reach, complete=False, p=p).items() if k is not None and r.ended]
+    rows.sort(key=lambda r: (-r.ended, -r.received))
+    if len(rows) > TOP:
+        cut = (-rows[TOP - 1].ended, -rows[TOP - 1].received)
+        rows = [r for r in rows if (-r.ended, -r.received) <= cut]
+    model = Mediator if q.by == stats.Dimension.MEDIATOR else Organisation
+    names = dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_([r.key for r in rows]))).all())
+    for r in rows:
+        r.name = names.get(r.key, str(r.key))
+    return sorted(rows, key=lambda r: (-r.ended, -r.received, r.name))[:TOP]
+
+
+def build(reach: stats.Reach, today: dt.date, summary: bool = True) -> Board:
     start = first_month(today)
-    q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=today)
-    cond = stats.conditions(q)
-    month = month_of(Case.received_on)
-    stmt = stats.cohort(q, reach, sa.select(
-        month, sa.func.sum(sa.case((cond["ended"], 1), else_=0)),
-        sa.func.sum(sa.case((cond["terminated"], 1), else_=0)), sa.func.count())).group_by(month)
-    found = {m: (int(e or 0), int(t or 0), int(n)) for m, e, t, n in db.session.execute(stmt)}
-    months, cursor = [], start
-    while cursor <= today:
-        months.append(cursor.strftime("%Y-%m"))
-        cursor = dt.date(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1)
-    ended = [found.get(m, (0, 0, 0))[0] for m in months]
-    terminated = [found.get(m, (0, 0, 0))[1] for m in months]
-    open_ = [found.get(m, (0, 0, 0))[2] - ended[i] - terminated[i] for i, m in enumerate(months)]
+    months = stats.months_between(start, today)
+    p = stats.plan(start, today) if summary else stats.Plan((), None)
+    by_month = stats.figures(stats.Query(by=stats.Dimension.MONTH, start=start, end=today), reach,
+                             complete=False, p=p)
+    none = stats.Row(None, "")
+    ended = [by_month.get(m, none).ended for m in months]
+    terminated = [by_month.get(m, none).terminated for m in months]
+    open_ = [by_month.get(m, none).received - ended[i] - terminated[i] for i, m in enumerate(months)]
     short = [m[2:].replace("-", ".") for m in months]
     per_month = charts.stacked_bars(short, [
         charts.Series(_("Ended with agreement"), ended, ENDED_COLOUR),
@@ -91,19 +85,19 @@ def build(reach: stats.Reach, today: dt.date) -> Board:
     rates = [e / (e + t) if e + t else None for e, t in zip(ended, terminated)]
     trend = charts.line(short, rates, _("Success rate by month"))
 
-    by_mediator = stats.report(q, reach).rows
-    top_m = sorted((r for r in by_mediator if r.key is not None and r.ended), key=lambda r: -r.ended)[:TOP]
-    org_q = stats.Query(by=stats.Dimension.ORGANISATION, start=start, end=today)
-    top_o = sorted((r for r in stats.report(org_q, reach).rows if r.key is not None and r.ended),
-                   key=lambda r: -r.ended)[:TOP]
+    q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=today)
+    top_m = top(q, reach, p)
+    top_o = top(stats.Query(by=stats.Dimension.ORGANISATION, start=start, end=today), reach, p)
 
+    # open cases only: bounded by the flow, not by history (ix_case_open)
+    overdue_cases = sa.and_(stats.is_open(), Case.deadline < today)
     overdue = reach.apply(sa.select(Mediator.name, sa.func.count()).select_from(Case)
-                          .join(Mediator, Mediator.id == Case.mediator_id)
-                          .where(Case.status.in_(stats.OPEN), Case.deadline < today)
-                          .group_by(Mediator.id, Mediator.name).order_by(sa.func.count().desc()).limit(TOP))
+                          .join(Mediator, Mediator.id == Case.mediator_id).where(overdue_cases)
+                          .group_by(Mediator.id, Mediator.name)
+                          .order_by(sa.func.count().desc(), Mediator.id).limit(TOP))
     overdue_rows = db.session.execute(overdue).all()
-    overdue_total = db.session.scalar(reach.apply(sa.select(sa.func.count()).select_from(Case).where(
-        Case.status.in_(stats.OPEN), Case.deadline < today)))
+    overdue_total = db.session.scalar(reach.apply(sa.select(sa.func.count()).select_from(Case)
+                                                  .where(overdue_cases)))
     return Board(
         months=months, per_month=per_month, success_trend=trend,
         top_mediators=charts.horizontal_bars([(r.name, r.ended) for r in top_m],

@@ -30,7 +30,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement
-from sqlalchemy.types import Float
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import Float, String
 
 from .. import clock
 from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
@@ -106,6 +107,8 @@ class Dimension:
     ORGANISATION = "organisation"
     COURT = "court"
     CASE_TYPE = "case_type"
+    #: the dashboard's bars: the month of 收案日期 ('YYYY-MM'); no report of its own, so not in DIMENSIONS
+    MONTH = "month"
 
 
 DIMENSIONS = {
@@ -238,6 +241,10 @@ class days_between(ColumnElement):
 
     type = Float()
     inherit_cache = True
+    #: without these SQLAlchemy has no cache key for the element, so every statement holding it (each
+    #: report and dashboard query) was compiled again on every request
+    _traverse_internals = [("later", InternalTraversal.dp_clauseelement),
+                           ("earlier", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, later, earlier):
         self.later = later
@@ -254,6 +261,35 @@ def _days_default(element, compiler, **kw):
 def _days_pg(element, compiler, **kw):
     return "(EXTRACT(EPOCH FROM (%s - CAST(%s AS TIMESTAMP))) / 86400.0 + %r)" % (
         compiler.process(element.later, **kw), compiler.process(element.earlier, **kw), BEIJING_OFFSET_DAYS)
+
+
+class month_of(ColumnElement):
+    """'YYYY-MM' of a date column on SQLite and PostgreSQL."""
+
+    type = String()
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # a cache key (see days_between)
+
+    def __init__(self, column):
+        self.column = column
+
+
+@compiles(month_of)
+def _month_sqlite(element, compiler, **kw):
+    return "strftime('%%Y-%%m', %s)" % compiler.process(element.column, **kw)
+
+
+@compiles(month_of, "postgresql")
+def _month_pg(element, compiler, **kw):
+    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.column, **kw)
+
+
+def is_open(case=Case):
+    """Still open, with the statuses written into the SQL: the partial index `ix_case_open` (open cases
+    only, so it does not grow with history) is usable only when the planner can see that the query's
+    condition is its own, which a bound parameter hides from a prepared statement's generic plan."""
+    return case.status.in_(sa.bindparam("open_statuses", list(OPEN), expanding=True, literal_execute=True,
+                                        type_=case.status.type))
 
 
 def conditions(q: Query, case=Case) -> dict[str, ColumnElement]:
@@ -279,6 +315,8 @@ def cohort(q: Query, reach: Reach, stmt, case=Case):
 
 
 def group_key(by: str, case=Case):
+    if by == Dimension.MONTH:
+        return case.month if case is CaseStatMonth else month_of(case.received_on)
     return {
         Dimension.MEDIATOR: case.mediator_id,
         Dimension.ORGANISATION: case.organisation_id,
@@ -320,6 +358,7 @@ class Row:
         return self.key.value if isinstance(self.key, CaseType) else str(self.key)
 
     def add(self, other: "Row") -> None:
+        """Add `other`'s figures (the summary and case-row parts of one group are disjoint)."""
         for name in ("received", "mediating", "ended", "terminated", "overdue", "confirmed", "filed",
                      "total_days"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -331,25 +370,40 @@ class Report:
     rows: list[Row]
     total: Row
 
+    def page(self, number: int, size: int) -> list[Row]:
+        """One page of the rows, in the report's order (the total stays the whole report's)."""
+        return self.rows[number * size:(number + 1) * size]
 
-def report(q: Query, reach: Reach, summary: bool = True) -> Report:
-    """The report table: one row per mediator/organisation/court/type, and the total.
+
+def figures(q: Query, reach: Reach, summary: bool = True, complete: bool = True,
+            p: Optional["Plan"] = None) -> dict[object, Row]:
+    """Group key → its figures, unnamed; only groups with cases.
 
     With `summary`, the clean whole months come from the summary table (app/workflows/stat_summary.py)
-    and only the rest from the case rows; without, everything from the case rows (what verifies it)."""
-    p = plan(q.start, q.end) if summary else Plan((), None)
-    figures = _counted_figures(q, reach, p.raw_cases())
+    and only the rest from the case rows; without, everything from the case rows (what verifies it).
+    Without `complete`, only 收案/在调/成功/终止 and their days (the dashboard's): no 司法确认, 转立案 or
+    逾期 query. `p`: the period's plan, when the caller already has it (several groupings of one period)."""
+    if p is None:
+        p = plan(q.start, q.end) if summary else Plan((), None)
+    out: dict[object, Row] = {}
+    for where in p.raw_parts(q.start, q.end):
+        _add_counted_figures(out, q, reach, where, complete)
     if p.months:
-        add_summary_figures(figures, q, reach, p, Row)
-    rows = _name_rows(q, reach, figures)
+        add_summary_figures(out, q, reach, p, Row, complete)
+    return out
+
+
+def report(q: Query, reach: Reach, summary: bool = True) -> Report:
+    """The report table: one row per mediator/organisation/court/type, and the total."""
+    rows = _name_rows(q, reach, figures(q, reach, summary))
     total = Row(None, _("Total"))
     for row in rows:
         total.add(row)
     return Report(q, rows, total)
 
 
-def _counted_figures(q: Query, reach: Reach, where) -> dict[object, Row]:
-    """The figures of the cohort's cases that match `where`, counted from the case rows."""
+def _add_counted_figures(out: dict, q: Query, reach: Reach, where, complete: bool = True) -> None:
+    """Add to `out` the figures of the cohort's cases that match `where`, counted from the case rows."""
     key = group_key(q.by)
     cond = conditions(q)
     concluded = sa.or_(cond["ended"], cond["terminated"])
@@ -357,14 +411,15 @@ def _counted_figures(q: Query, reach: Reach, where) -> dict[object, Row]:
                                    for f in ("mediating", "ended", "terminated", "overdue")]
     days = sa.func.sum(sa.case((concluded, days_between(Case.closed_at, Case.received_on)), else_=0))
     stmt = cohort(q, reach, sa.select(key, *counted, days)).where(where).group_by(key)
-    figures: dict[object, Row] = {}
     for k, received, mediating, ended, terminated, overdue, total_days in db.session.execute(stmt):
-        figures[k] = Row(k, "", received=received, mediating=mediating or 0, ended=ended or 0,
-                         terminated=terminated or 0, overdue=overdue or 0, total_days=float(total_days or 0))
-    for k, confirmed, filed in _after_mediation_counts(q, reach, key, where):
-        row = figures.setdefault(k, Row(k, ""))
-        row.confirmed, row.filed = confirmed, filed
-    return figures
+        out.setdefault(k, Row(k, "")).add(Row(
+            k, "", received=received, mediating=mediating or 0, ended=ended or 0, terminated=terminated or 0,
+            overdue=overdue or 0, total_days=float(total_days or 0)))
+    if complete:
+        for k, confirmed, filed in _after_mediation_counts(q, reach, key, where):
+            row = out.setdefault(k, Row(k, ""))
+            row.confirmed += confirmed
+            row.filed += filed
 
 
 #: the application outcomes each after-mediation figure counts (SPEC §3.3)
@@ -553,13 +608,34 @@ class Plan:
         return sa.and_(self.in_summary(case.received_on), case.status.in_(CONCLUDED),
                        case.closed_at >= clock.day_start(first), case.closed_at < clock.day_start(next_month(first)))
 
-    def raw_cases(self, case=Case):
-        """What the report still counts from the case rows."""
+    def gaps(self, start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+        """The days of [start, end] outside the summary months, as runs of [first day, first day after)."""
+        out: list[list[dt.date]] = []
+        for m in months_between(start, end):
+            if m in self.months:
+                continue
+            first = month_first(m)
+            a, b = max(start, first), min(end + dt.timedelta(days=1), next_month(first))
+            if out and out[-1][1] == a:
+                out[-1][1] = b
+            else:
+                out.append([a, b])
+        return [(a, b) for a, b in out]
+
+    def raw_parts(self, start: dt.date, end: dt.date, case=Case) -> list:
+        """What a report of [start, end] still counts from the case rows, as disjoint conditions, each an
+        index range the planner can seek (a `NOT` over the summary months would make it read every case of
+        the period): the received days outside the summary months (the current month, dirty months, partial
+        edges), and the summary months' cases that concluded in the split month."""
         if not self.months:
-            return sa.true()
-        if self.split_month is None:
-            return sa.not_(self.in_summary(case.received_on))
-        return sa.or_(sa.not_(self.in_summary(case.received_on)), self.split_cases(case))
+            return [sa.true()]
+        parts = []
+        gaps = self.gaps(start, end)
+        if gaps:
+            parts.append(sa.or_(*[sa.and_(case.received_on >= a, case.received_on < b) for a, b in gaps]))
+        if self.split_month is not None:
+            parts.append(self.split_cases(case))
+        return parts
 
 
 def plan(start: dt.date, end: dt.date) -> Plan:
@@ -573,8 +649,9 @@ def plan(start: dt.date, end: dt.date) -> Plan:
     return Plan(tuple(whole), month_key(end) if whole and end != last_day else None)
 
 
-def add_summary_figures(figures: dict, q, reach, p: Plan, row_class) -> None:
-    """Add to `figures` (key → Row) what the summary months of plan `p` count for query `q`."""
+def add_summary_figures(figures: dict, q, reach, p: Plan, row_class, complete: bool = True) -> None:
+    """Add to `figures` (key → Row) what the summary months of plan `p` count for query `q`
+    (without `complete`, not 逾期数, the one figure read from the case rows)."""
     t = CaseStatMonth
     key = group_key(q.by, t)
     stmt = reach.apply(sa.select(key, t.status, t.closed_month, sa.func.sum(t.cases), sa.func.sum(t.days),
@@ -601,9 +678,11 @@ def add_summary_figures(figures: dict, q, reach, p: Plan, row_class) -> None:
                 row.ended += int(cases)
             else:
                 row.terminated += int(cases)
-    # 逾期数: open cases only, from the case rows
+    if not complete:
+        return
+    # 逾期数: open cases only, from the case rows (the partial index ix_case_open)
     overdue_key = group_key(q.by)
     overdue = cohort(q, reach, sa.select(overdue_key, sa.func.count())).where(
-        p.in_summary(Case.received_on), Case.status.in_(OPEN), Case.deadline < q.overdue_on).group_by(overdue_key)
+        p.in_summary(Case.received_on), is_open(), Case.deadline < q.overdue_on).group_by(overdue_key)
     for k, n in db.session.execute(overdue):
         figures.setdefault(k, row_class(k, "")).overdue += int(n)
