@@ -31,6 +31,7 @@ from ..name_grams import party_names_contain
 from ..security import Scope, current_scope
 from ..serving import request_id
 from ..workflows import DomainError
+from .widgets import LeanListWidget
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,7 @@ class ScopedModelView(ModelView):
 
     page_size = 20
     list_template = "court/list.html"
+    list_widget = LeanListWidget
     show_template = "court/show.html"
     #: The add button's name as the FAQ calls it (e.g. 新增调解员); None: no button.
     add_button_label = None
