@@ -1,5 +1,5 @@
-"""The court lists' list widget: FAB's markup, built once per page where FAB built it per row
-(issue 17 item 5, benchmarks/pagecost.py).
+"""The court lists' list and search widgets: FAB's markup, with what is the same on every row or
+every request built once (issue 17 item 5, benchmarks/pagecost.py).
 
 FAB's ListWidget renders, for each of a page's rows, the `btn_crud` macro (three `url_for`, a
 link-filter pass and a `<script>` per delete button) and a Jinja loop over the formatters. Here
@@ -10,7 +10,9 @@ parts (pager, page size, sort links, actions, the add button) are FAB's own macr
 from __future__ import annotations
 
 from flask import current_app
-from flask_appbuilder.widgets import ListWidget
+from flask_appbuilder._compat import as_unicode
+from flask_appbuilder.widgets import ListWidget, RenderTemplateWidget, SearchWidget
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 
 #: a key that `url_for` leaves as it is and no row has
@@ -55,3 +57,30 @@ class LeanListWidget(ListWidget):
         return Markup(current_app.jinja_env.from_string(_BUTTONS).render(
             can_show=can["can_show"], can_edit=can["can_edit"], can_delete=can["can_delete"],
             pk=pk, modelview_name=args["modelview_name"], filters=args["filters"]))
+
+
+class CachedSearchWidget(SearchWidget):
+    """FAB's search widget, with the part that is the same on every request — each search column's
+    label, its rendered input and its operators — built once per view and language.
+
+    Only for views whose search columns have fixed inputs (text, date, an enum's choices): a
+    relation's select lists rows of the database and must be rendered each time. The active
+    filters (the request's `_flt_` arguments) are read per request, as FAB does."""
+
+    _fixed: dict = {}
+
+    def __call__(self, **kwargs):
+        form = self.template_args["form"]
+        cols = tuple(self.template_args["include_cols"])
+        key = (type(form), cols, str(get_locale()))
+        fixed = self._fixed.get(key)
+        if fixed is None:
+            dict_filters = self.filters.get_search_filters()
+            fixed = self._fixed[key] = (
+                {c: as_unicode(form[c].label.text) for c in cols},
+                {c: form[c]() for c in cols},
+                {c: [as_unicode(flt.name) for flt in dict_filters[c]] for c in cols},
+            )
+        kwargs["label_columns"], kwargs["form_fields"], kwargs["search_filters"] = fixed
+        kwargs["active_filters"] = self.filters.get_filters_values_tojson()
+        return RenderTemplateWidget.__call__(self, **kwargs)
