@@ -20,7 +20,7 @@ def upgrade():
     op.create_table('security_version',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('token', sa.String(length=32), nullable=False),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'), sqlite_autoincrement=True
     )
 
 
