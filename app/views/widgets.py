@@ -18,8 +18,7 @@ from markupsafe import Markup, escape
 #: a key that `url_for` leaves as it is and no row has
 _PLACEHOLDER = "__row_pk__"
 
-_BUTTONS = ("{% import 'appbuilder/general/lib.html' as lib %}"
-            "{{ lib.btn_crud(can_show, can_edit, can_delete, pk, modelview_name, filters) }}")
+_BUTTONS = "court/widgets/list_buttons.html"
 
 
 class LeanListWidget(ListWidget):
@@ -34,7 +33,7 @@ class LeanListWidget(ListWidget):
         actions = env.filters["get_actions_on_list"](args.get("actions") or {}, name)
         buttons = None
         if can["can_show"] or can["can_edit"] or can["can_delete"]:
-            buttons = env.from_string(_BUTTONS).render(
+            buttons = env.get_template(_BUTTONS).render(
                 can_show=can["can_show"], can_edit=can["can_edit"], can_delete=can["can_delete"],
                 pk=_PLACEHOLDER, modelview_name=name, filters=args["filters"])
         formatters = args["formatters_columns"]
@@ -54,7 +53,7 @@ class LeanListWidget(ListWidget):
         if key.isdigit():
             return Markup(buttons.replace(_PLACEHOLDER, key))
         # a key url_for would quote: render it the slow way
-        return Markup(current_app.jinja_env.from_string(_BUTTONS).render(
+        return Markup(current_app.jinja_env.get_template(_BUTTONS).render(
             can_show=can["can_show"], can_edit=can["can_edit"], can_delete=can["can_delete"],
             pk=pk, modelview_name=args["modelview_name"], filters=args["filters"]))
 
