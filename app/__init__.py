@@ -10,7 +10,7 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 from flask_sqlalchemy.session import Session as FlaskSession
 
-from . import audit, commands, errors, name_grams, operations, rate_limits, serving, views
+from . import audit, commands, errors, name_grams, operations, permission_cache, rate_limits, serving, views
 from .clock import shown
 from .extensions import csrf, db, migrate
 from .transactions import configure_sqlite
@@ -39,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()))
     audit.install(FlaskSession)
+    permission_cache.install(FlaskSession)
 
     with app.app_context():
         appbuilder = AppBuilder(base_template="court/base.html", indexview=views.HomeView)

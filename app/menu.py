@@ -173,18 +173,37 @@ class Shown:
     children: list = field(default_factory=list)
 
 
-def visible_menu(has_access) -> list[Shown]:
-    """The tree the acting user may see, with the current page marked."""
+def visible_menu(has_access, cache: dict | None = None, key=None) -> list[Shown]:
+    """The tree the acting user may see, with the current page marked.
+
+    The tree without the marks depends only on what `has_access` answers and on the language, so
+    with a `cache` it is built once per `key` (app/permission_cache.py) and only marked per page."""
+    tree = cache.get(key) if cache is not None else None
+    if tree is None:
+        tree = _visible_tree(has_access)
+        if cache is not None:
+            cache.put(key, tree)
+    endpoint = request.endpoint
+    return [_marked(node, endpoint) for node in tree]
+
+
+def _visible_tree(has_access) -> list[tuple]:
+    """(node, label, url, children) for every node the user may see; groups without a child drop out."""
 
     def walk(node):
         if isinstance(node, Leaf):
             if not has_access(*node.permission):
                 return None
-            url = url_for(node.endpoint, **node.args)
-            return Shown(str(node.label), url, node.is_active(request.endpoint))
-        kids = [k for k in (walk(c) for c in node.children) if k is not None]
-        if not kids:
-            return None
-        return Shown(str(node.label), None, any(k.active for k in kids), node.icon, kids)
+            return node, str(node.label), url_for(node.endpoint, **node.args), ()
+        kids = tuple(k for k in (walk(c) for c in node.children) if k is not None)
+        return (node, str(node.label), None, kids) if kids else None
 
     return [s for s in (walk(n) for n in MENU) if s is not None]
+
+
+def _marked(entry: tuple, endpoint: str | None) -> Shown:
+    node, label, url, kids = entry
+    if isinstance(node, Leaf):
+        return Shown(label, url, node.is_active(endpoint))
+    children = [_marked(k, endpoint) for k in kids]
+    return Shown(label, None, any(k.active for k in children), node.icon, children)

@@ -292,6 +292,18 @@ class RateLimitCount(Model):
     expires_at: Mapped[float] = mapped_column(sa.Float, index=True)
 
 
+class SecurityVersion(Model):
+    """One row per change of roles or permissions (app/permission_cache.py): every app server's
+    cached permission sets and sidebars are keyed on the newest row's `token`, so an edit on
+    the 角色 screen reaches every server's next request. A random token, not the row id: an id
+    can come back after a rolled-back change, a token cannot."""
+
+    __tablename__ = "security_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
 class IdentityVerification(Model):
     """实名认证 of one person, i.e. of their login [FAQ 3.13, Rules art 17]; `status` changes only
     in app/workflows/identity.py. The ID card's two sides and the photo holding it live in the file

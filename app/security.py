@@ -6,8 +6,9 @@
   is refused with the name of the right portal [FAQ 3.14(2)].
 - `current_scope()` is the court the acting user works for; every court-data
   view filters by it and every workflow re-checks it (STYLE §7).
-- Permission look-ups are computed once per request instead of one query per
-  menu item (notes/performance.md §1).
+- Permission look-ups are computed once per role set and security version and
+  kept per process, each answer once per request (app/permission_cache.py,
+  notes/performance.md §1).
 - Sessions end (finding M2, app/sessions.py): a login stamps the account's
   session generation into the session or the API token; `load_user` and
   `load_user_jwt` refuse a stale one; logout and a password change or reset
@@ -41,7 +42,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo
 from wtforms.validators import StopValidation
 
-from . import sessions
+from . import permission_cache, sessions
 from . import fab_admin
 from .extensions import db
 from .forms import StrongPassword
@@ -75,6 +76,7 @@ def start_session(user, portal: Portal) -> None:
     sessions.stamp(user.id)  # finding M2: this session belongs to the account's current generation
     g.pop("court_scope", None)
     g.pop("_permissions", None)
+    g.pop("_access", None)
 
 
 def remember_portal(response, portal: Portal):
@@ -355,6 +357,13 @@ class CourtSecurityManager(SecurityManager):
     resetmypasswordview = ResetMyPasswordView
     security_api = CourtSecurityApi
 
+    def __init__(self, appbuilder):
+        #: (roles, security version) -> permissions, for this app in this process
+        self.permission_cache = permission_cache.Cache()
+        #: (permission key, portal, language, script root) -> the sidebar (app/menu.py)
+        self.menu_cache = permission_cache.Cache()
+        super().__init__(appbuilder)
+
     def load_user(self, pk):
         """The session's account, unless its sessions ended since this one was stamped (M2)."""
         user = super().load_user(pk)
@@ -395,11 +404,47 @@ class CourtSecurityManager(SecurityManager):
         allowed = set(portal.roles)
         return [r for r in roles if r.name in allowed]
 
+    def has_access(self, permission_name: str, view_name: str) -> bool:
+        """FAB's answer, remembered for the rest of the request (a list page asks ~50 times)."""
+        if not has_request_context():
+            return super().has_access(permission_name, view_name)
+        user = g.get("user")
+        memo = g.get("_access")
+        if memo is None or memo[0] is not user:
+            memo = g._access = (user, {})
+        key = (permission_name, view_name)
+        answer = memo[1].get(key)
+        if answer is None:
+            answer = memo[1][key] = super().has_access(permission_name, view_name)
+        return answer
+
+    def permission_key(self, user) -> tuple:
+        """What the user's permissions depend on: the acting roles and the security version."""
+        roles = tuple(sorted(r.id for r in self.get_user_roles(user)))
+        return roles, permission_cache.token(self.session)
+
+    def permissions_of(self, user) -> frozenset:
+        """The user's (permission, view) pairs: once per request, from the process cache when the
+        roles and the security version are the ones it was computed for (app/permission_cache.py)."""
+        memo = g.get("_permissions")
+        if memo is not None and memo[0] == user.id:
+            return memo[2]
+        key = self.permission_key(user)
+        perms = self.permission_cache.get(key)
+        if perms is None:
+            perms = self.permission_cache.put(key, frozenset(self.get_user_permissions(user)))
+        g._permissions = (user.id, key, perms)
+        return perms
+
+    def current_permission_key(self):
+        """The acting user's `permission_key` (None when nobody is logged in)."""
+        user = g.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        self.permissions_of(user)
+        return g._permissions[1]
+
     def _has_view_access(self, user, permission_name, view_name) -> bool:
         if not has_request_context():
             return super()._has_view_access(user, permission_name, view_name)
-        cache = g.get("_permissions")
-        if cache is None or cache[0] != user.id:
-            cache = (user.id, self.get_user_permissions(user))
-            g._permissions = cache
-        return (permission_name, view_name) in cache[1]
+        return (permission_name, view_name) in self.permissions_of(user)

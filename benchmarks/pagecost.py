@@ -22,6 +22,13 @@ effect is measured before anyone writes it:
   rendered into hidden templates) replaced by a plain form with the same
   fields.
 
+The app now makes the menu, permission, list-widget and (on the case lists)
+search-widget cuts itself (benchmarks/README.md, "The page itself"), so on
+today's code each cut shows what is left beyond the app's own version: the
+menu and permission cuts bypass the app's caches for pagecost's, the widget
+cuts swap the app's widgets for the bare ones above (no buttons, no filter
+operators: not a page users could use).
+
 First a breakdown of one page (inclusive timers around the pieces: the
 template render, the two widgets, the sidebar, FAB's `has_access`, SQL with
 fetch), then, for the first page, a status filter and a deep page, the page
@@ -93,7 +100,7 @@ def cut_menu(app):
     original = views.visible_menu
     cache: dict = {}
 
-    def cached(has_access):
+    def cached(has_access, *_app_cache):  # the app's own cache (app/menu.py) is bypassed here
         user = g.user
         key = (tuple(sorted(r.id for r in user.roles)), active_portal(), request.endpoint,
                tuple(sorted(request.args.items())), str(get_locale()))

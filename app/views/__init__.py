@@ -171,7 +171,15 @@ def register(appbuilder) -> None:
     @app.context_processor
     def _court_context():
         def sidebar_menu():
-            return visible_menu(_shown_in_sidebar)
+            if "_sidebar" not in g:
+                sm = current_app.appbuilder.sm
+                permissions = sm.current_permission_key()
+                if permissions is None:
+                    g._sidebar = visible_menu(_shown_in_sidebar)
+                else:
+                    key = (permissions, active_portal(), str(get_locale()), request.script_root)
+                    g._sidebar = visible_menu(_shown_in_sidebar, sm.menu_cache, key)
+            return g._sidebar
 
         def heading():
             user = getattr(g, "user", None)

@@ -31,6 +31,7 @@ from ..security import current_scope
 from .. import xlsx
 from ..workflows import case_intake, court_todo
 from .base import Button, ScopedModelView, ScopeFilter, interface, scoped
+from .widgets import CachedSearchWidget
 from .scope import agent_scope, case_scoped, current_actor, load_visible_case, party_scope, visible_cases
 
 
@@ -111,6 +112,7 @@ class _CaseListView(ScopedModelView):
     list_columns = LIST_COLUMNS
     show_columns = ["number", "case_type", "court", "cause", "status"]
     search_columns = SEARCH_COLUMNS
+    search_widget = CachedSearchWidget  # SEARCH_COLUMNS: no relation select
     order_columns = ["number", "received_on", "deadline", "status"]
     base_order = ("id", "desc")
     label_columns = CASE_LABELS
