@@ -8,6 +8,7 @@ an item is not the protection (every view checks its own permission).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,8 @@ class Leaf:
     args: dict = field(default_factory=dict)
     #: the endpoints that mark this leaf active; by default every page of its view
     active_on: tuple[str, ...] = ()
+    #: shown only when this also answers True (the same screen the FAQ names differently per account)
+    when: Optional[Callable[[], bool]] = None
 
     def is_active(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -28,6 +31,17 @@ class Leaf:
         if self.active_on:
             return endpoint in self.active_on
         return endpoint.split(".")[0] == self.endpoint.split(".")[0]
+
+
+def _ministry_applies() -> bool:
+    from .security import current_scope
+    from .workflows.ministry import applies_for_certification
+
+    return applies_for_certification(current_scope())
+
+
+def _ministry_binds() -> bool:
+    return not _ministry_applies()
 
 
 @dataclass
@@ -90,8 +104,10 @@ MENU = [
     ], icon="fa-home"),
     Group(_l("Organisation management"), [
         Group(_l("Mediation organisation management"), [
+            # one screen, two FAQ names: here for ministries that bind [FAQ 6.1, 6.2(2)], under
+            # 名册管理 for those that apply to courts [FAQ 6.7(1)]; never both in one sidebar
             Leaf(_l("Mediation organisation management"), "MinistryOrganisationView.list",
-                 ("can_list", "MinistryOrganisationView")),
+                 ("can_list", "MinistryOrganisationView"), when=_ministry_binds),
             Leaf(_l("Bind mediation organisation"), "BindOrganisationView.index", ("can_index", "BindOrganisationView")),
         ]),
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
@@ -128,10 +144,10 @@ MENU = [
                  ("can_list", "OrganisationCertificationView")),
         ]),
         # [FAQ 6.7(1)] 部委端 【名册管理】-【调解组织名册管理】-【调解组织名册】 › 申请法院认证: the
-        # ministry's organisations (as under 组织管理 › 调解组织管理), for those who may apply
+        # ministry's organisations (组织管理 › 调解组织管理 for the others), for ministries that apply
         Group(_l("Mediation organisation roster management"), [
             Leaf(_l("Mediation organisation roster"), "MinistryOrganisationView.list",
-                 ("can_apply", "MinistryOrganisationView"), active_on=("-",)),
+                 ("can_apply", "MinistryOrganisationView"), when=_ministry_applies),
         ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [
@@ -178,7 +194,7 @@ def visible_menu(has_access) -> list[Shown]:
 
     def walk(node):
         if isinstance(node, Leaf):
-            if not has_access(*node.permission):
+            if not has_access(*node.permission) or (node.when is not None and not node.when()):
                 return None
             url = url_for(node.endpoint, **node.args)
             return Shown(str(node.label), url, node.is_active(request.endpoint))
