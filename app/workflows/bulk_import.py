@@ -46,7 +46,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-from .. import claims, uploads, validation, xlsx
+from .. import audit, claims, uploads, validation, xlsx
 from ..clock import utcnow
 from ..enums import ImportStatus as J
 from ..extensions import db
@@ -336,7 +336,7 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
     job = claim_import(job_id, token)
     if job is None:
         return False
-    rows, court_id, total = _rows(job), job.court_id, job.total
+    rows, court_id, total, owner_id = _rows(job), job.court_id, job.total, job.user_id
     db.session.rollback()
     claims.crash_point("import.claimed")
     try:
@@ -351,7 +351,10 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
         if job is None or job.claimed_by != token:
             raise _TakenOver()
         try:
-            created = _create_users(rows, passwords, court_id)
+            # the users, their accounts and SMS are the administrator's doing, carried out by the worker
+            with audit.acting_for_job(owner_id, audit.IMPORT_JOB, job_id):
+                created = _create_users(rows, passwords, court_id)
+                db.session.flush()  # the CREATE rows of the last batch, while the administrator is named
         except DomainError as refused:  # a row no longer fits (a phone added since the upload): none created
             db.session.rollback()
             IMPORTS.apply(_load(job_id), "fail", SYSTEM, token=token,
