@@ -22,8 +22,9 @@ class Leaf:
     args: dict = field(default_factory=dict)
     #: the endpoints that mark this leaf active; by default every page of its view
     active_on: tuple[str, ...] = ()
-    #: shown only when this also answers True (the same screen the FAQ names differently per account)
-    when: Optional[Callable[[], bool]] = None
+    #: shown only when this condition (named; the caller of `visible_menu` answers it) holds: the same
+    #: screen the FAQ names differently per account
+    when: Optional[str] = None
 
     def is_active(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -33,15 +34,8 @@ class Leaf:
         return endpoint.split(".")[0] == self.endpoint.split(".")[0]
 
 
-def _ministry_applies() -> bool:
-    from .security import current_scope
-    from .workflows.ministry import applies_for_certification
-
-    return applies_for_certification(current_scope())
-
-
-def _ministry_binds() -> bool:
-    return not _ministry_applies()
+#: `Leaf.when`: the account's ministry applies to courts for its organisations, or binds them
+MINISTRY_APPLIES, MINISTRY_BINDS = "ministry_applies", "ministry_binds"
 
 
 @dataclass
@@ -107,7 +101,7 @@ MENU = [
             # one screen, two FAQ names: here for ministries that bind [FAQ 6.1, 6.2(2)], under
             # 名册管理 for those that apply to courts [FAQ 6.7(1)]; never both in one sidebar
             Leaf(_l("Mediation organisation management"), "MinistryOrganisationView.list",
-                 ("can_list", "MinistryOrganisationView"), when=_ministry_binds),
+                 ("can_list", "MinistryOrganisationView"), when=MINISTRY_BINDS),
             Leaf(_l("Bind mediation organisation"), "BindOrganisationView.index", ("can_index", "BindOrganisationView")),
         ]),
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
@@ -147,7 +141,7 @@ MENU = [
         # ministry's organisations (组织管理 › 调解组织管理 for the others), for ministries that apply
         Group(_l("Mediation organisation roster management"), [
             Leaf(_l("Mediation organisation roster"), "MinistryOrganisationView.list",
-                 ("can_apply", "MinistryOrganisationView"), when=_ministry_applies),
+                 ("can_apply", "MinistryOrganisationView"), when=MINISTRY_APPLIES),
         ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [
@@ -189,12 +183,12 @@ class Shown:
     children: list = field(default_factory=list)
 
 
-def visible_menu(has_access) -> list[Shown]:
-    """The tree the acting user may see, with the current page marked."""
+def visible_menu(has_access, holds: Callable[[str], bool] = lambda condition: True) -> list[Shown]:
+    """The tree the acting user may see, with the current page marked; `holds(name)` answers `Leaf.when`."""
 
     def walk(node):
         if isinstance(node, Leaf):
-            if not has_access(*node.permission) or (node.when is not None and not node.when()):
+            if not has_access(*node.permission) or (node.when is not None and not holds(node.when)):
                 return None
             url = url_for(node.endpoint, **node.args)
             return Shown(str(node.label), url, node.is_active(request.endpoint))
