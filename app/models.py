@@ -1333,6 +1333,8 @@ class ExportJob(Model):
     #: the running worker's claim (app/claims.py); renewed with each batch, taken over once expired
     claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
     lease_until: Mapped[Optional[dt.datetime]]
+    #: claims so far: given up after WORKER_MAX_ATTEMPTS (app/claims.py)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -1363,6 +1365,8 @@ class ImportJob(InCourt, Model):
     claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
     lease_until: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: claims so far: given up after WORKER_MAX_ATTEMPTS (app/claims.py)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     court: Mapped[Court] = relationship()
 
