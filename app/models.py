@@ -508,10 +508,14 @@ class CaseNameGram(Model):
     """A bigram of a case's 当事人 (app/name_grams.py): the index of the party-name contains-search."""
 
     __tablename__ = "case_name_gram"
-    __table_args__ = (sa.Index("ix_case_name_gram_case", "case_id"),)
+    __table_args__ = (sa.Index("ix_case_name_gram_case", "case_id"),
+                      # a court's search reads only its own cases' grams (a common name is common everywhere)
+                      sa.Index("ix_case_name_gram_court", "court_id", "gram", "case_id"))
 
     gram: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), primary_key=True)
+    #: the case's court, copied (kept with the grams by app/name_grams.py; no FK: the case's own is the rule)
+    court_id: Mapped[Optional[int]]
 
 
 class CaseParty(InCase, Model):
