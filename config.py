@@ -152,6 +152,9 @@ WORKER_HEARTBEAT_STALE_SECONDS = float(os.environ.get("WORKER_HEARTBEAT_STALE_SE
 # How long a worker's claim on an outbox message or a job lasts before another worker may take it over
 # (app/claims.py): longer than one delivery or one batch of a job, which renews it.
 WORKER_LEASE_SECONDS = float(os.environ.get("WORKER_LEASE_SECONDS", "300"))
+# Claims of one export or import job before it is failed: a job whose worker dies every time (a file that
+# crashes it, memory it runs out of) is given up after this many, not taken over forever (app/claims.py).
+WORKER_MAX_ATTEMPTS = int(os.environ.get("WORKER_MAX_ATTEMPTS", "3"))
 # Outbox messages one worker claims at a time: smaller batches spread a burst over more workers.
 WORKER_OUTBOX_BATCH = int(os.environ.get("WORKER_OUTBOX_BATCH", "50"))
 # The audit chain head goes to the log this often (`flask audit anchor` exports it on demand).

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import contextlib
+import contextvars
 import hashlib
 import json
 from dataclasses import dataclass
@@ -104,8 +106,30 @@ def act_as(user_id: int | None, name: str) -> None:
         g.audit_actor = (user_id, name)
 
 
+#: (user id, name) of the person a background job acts for (`acting_for_job`); None: nobody
+_job_actor: contextvars.ContextVar[tuple[int | None, str] | None] = contextvars.ContextVar("audit_job_actor",
+                                                                                           default=None)
+#: the `actor_name` prefix of a row a job wrote for the person who queued it: `import-job:<id>`
+IMPORT_JOB = "import-job"
+
+
+@contextlib.contextmanager
+def acting_for_job(user_id: int | None, kind: str, job_id: int):
+    """Rows written inside name `user_id`, the person who queued job `job_id`, as acting through a job of
+    `kind` (`actor_name` `<kind>:<job_id>`; 操作记录 shows 「王立新（批量导入）」), not 系统: the worker only
+    carries out what that person asked for."""
+    token = _job_actor.set((user_id, f"{kind}:{job_id}"))
+    try:
+        yield
+    finally:
+        _job_actor.reset(token)
+
+
 def current_actor() -> tuple[int | None, str | None, str | None]:
     """(user id, display name, IP) of whoever acts in this request, if anyone."""
+    job_actor = _job_actor.get()
+    if job_actor is not None:
+        return *job_actor, None
     if not has_request_context():
         return None, "system", None
     user = getattr(g, "user", None)

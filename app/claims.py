@@ -21,6 +21,12 @@ by the next one — at least once — and receivers drop the duplicate by
 `message_id` (app/outbox.py). A job's work is one transaction or renews its
 lease at each checkpoint, so a taken-over job never runs to completion twice.
 
+Attempts are counted per claim (a job's `attempts`): a job whose worker
+dies every time would otherwise be taken over forever. Once it has been
+claimed `WORKER_MAX_ATTEMPTS` times (default 3) and its lease runs out again,
+the next worker fails it (`give_up`, audited) with a reason its owner reads
+on the job's page instead of claiming it once more.
+
 `crash_point(where)` is fault injection for the crash tests
 (tests/test_parallel_workers.py): inert unless the environment variable
 `COURT_CRASH_AT` names that point, it ends the process on the spot, as a
@@ -45,6 +51,11 @@ def lease_seconds() -> float:
 
 def lease_until(now: dt.datetime) -> dt.datetime:
     return now + dt.timedelta(seconds=lease_seconds())
+
+
+def max_attempts() -> int:
+    """Claims of one job before it is given up (see the module docstring)."""
+    return int(current_app.config.get("WORKER_MAX_ATTEMPTS") or 3)
 
 
 def new_token(name: str | None = None) -> str:

@@ -8,6 +8,7 @@ an item is not the protection (every view checks its own permission).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 from flask import request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,6 +22,9 @@ class Leaf:
     args: dict = field(default_factory=dict)
     #: the endpoints that mark this leaf active; by default every page of its view
     active_on: tuple[str, ...] = ()
+    #: shown only when this condition (named; the caller of `visible_menu` answers it) holds: the same
+    #: screen the FAQ names differently per account
+    when: Optional[str] = None
 
     def is_active(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -28,6 +32,12 @@ class Leaf:
         if self.active_on:
             return endpoint in self.active_on
         return endpoint.split(".")[0] == self.endpoint.split(".")[0]
+
+
+#: `Leaf.when`: the account's ministry applies to courts for its organisations, or binds them
+MINISTRY_APPLIES, MINISTRY_BINDS = "ministry_applies", "ministry_binds"
+#: every name a `Leaf.when` may carry
+CONDITIONS = (MINISTRY_APPLIES, MINISTRY_BINDS)
 
 
 @dataclass
@@ -90,8 +100,10 @@ MENU = [
     ], icon="fa-home"),
     Group(_l("Organisation management"), [
         Group(_l("Mediation organisation management"), [
+            # one screen, two FAQ names: here for ministries that bind [FAQ 6.1, 6.2(2)], under
+            # 名册管理 for those that apply to courts [FAQ 6.7(1)]; never both in one sidebar
             Leaf(_l("Mediation organisation management"), "MinistryOrganisationView.list",
-                 ("can_list", "MinistryOrganisationView")),
+                 ("can_list", "MinistryOrganisationView"), when=MINISTRY_BINDS),
             Leaf(_l("Bind mediation organisation"), "BindOrganisationView.index", ("can_index", "BindOrganisationView")),
         ]),
         Leaf(_l("Ministry cases"), "MinistryCaseView.list", ("can_list", "MinistryCaseView")),
@@ -128,10 +140,10 @@ MENU = [
                  ("can_list", "OrganisationCertificationView")),
         ]),
         # [FAQ 6.7(1)] 部委端 【名册管理】-【调解组织名册管理】-【调解组织名册】 › 申请法院认证: the
-        # ministry's organisations (as under 组织管理 › 调解组织管理), for those who may apply
+        # ministry's organisations (组织管理 › 调解组织管理 for the others), for ministries that apply
         Group(_l("Mediation organisation roster management"), [
             Leaf(_l("Mediation organisation roster"), "MinistryOrganisationView.list",
-                 ("can_apply", "MinistryOrganisationView"), active_on=("-",)),
+                 ("can_apply", "MinistryOrganisationView"), when=MINISTRY_APPLIES),
         ]),
     ], icon="fa-address-book"),
     Group(_l("Source governance"), [
@@ -173,26 +185,28 @@ class Shown:
     children: list = field(default_factory=list)
 
 
-def visible_menu(has_access, cache: dict | None = None, key=None) -> list[Shown]:
-    """The tree the acting user may see, with the current page marked.
+def visible_menu(has_access, holds: Callable[[str], bool] = lambda condition: True,
+                 cache=None, key=None) -> list[Shown]:
+    """The tree the acting user may see, with the current page marked; `holds(name)` answers `Leaf.when`.
 
-    The tree without the marks depends only on what `has_access` answers and on the language, so
-    with a `cache` it is built once per `key` (app/permission_cache.py) and only marked per page."""
+    The tree without the marks depends only on what `has_access` and `holds` answer and on the
+    language, so with a `cache` it is built once per `key` (app/permission_cache.py), which must
+    therefore carry the answers of `holds` for `CONDITIONS`, and only marked per page."""
     tree = cache.get(key) if cache is not None else None
     if tree is None:
-        tree = _visible_tree(has_access)
+        tree = _visible_tree(has_access, holds)
         if cache is not None:
             cache.put(key, tree)
     endpoint = request.endpoint
     return [_marked(node, endpoint) for node in tree]
 
 
-def _visible_tree(has_access) -> list[tuple]:
+def _visible_tree(has_access, holds) -> list[tuple]:
     """(node, label, url, children) for every node the user may see; groups without a child drop out."""
 
     def walk(node):
         if isinstance(node, Leaf):
-            if not has_access(*node.permission):
+            if not has_access(*node.permission) or (node.when is not None and not holds(node.when)):
                 return None
             return node, str(node.label), url_for(node.endpoint, **node.args), ()
         kids = tuple(k for k in (walk(c) for c in node.children) if k is not None)

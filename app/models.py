@@ -531,10 +531,14 @@ class CaseNameGram(Model):
     """A bigram of a case's 当事人 (app/name_grams.py): the index of the party-name contains-search."""
 
     __tablename__ = "case_name_gram"
-    __table_args__ = (sa.Index("ix_case_name_gram_case", "case_id"),)
+    __table_args__ = (sa.Index("ix_case_name_gram_case", "case_id"),
+                      # a court's search reads only its own cases' grams (a common name is common everywhere)
+                      sa.Index("ix_case_name_gram_court", "court_id", "gram", "case_id"))
 
     gram: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
     case_id: Mapped[int] = mapped_column(sa.ForeignKey("mediation_case.id", ondelete="CASCADE"), primary_key=True)
+    #: the case's court, copied (kept with the grams by app/name_grams.py; no FK: the case's own is the rule)
+    court_id: Mapped[Optional[int]]
 
 
 class CaseParty(InCase, Model):
@@ -1356,6 +1360,8 @@ class ExportJob(Model):
     #: the running worker's claim (app/claims.py); renewed with each batch, taken over once expired
     claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
     lease_until: Mapped[Optional[dt.datetime]]
+    #: claims so far: given up after WORKER_MAX_ATTEMPTS (app/claims.py)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -1386,6 +1392,8 @@ class ImportJob(InCourt, Model):
     claimed_by: Mapped[Optional[str]] = mapped_column(sa.String(64))
     lease_until: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: claims so far: given up after WORKER_MAX_ATTEMPTS (app/claims.py)
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
     court: Mapped[Court] = relationship()
 

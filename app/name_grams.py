@@ -13,10 +13,17 @@ then the LIKE decides exactly (a gram set knows no order: 伟明张伟 has both
 bigrams of 张伟明 and does not contain it). A pattern with no bigram — one character, or pieces of one character
 between "、" — cannot use the index and is the plain LIKE alone.
 
+Each gram row also carries its case's court (`court_id`, a copy): a court's
+search — every court user's list — reads the (court_id, gram, case_id) index
+for its own court, so a name common across the country (张伟) costs what it
+costs in that court, not a fetch of every court's matches before the court
+filter.
+
 The index is kept by one flush listener (`keep_grams`), not by the code that
 sets party_names: every writer — the workflows, FAB's forms, the demo, test
 factories — goes through a flush, and the grams are rewritten in the same
-transaction. Bulk loads that bypass the ORM (benchmarks/generate.py, the
+transaction, also when a case changes court (an internet case a court
+accepts, `case_lifecycle._accept`). Bulk loads that bypass the ORM (benchmarks/generate.py, the
 migration's backfill) call `name_grams` themselves.
 """
 from __future__ import annotations
@@ -41,23 +48,26 @@ def name_grams(text: str | None) -> set[str]:
     return grams
 
 
-def gram_rows(cases: Iterable[tuple[int, str | None]]) -> Iterator[tuple[str, int]]:
-    """(gram, case_id) rows of (case_id, party_names) pairs: what a bulk load inserts."""
-    for case_id, names in cases:
+def gram_rows(cases: Iterable[tuple[int, int | None, str | None]]) -> Iterator[tuple[str, int, int | None]]:
+    """(gram, case_id, court_id) rows of (case_id, court_id, party_names): what a bulk load inserts."""
+    for case_id, court_id, names in cases:
         for gram in name_grams(names):
-            yield gram, case_id
+            yield gram, case_id, court_id
 
 
-def party_names_contain(column, pattern: str):
+def party_names_contain(column, pattern: str, court_id: int | None = None):
     """The condition "party names contain `pattern`" (case-insensitive, `%` and `_` literal),
-    narrowed by the bigram index when the pattern has bigrams."""
+    narrowed by the bigram index when the pattern has bigrams — to the grams of court `court_id`'s
+    cases when the search is one court's (the caller still scopes the cases themselves)."""
     exact = column.icontains(pattern, autoescape=True)
     grams = sorted(name_grams(pattern))
     if not grams:
         return exact
-    # One EXISTS per gram: each is an index-only range of the (gram, case_id) primary key;
-    # PostgreSQL merges the grams' id ranges and fetches only those cases.
-    has_all = [sa.exists().where(CaseNameGram.gram == gram, CaseNameGram.case_id == Case.id) for gram in grams]
+    # One EXISTS per gram: each is an index-only range of the (gram, case_id) primary key, or of
+    # (court_id, gram, case_id) for one court; PostgreSQL merges the ranges and fetches only those cases.
+    court = [CaseNameGram.court_id == court_id] if court_id is not None else []
+    has_all = [sa.exists().where(*court, CaseNameGram.gram == gram, CaseNameGram.case_id == Case.id)
+               for gram in grams]
     return sa.and_(*has_all, exact)
 
 
@@ -66,16 +76,21 @@ def _rewrite(session: Session, cases: list[Case]) -> None:
     table = CaseNameGram.__table__
     ids = [case.id for case in cases]
     conn.execute(table.delete().where(table.c.case_id.in_(ids)))
-    rows = [{"gram": gram, "case_id": case_id} for gram, case_id in gram_rows((c.id, c.party_names) for c in cases)]
+    rows = [{"gram": gram, "case_id": case_id, "court_id": court_id}
+            for gram, case_id, court_id in gram_rows((c.id, c.court_id, c.party_names) for c in cases)]
     if rows:
         conn.execute(table.insert(), rows)
 
 
+def _grams_changed(case: Case) -> bool:
+    attrs = sa.inspect(case).attrs
+    return any(getattr(attrs, name).history.has_changes() for name in ("party_names", "court_id", "court"))
+
+
 def keep_grams(session: Session, _flush_context) -> None:
-    """after_flush: rewrite the grams of every case whose party_names this flush wrote."""
+    """after_flush: rewrite the grams of every case whose party_names or court this flush wrote."""
     changed = [obj for obj in session.new if isinstance(obj, Case)]
-    changed += [obj for obj in session.dirty if isinstance(obj, Case)
-                and sa.inspect(obj).attrs.party_names.history.has_changes()]
+    changed += [obj for obj in session.dirty if isinstance(obj, Case) and _grams_changed(obj)]
     if changed:
         _rewrite(session, changed)
 

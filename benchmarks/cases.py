@@ -84,7 +84,8 @@ def sql_floor_benches(ctx: Context) -> list[Bench]:
     like = "ILIKE" if not ctx.is_sqlite else "LIKE"  # SQLite's LIKE is already case-insensitive (ASCII)
     status = BASE_WHERE + " AND c.status = :status"
     # the floor gets the page's bigram index too (app/name_grams.py: SEARCH is one bigram)
-    party = BASE_WHERE + (" AND EXISTS (SELECT 1 FROM case_name_gram n WHERE n.gram = :gram AND n.case_id = c.id)"
+    party = BASE_WHERE + (" AND EXISTS (SELECT 1 FROM case_name_gram n WHERE n.court_id = :court AND n.gram = :gram"
+                          " AND n.case_id = c.id)"
                           f" AND c.party_names {like} :q")
     return [
         Bench("case list: first page", app_page(ctx, ""), floor_page(ctx, BASE_WHERE), 2.0),

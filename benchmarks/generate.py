@@ -660,12 +660,12 @@ def load_cases(ld: Loader, info: dict, k: int, i0: int, i1: int, parties: bool, 
     counts = {"mediation_case": 0, "case_party": 0, "case_name_gram": 0, "audit_log": 0}
     gen = cases()
     step = 50_000
-    names = CASE_COLS.index("party_names")
+    names, court = CASE_COLS.index("party_names"), CASE_COLS.index("court_id")
     while batch := list(itertools.islice(gen, step)):
         counts["mediation_case"] += ld.load("mediation_case", CASE_COLS, batch)
         # the party-name search index the ORM keeps on every flush (app/name_grams.py)
-        counts["case_name_gram"] += ld.load("case_name_gram", ["gram", "case_id"],
-                                            gram_rows((row[0], row[names]) for row in batch))
+        counts["case_name_gram"] += ld.load("case_name_gram", ["gram", "case_id", "court_id"],
+                                            gram_rows((row[0], row[court], row[names]) for row in batch))
         if parties:
             counts["case_party"] += ld.load("case_party", PARTY_COLS, party_rows)
             party_rows.clear()

@@ -472,6 +472,23 @@ def test_result_api_reasons_are_chinese_sentences_naming_the_field_in_chinese(ap
     assert resp.status_code == 400 and resp.json["reason"] == "请求体必须是JSON对象。"
     assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
 
+def test_the_simulated_intranet_page_gives_its_reasons_in_chinese_without_the_json_key(
+        app, login_as, accepted_confirmation):
+    """The simulated intranet is a page a person reads: 驳回须说明理由。, not 理由（reason）; the API keeps the key."""
+    run_worker(app)
+    [received] = inbox(app)
+    court = login_as(CY_ADMIN)
+    court.post(f"/simulated-intranet/{received.id}/result", data={"result": "rejected", "reason": " "})
+    assert "驳回须说明理由。" in flashes(court)
+    court.post(f"/simulated-intranet/{received.id}/result", data={"result": "confirmed", "number": "（2026）京0105民初1号"})
+    assert "司法确认裁定的案号应使用“调确”。" in flashes(court)
+    with app_ctx(app):
+        assert after_mediation.validate_result({"result": "confirmed"}, keys=False) == "缺少消息编号。"
+        assert after_mediation.validate_result({"message_id": "m", "result": "maybe"}, keys=False) == (
+            "结果须为received、confirmed、rejected、issued或filed之一。")
+    assert applications(app, accepted_confirmation.case_id)[0].status is ApplicationStatus.ACCEPTED
+
+
 def test_result_api_is_idempotent_and_audited(app, client, accepted_confirmation):
     message_id = accepted_confirmation.outbox_message.message_id
     body = {"message_id": message_id, "result": "rejected", "reason": "协议违反公序良俗"}

@@ -154,3 +154,28 @@ def test_a_generated_initial_password_still_logs_in(app, login_as):
         from app.workflows.accounts import initial_password
         made = initial_password()
         assert made.hashed.startswith("scrypt:4096:8:1$") and check_password_hash(made.hashed, made.plain)
+
+
+def test_the_rows_the_worker_writes_name_the_administrator_who_queued_the_import(app, login_as):
+    """The worker carries out the administrator's import: the trail names them (「…（批量导入）」), not 系统;
+    the worker's own steps (claim, finish) stay the system's."""
+    from app.models import AuditLog
+    from app.views import records
+
+    client = login_as("13800000001")
+    job_id = _job_id(_upload(client, [["甲", "13811110001", "书记员", "否"]]))
+    with app_ctx(app):
+        assert bulk_import.run_due_imports() == 1
+        admin = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == "13800000001"))
+        staff = db.session.scalar(sa.select(CourtStaff).where(CourtStaff.phone == "13811110001"))
+        [created] = db.session.scalars(sa.select(AuditLog).where(
+            AuditLog.entity == "court_staff", AuditLog.entity_id == staff.id, AuditLog.action == "CREATE")).all()
+        assert created.actor_id == admin.user_id and created.actor_name == f"import-job:{job_id}"
+        user = app.appbuilder.sm.get_user_by_id(admin.user_id)
+        person = " ".join(p for p in (user.first_name, user.last_name) if p and p.strip())
+        with app.test_request_context():
+            assert records.actor_label(created) == f"{person}（批量导入）"
+        worker_rows = db.session.scalars(sa.select(AuditLog).where(
+            AuditLog.entity == "import_job", AuditLog.entity_id == job_id, AuditLog.action == "TRANSITION",
+            AuditLog.after["event"].as_string().in_(["claim", "finish"]))).all()
+        assert len(worker_rows) == 2 and all(r.actor_id is None and r.actor_name == "system" for r in worker_rows)

@@ -221,3 +221,28 @@ def test_the_organisation_page_offers_what_its_ministry_may_do(app, login_as):
     cbirc.post(f"/ministry/bind/{pk}")  # 银保监会: the court adds; the ministry account resets passwords
     page = text(cbirc.get(f"/ministry/organisations/show/{pk}"))
     assert f"/ministry/organisations/apply/{pk}" not in page and f"/ministry/organisations/password/{pk}" in page
+
+
+@pytest.mark.parametrize("phone,shown,hidden", [
+    ("13700000001", "/ministry/organisations/list/", "组织管理 › 调解组织管理 › 调解组织管理"),  # 工商联 applies
+    ("13700000002", "/ministry/organisations/list/", "名册管理 › 调解组织名册管理 › 调解组织名册"),  # 银保监会 binds
+])
+def test_the_ministry_sidebar_names_its_organisation_screen_once(login_as, phone, shown, hidden):
+    """One screen, one sidebar entry: the FAQ reaches a ministry's organisations under 名册管理 for
+    工商联 [FAQ 6.7(1)] and under 组织管理 for the ministries that bind [FAQ 6.1, 6.2(2)]."""
+    import re
+
+    from lxml import html as lxml_html
+
+    page = lxml_html.fromstring(text(login_as(phone, "MINISTRY").get("/ministry/organisations/list/")))
+    [nav] = page.xpath('//nav[contains(@class, "court-sidebar")]')
+    links = nav.xpath(".//a[@href]")
+    assert [a.get("href").split("?")[0] for a in links].count(shown) == 1
+
+    def path_of(a):
+        labels = [re.sub(r"\s+", "", el.xpath("string(./*[self::div or self::span or self::a][1])")) for el in a.iterancestors("li")]
+        return " › ".join(reversed([x for x in labels if x]))
+
+    paths = [path_of(a) for a in links]
+    assert hidden not in paths, paths
+    assert "/ministry/bind/" in [a.get("href") for a in links] and "总对总案件" in nav.text_content()

@@ -154,3 +154,68 @@ def test_a_deleted_case_takes_its_grams_with_it(app, cases):
         db.session.commit()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(CaseNameGram)
                                  .where(CaseNameGram.case_id == cases["whole"])) == 0
+
+
+def _found_in(app, pattern, court_id) -> set[int]:
+    with app_ctx(app):
+        return set(db.session.scalars(sa.select(Case.id).where(
+            Case.court_id == court_id, party_names_contain(Case.party_names, pattern, court_id))))
+
+
+def _brute_force_in(app, pattern, court_id) -> set[int]:
+    with app_ctx(app):
+        return {case_id for case_id, names in db.session.execute(
+            sa.select(Case.id, Case.party_names).where(Case.court_id == court_id))
+            if pattern.lower() in (names or "").lower()}
+
+
+@pytest.mark.parametrize("pattern", ["张伟", "张伟明", "伟", "张伟、李", "ZHANG", "张%伟"])
+def test_a_courts_search_reads_its_own_grams_and_finds_exactly_what_the_like_finds(app, cases, pattern):
+    from .helpers import demo_ids
+
+    ids = demo_ids(app)
+    for court in ("chaoyang", "haidian"):
+        assert _found_in(app, pattern, ids[court]) == _brute_force_in(app, pattern, ids[court])
+    assert "case_name_gram.court_id" in str(sa.select(Case.id).where(party_names_contain(Case.party_names, "张伟", 1)))
+    assert "case_name_gram.court_id" not in str(sa.select(Case.id).where(party_names_contain(Case.party_names, "张伟")))
+
+
+def test_every_gram_carries_its_cases_court(app, cases):
+    with app_ctx(app):
+        wrong = db.session.scalar(sa.select(sa.func.count()).select_from(CaseNameGram).join(
+            Case, Case.id == CaseNameGram.case_id).where(
+            sa.or_(CaseNameGram.court_id != Case.court_id,
+                   sa.and_(CaseNameGram.court_id.is_(None), Case.court_id.is_not(None)))))
+        assert wrong == 0
+
+
+def test_a_case_moved_to_another_court_is_found_in_its_new_court_only(app, login_as):
+    """The grams follow the case's court (an internet case a court accepts changes court): set through the
+    relationship alone, as `case.court = court` does."""
+    from app.models import Court
+
+    moved = make_case(app, parties=_parties("欧阳娜娜", "司马光"))
+    with app_ctx(app):
+        case = db.session.get(Case, moved)
+        case.court = db.session.scalar(sa.select(Court).where(Court.code == "京0108"))
+        db.session.commit()
+        courts = set(db.session.scalars(sa.select(CaseNameGram.court_id).where(CaseNameGram.case_id == moved)))
+        assert courts == {case.court_id}
+    assert "司马光" not in text(login_as("13800000001").get(LIST + quote("欧阳")))
+    assert "司马光" in text(login_as("13800000011").get(LIST + quote("欧阳")))
+
+
+def test_the_gram_court_migration_fills_the_courts_and_downgrades(fresh_app):
+    with fresh_app.app_context():
+        downgrade(revision="0022_i17fix_job_attempts")  # the revision before 0023_i17fix_gram_court
+        inspector = sa.inspect(db.engine)
+        assert "court_id" not in {c["name"] for c in inspector.get_columns("case_name_gram")}
+        assert "ix_case_name_gram_court" not in {i["name"] for i in inspector.get_indexes("case_name_gram")}
+        upgrade()
+        inspector = sa.inspect(db.engine)
+        assert "ix_case_name_gram_court" in {i["name"] for i in inspector.get_indexes("case_name_gram")}
+        with db.engine.connect() as conn:
+            courts = dict(conn.execute(sa.select(Case.id, Case.court_id)).all())
+            stored = conn.execute(sa.select(CaseNameGram.case_id, CaseNameGram.court_id)).all()
+        assert stored and all(court_id == courts[case_id] for case_id, court_id in stored)
+        db.session.remove()

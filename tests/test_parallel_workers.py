@@ -70,7 +70,9 @@ def spawn(db_url, name, tmp_path, crash_at=None, **env):
     full = {**os.environ, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret-key-" + "x" * 32,
             "WORKER_LEASE_SECONDS": str(LEASE), "WORKER_OUTBOX_BATCH": "3", "AUDIT_ANCHOR_SECONDS": "0",
             "EXPORT_FOLDER": str(tmp_path / "exports"), "FILE_STORE_DIR": str(tmp_path / "files"),
-            "FAB_UPDATE_PERMS": "0", "FAB_CREATE_DB": "0", "LOG_LEVEL": "WARNING", **env}
+            "FAB_UPDATE_PERMS": "0", "FAB_CREATE_DB": "0", "LOG_LEVEL": "WARNING",
+            # a 2 s lease on a busy machine takes live workers' jobs over too: the cap has its own test
+            "WORKER_MAX_ATTEMPTS": "20", **env}
     full.pop("COURT_CRASH_AT", None)
     if crash_at:
         full["COURT_CRASH_AT"] = crash_at
@@ -288,3 +290,80 @@ def test_a_worker_whose_lease_ran_out_cannot_mark_what_another_took_over(app):
         message = db.session.get(OutboxMessage, pk)
         assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.SENT, 1, "other")
     assert deliveries == [message_id, message_id]  # at least once: the receiver drops the second by message_id
+
+
+# --- the attempt cap ----------------------------------------------------------------------------------
+
+def _claimed_until_given_up(claim, job_id: int) -> list[int]:
+    """Claim `job_id` as one fresh worker after another, none finishing (each dies, its lease 0 s): the
+    attempts counted at each claim, until a claim takes nothing."""
+    seen = []
+    for n in range(10):
+        job = claim(job_id, f"worker-{n}")
+        if job is None:
+            return seen
+        seen.append(job.attempts)
+    return seen
+
+
+@pytest.mark.parametrize("cap", [3, 1])
+def test_an_export_whose_worker_dies_every_time_is_given_up_after_the_cap(app, login_as, monkeypatch, cap):
+    """A job re-claimed forever is a worker busy forever: after WORKER_MAX_ATTEMPTS claims (default 3) the
+    next worker fails it, audited, with a Chinese reason the owner reads under 我的导出."""
+    from app.workflows import exports
+
+    monkeypatch.setitem(app.config, "WORKER_LEASE_SECONDS", 1e-6)  # each claim's lease runs out at once
+    if cap != 3:
+        monkeypatch.setitem(app.config, "WORKER_MAX_ATTEMPTS", cap)
+    else:
+        assert app.config["WORKER_MAX_ATTEMPTS"] == 3
+    with app_ctx(app):
+        (job_id,) = _export_jobs(1)
+        assert _claimed_until_given_up(exports.claim, job_id) == list(range(1, cap + 1))
+        job = db.session.get(ExportJob, job_id)
+        assert job.status is ExportStatus.FAILED and job.claimed_by is None and job.lease_until is None
+        assert f"已中断{cap}次" in job.error and "请重新导出" in job.error
+        assert _audit_count("export_job", job_id, "export_job.give_up") == 1
+        assert _audit_count("export_job", job_id, "export_job.take_over") == cap - 1
+        assert exports.claim(job_id, "later") is None and exports.run_due_jobs() == 0  # nothing left to take
+    owner = login_as("13800000001")
+    assert f"已中断{cap}次" in owner.get("/statistics/exports/").get_data(as_text=True)
+    assert f"已中断{cap}次" in owner.get(f"/statistics/exports/{job_id}").get_data(as_text=True)
+    assert owner.get(f"/statistics/exports/{job_id}/status").get_json()["status"] == "failed"
+
+
+def test_an_import_whose_worker_dies_every_time_is_given_up_after_three_attempts(app, login_as, monkeypatch):
+    """The same cap for 批量导入: failed, nothing imported, the reason on the import job's page."""
+    monkeypatch.setitem(app.config, "WORKER_LEASE_SECONDS", 1e-6)
+    with app_ctx(app):
+        (job_id,) = _import_jobs([["13710009001", "13710009002"]])
+        assert _claimed_until_given_up(bulk_import.claim_import, job_id) == [1, 2, 3]
+        job = db.session.get(ImportJob, job_id)
+        assert job.status is ImportStatus.FAILED and job.created == 0
+        assert _audit_count("import_job", job_id, "import_job.give_up") == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(CourtStaff).where(
+            CourtStaff.phone.in_(["13710009001", "13710009002"]))) == 0
+    page = login_as("13800000001").get(f"/court-users/import/{job_id}").get_data(as_text=True)
+    assert "已中断3次" in page and "未导入任何用户" in page
+
+
+def test_a_real_worker_crashing_on_every_claim_gives_the_export_up(fresh_app, db_url, tmp_path):
+    """With the crash injection: workers die right after each claim (COURT_CRASH_AT=export.claimed, every
+    time); after WORKER_MAX_ATTEMPTS=2 claims the next worker fails the job instead of dying on it again."""
+    with app_ctx(fresh_app):
+        (job_id,) = _export_jobs(1)
+    once = tmp_path / "crashed"
+    for _attempt in range(2):
+        if once.exists():
+            once.unlink()
+        worker = spawn(db_url, f"crash{_attempt}", tmp_path, crash_at="export.claimed", WORKER_MAX_ATTEMPTS="2")
+        assert worker.wait(60) == CRASH_EXIT_STATUS
+    if once.exists():
+        once.unlink()
+    survivor = spawn(db_url, "survivor", tmp_path, crash_at="export.claimed", WORKER_MAX_ATTEMPTS="2")
+    wait_until(fresh_app, all_done(ExportJob, ExportStatus.FAILED, 1), [survivor])
+    assert survivor.returncode != CRASH_EXIT_STATUS  # it gave the job up rather than claim and die
+    with app_ctx(fresh_app):
+        job = db.session.get(ExportJob, job_id)
+        assert job.attempts == 2 and "已中断2次" in job.error
+        assert _audit_count("export_job", job_id, "export_job.give_up") == 1

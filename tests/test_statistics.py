@@ -318,8 +318,10 @@ JOB_TABLE = {
     "take_over": ({R}, R),
     "finish": ({R}, DONE),
     "fail": ({R}, FAILED),
+    "give_up": ({R}, FAILED),
 }
-JOB_DATA = {"queue": {}, "claim": {}, "take_over": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"}, "fail": {"error": "磁盘已满"}}
+JOB_DATA = {"queue": {}, "claim": {}, "take_over": {}, "finish": {"written": 7, "path": "/tmp/x.xlsx"},
+            "fail": {"error": "磁盘已满"}, "give_up": {"reason": "导出已中断3次"}}
 GOOD_PARAMS = {"query": PERIOD | {"by": "mediator"}, "reach": {"court_ids": [1], "organisation_ids": None},
                "figure": "received", "key": "all"}
 
@@ -343,6 +345,9 @@ def test_every_job_state_and_event(app, status, event):
     sources, target = JOB_TABLE[event]
     with app_ctx(app):
         job = db.session.get(ExportJob, _job(status))
+        if event == "give_up":  # given up only once its attempts are used up (the cap has its own tests)
+            job.attempts = 3
+            db.session.commit()
         before = (job.status, job.version)
         if status in sources:
             export_jobs.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])
@@ -352,6 +357,8 @@ def test_every_job_state_and_event(app, status, event):
                 assert (job.done, job.total, job.path) == (7, 7, "/tmp/x.xlsx") and job.finished_at
             if event == "fail":
                 assert job.error == "磁盘已满" and job.finished_at
+            if event == "give_up":
+                assert job.error == "导出已中断3次" and job.finished_at and job.claimed_by is None
         else:
             with pytest.raises(DomainError) as refused:
                 export_jobs.JOBS.apply(job, event, SYSTEM, **JOB_DATA[event])

@@ -5,10 +5,11 @@ from flask import current_app, g, request
 from flask_babel import get_locale
 
 from ..extensions import csrf
-from ..menu import visible_menu
+from ..menu import CONDITIONS, MINISTRY_APPLIES, MINISTRY_BINDS, visible_menu
 from ..roles import Portal
 from ..security import active_portal, current_scope
 from ..serving import local_path
+from ..workflows import ministry as ministry_workflow
 from .account import HomeView, PasswordResetView
 from .after_mediation import (
     ApplicationDeadlineView,
@@ -147,6 +148,12 @@ def _shown_in_sidebar(permission: str, view_name: str) -> bool:
     return current_app.appbuilder.sm.has_access(permission, view_name)
 
 
+def _sidebar_condition(name: str) -> bool:
+    """`Leaf.when` for the acting account (app/menu.py)."""
+    applies = ministry_workflow.applies_for_certification(current_scope())
+    return {MINISTRY_APPLIES: applies, MINISTRY_BINDS: not applies}[name]
+
+
 def register(appbuilder) -> None:
     for view in VIEWS:
         appbuilder.add_view_no_menu(view)
@@ -175,10 +182,11 @@ def register(appbuilder) -> None:
                 sm = current_app.appbuilder.sm
                 permissions = sm.current_permission_key()
                 if permissions is None:
-                    g._sidebar = visible_menu(_shown_in_sidebar)
+                    g._sidebar = visible_menu(_shown_in_sidebar, _sidebar_condition)
                 else:
-                    key = (permissions, active_portal(), str(get_locale()), request.script_root)
-                    g._sidebar = visible_menu(_shown_in_sidebar, sm.menu_cache, key)
+                    conditions = tuple(_sidebar_condition(name) for name in CONDITIONS)
+                    key = (permissions, conditions, active_portal(), str(get_locale()), request.script_root)
+                    g._sidebar = visible_menu(_shown_in_sidebar, _sidebar_condition, sm.menu_cache, key)
             return g._sidebar
 
         def heading():

@@ -105,7 +105,10 @@ class PartyNamesContain(BaseFilter):
 
     def apply(self, query, value):
         query, field = get_field_setup_query(query, self.model, self.column_name)
-        return query.filter(party_names_contain(field, value))
+        # a court's list reads its own court's grams only (its base filter scopes the cases themselves)
+        scope = current_scope()
+        court_id = scope.court_id if not scope.is_platform else None
+        return query.filter(party_names_contain(field, value, court_id))
 
 
 class CaseFilterConverter(SQLAFilterConverter):

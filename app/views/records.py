@@ -15,7 +15,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import clock, enums
+from .. import audit, clock, enums
 from ..extensions import db
 from ..models import AuditLog, Ministry
 from ..workflows.accounts import ADMIN_CREATED, PASSWORD_CHANGED, PASSWORD_RESET
@@ -285,7 +285,10 @@ def actor_label(row: AuditLog) -> str:
     elif name and name not in ("system", "anonymous") and ":" not in name:
         user = db.session.scalar(sa.select(_user_model()).where(_user_model().username == name))
     if user is not None:
-        return " ".join(p for p in (user.first_name, user.last_name) if p and p.strip()) or _("Account holder")
+        person = " ".join(p for p in (user.first_name, user.last_name) if p and p.strip()) or _("Account holder")
+        if name.startswith(f"{audit.IMPORT_JOB}:"):
+            return _("%(name)s (bulk import)", name=person)  # written by the worker for who queued it
+        return person
     if name == "system" or not name:
         return _("System")
     if name.startswith("ministry-api:"):

@@ -677,48 +677,56 @@ def hand_over(application: CourtApplication) -> OutboxMessage:
 
 # --- results from the intranet -------------------------------------------------------
 
-#: the result message's fields, as its reasons name them: 消息编号（message_id）
+#: the result message's fields, as its reasons name them: 消息编号（message_id） to the API, 消息编号 on a screen
 RESULT_FIELDS = {"message_id": _l("Message ID"), "result": _l("Result"), "number": _l("Case number"),
                  "reason": _l("Reason")}
 
 
-def _text_too_long(body: dict, field: str, n: int) -> Optional[str]:
+def _field_name(field: str, keys: bool) -> str:
+    label = RESULT_FIELDS[field]
+    return _("%(label)s (%(field)s)", label=label, field=field) if keys else str(label)
+
+
+def _text_too_long(body: dict, field: str, n: int, keys: bool) -> Optional[str]:
     value = body.get(field)
     if value is not None and (not isinstance(value, str) or len(value) > n):
-        return _("%(label)s (%(field)s) must be a text of at most %(n)d characters.",
-                 label=RESULT_FIELDS[field], field=field, n=n)
+        return _("%(name)s must be a text of at most %(n)d characters.", name=_field_name(field, keys), n=n)
     return None
 
 
-def validate_result(body) -> Optional[str]:
+def validate_result(body, keys: bool = True) -> Optional[str]:
     """A translated reason why a result message is malformed, or None: a Chinese sentence naming the
-    field in Chinese, its JSON key after it (缺少消息编号（message_id）), as the ministry API answers."""
+    field in Chinese, its JSON key after it (缺少消息编号（message_id）) as the ministry API answers, or
+    without the key (缺少消息编号) for a person on a screen (`keys=False`, the simulated intranet)."""
     if not isinstance(body, dict):
         return _("The body must be a JSON object.")
+
+    def name(field):
+        return _field_name(field, keys)
+
     message_id = body.get("message_id")
     if not isinstance(message_id, str) or not message_id.strip():
-        return _("%(label)s (%(field)s) is required.", label=RESULT_FIELDS["message_id"], field="message_id")
+        return _("%(name)s is required.", name=name("message_id"))
     if len(message_id) > 36:
-        return _("%(label)s (%(field)s) is at most %(n)d characters.", label=RESULT_FIELDS["message_id"],
-                 field="message_id", n=36)
+        return _("%(name)s is at most %(n)d characters.", name=name("message_id"), n=36)
     result = body.get("result")
     if result != "received" and result not in RESULT_EVENTS:
-        return _("The result (result) must be received, confirmed, rejected, issued or filed.")
-    problem = _text_too_long(body, "number", 64) or _text_too_long(body, "reason", 500)
+        return _("%(name)s must be received, confirmed, rejected, issued or filed.", name=name("result"))
+    problem = _text_too_long(body, "number", 64, keys) or _text_too_long(body, "reason", 500, keys)
     if problem:
         return problem
     number, reason = body.get("number"), body.get("reason")
     if result == "filed" and not CIVIL_FIRST_INSTANCE.match((number or "").strip()):
-        return _("A filing result needs the intranet's case number (number) in the 民初 style, e.g. "
-                 "（2026）京0105民初123号.")
+        return _("A filing result needs the intranet's %(name)s in the 民初 style, e.g. "
+                 "（2026）京0105民初123号.", name=name("number"))
     if result == "confirmed" and number and "调确" not in number:
-        return _("A judicial confirmation ruling number (number) uses 调确.")
+        return _("A judicial confirmation ruling's %(name)s uses 调确.", name=name("number"))
     if result == "rejected" and not (reason or "").strip():
-        return _("A rejection needs the reason (reason).")
+        return _("A rejection needs the %(name)s.", name=name("reason"))
     return None
 
 
-def receive_result(body, channel: str, court_id: Optional[int] = None) -> dict:
+def receive_result(body, channel: str, court_id: Optional[int] = None, keys: bool = True) -> dict:
     """One receipt or result from the intranet, applied once: a replay answers the first result.
 
     Raises DomainError (400: malformed), NotFound (404: no such hand-over, or
@@ -728,7 +736,7 @@ def receive_result(body, channel: str, court_id: Optional[int] = None) -> dict:
     once is applied by the first request and answered as a duplicate to the
     second, which waited on the unique key.
     """
-    problem = validate_result(body)
+    problem = validate_result(body, keys)
     if problem:
         raise DomainError(problem)
     message_id = body["message_id"].strip()
@@ -793,7 +801,7 @@ def return_simulated_result(inbox_row: SimulatedIntranetInbox, result: str, numb
                             reason: Optional[str], court_id: Optional[int]) -> dict:
     """模拟内网办案系统 returns a result through `receive_result`, as the real intranet's API call does."""
     body = {"message_id": inbox_row.message_id, "result": result, "number": number, "reason": reason}
-    answer = receive_result(body, "simulated", court_id)
+    answer = receive_result(body, "simulated", court_id, keys=False)  # a person reads the reason
     if answer["status"] == "ok":
         inbox_row.result = answer["result"][:200]
         inbox_row.returned_at = utcnow()

@@ -12,7 +12,9 @@ a clean one becomes an `ImportJob` that `flask worker` runs:
     排队中 ──claim (a worker takes it, with a lease)──▶ 进行中 running ──finish (every user created)──▶ 已完成 done
                                                      │  ▲
                                                      │  └─take_over (its worker's lease ran out: it died)
-                                                     └──fail (a row no longer fits: nothing created)──▶ 失败 failed
+                                                     ├──fail (a row no longer fits: nothing created)──▶ 失败 failed
+                                                     └──give_up (its lease ran out after WORKER_MAX_ATTEMPTS
+                                                                 claims: its worker dies every time)──▶ 失败 failed
 
 The worker first generates and hashes every initial password with no
 transaction open, committing its progress (rows done / total, the page's bar)
@@ -20,7 +22,9 @@ and renewing its lease every `PROGRESS_EVERY` rows; then one transaction
 checks the rows again (a phone may have been added since the upload) and
 creates every user and SMS, or none. A worker that dies anywhere leaves
 nothing half-imported; the job is taken over once its lease runs out and run
-again from the start. The plain initial passwords live only in that worker's
+again from the start — up to `WORKER_MAX_ATTEMPTS` claims, after which it
+is failed (`give_up`, app/claims.py) with a reason the page shows, nothing
+imported. The plain initial passwords live only in that worker's
 memory and in the SMS.
 
 Reading and checking the file, two steps so that the heavy one holds no lock (issue 16 item 3):
@@ -46,7 +50,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import load_workbook
 
-from .. import claims, uploads, validation, xlsx
+from .. import audit, claims, uploads, validation, xlsx
 from ..clock import utcnow
 from ..enums import ImportStatus as J
 from ..extensions import db
@@ -184,6 +188,27 @@ def _claim(job: ImportJob, actor, data: dict) -> None:
     job.lease_until = claims.lease_until(data.get("now") or utcnow())
     job.started_at = data.get("now") or utcnow()
     job.done = 0
+    job.attempts = (job.attempts or 0) + 1
+
+
+def _attempts_left(job: ImportJob, actor, data: dict):
+    """Claimed WORKER_MAX_ATTEMPTS times already: its worker died each time, so it is given up."""
+    if (job.attempts or 0) >= claims.max_attempts():
+        return _l("This import was tried %(n)d times; it is given up.", n=claims.max_attempts())
+    return None
+
+
+def _attempts_used_up(job: ImportJob, actor, data: dict):
+    if (job.attempts or 0) < claims.max_attempts():
+        return _l("This import has attempts left.")
+    return None
+
+
+def _give_up(job: ImportJob, actor, data: dict) -> None:
+    job.errors = [data.get("reason") or ""]
+    job.finished_at = utcnow()
+    job.lease_until = None
+    job.claimed_by = None
 
 
 def _lease_ran_out(job: ImportJob, actor, data: dict):
@@ -219,7 +244,9 @@ IMPORT_TRANSITIONS = [
     Transition(event="claim", label=_l("Start the import"), sources=frozenset({J.QUEUED}), target=J.RUNNING,
                who=frozenset({WORKER}), effect=_claim),
     Transition(event="take_over", label=_l("Take over the import"), sources=frozenset({J.RUNNING}),
-               target=J.RUNNING, who=frozenset({WORKER}), guards=(_lease_ran_out,), effect=_claim),
+               target=J.RUNNING, who=frozenset({WORKER}), guards=(_lease_ran_out, _attempts_left), effect=_claim),
+    Transition(event="give_up", label=_l("Import given up"), sources=frozenset({J.RUNNING}), target=J.FAILED,
+               who=frozenset({WORKER}), guards=(_lease_ran_out, _attempts_used_up), effect=_give_up),
     Transition(event="finish", label=_l("Import finished"), sources=frozenset({J.RUNNING}), target=J.DONE,
                who=frozenset({WORKER}), guards=(_holds_claim,), effect=_finish),
     Transition(event="fail", label=_l("Import failed"), sources=frozenset({J.RUNNING}), target=J.FAILED,
@@ -303,6 +330,8 @@ def claim_import(job_id: int, token: str) -> ImportJob | None:
     if job is None:
         db.session.rollback()
         return None
+    if job.status is J.RUNNING and job.attempts >= claims.max_attempts():
+        return _give_up_on(job, now)
     try:
         IMPORTS.apply(job, "claim" if job.status is J.QUEUED else "take_over", SYSTEM, token=token, now=now)
     except DomainError:  # (Conflict) another worker claimed it between our read and our write
@@ -310,6 +339,21 @@ def claim_import(job_id: int, token: str) -> ImportJob | None:
         return None
     db.session.commit()
     return job
+
+
+def _give_up_on(job: ImportJob, now) -> None:
+    """Its worker died on each of its attempts: fail it with the reason the page shows, and claim nothing."""
+    attempts = job.attempts
+    try:
+        IMPORTS.apply(job, "give_up", SYSTEM, now=now, reason=_(
+            "The import stopped %(n)d times before it finished, so it is no longer retried; no user was "
+            "imported. Upload the file again; if it stops again, tell the platform's administrator.", n=attempts))
+    except DomainError:  # (Conflict) another worker gave it up or took it first
+        db.session.rollback()
+        return None
+    db.session.commit()
+    current_app.logger.error("import job %s given up after %s attempts", job.id, attempts)
+    return None
 
 
 class _TakenOver(Exception):
@@ -336,7 +380,7 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
     job = claim_import(job_id, token)
     if job is None:
         return False
-    rows, court_id, total = _rows(job), job.court_id, job.total
+    rows, court_id, total, owner_id = _rows(job), job.court_id, job.total, job.user_id
     db.session.rollback()
     claims.crash_point("import.claimed")
     try:
@@ -351,7 +395,10 @@ def run_import(job_id: int, worker: str | None = None) -> bool:
         if job is None or job.claimed_by != token:
             raise _TakenOver()
         try:
-            created = _create_users(rows, passwords, court_id)
+            # the users, their accounts and SMS are the administrator's doing, carried out by the worker
+            with audit.acting_for_job(owner_id, audit.IMPORT_JOB, job_id):
+                created = _create_users(rows, passwords, court_id)
+                db.session.flush()  # the CREATE rows of the last batch, while the administrator is named
         except DomainError as refused:  # a row no longer fits (a phone added since the upload): none created
             db.session.rollback()
             IMPORTS.apply(_load(job_id), "fail", SYSTEM, token=token,

@@ -10,7 +10,9 @@ when done, a download link for its owner only.
     排队中 ──claim (a worker takes it, with a lease)──▶ 进行中 running ──finish (the file written)──▶ 已完成 done
                                           │  ▲              (only its owner downloads it)
                                           │  └─take_over (its worker's lease ran out: it died)
-                                          └──fail (the error kept)──▶ 失败 failed
+                                          ├──fail (the error kept)──▶ 失败 failed
+                                          └──give_up (its lease ran out after WORKER_MAX_ATTEMPTS claims:
+                                                      its worker dies every time)──▶ 失败 failed
 
 The owner's request creates the job (the engine's `Machine.create`); from then
 on only the worker (the platform itself, `SYSTEM`) moves it. The claim is an
@@ -23,7 +25,10 @@ The claim is a lease, renewed with every batch's progress: a worker that
 died leaves a running job whose lease runs out, and the next worker takes it
 over (`take_over`) and writes it from the start; should the first one still
 be alive, its next progress or finish meets the moved-on version and it
-abandons its file — the job finishes once. The worker is its own request
+abandons its file — the job finishes once. Each claim counts an attempt;
+a job whose worker died `WORKER_MAX_ATTEMPTS` times is failed (`give_up`)
+with a reason its owner reads under 我的导出, not taken over forever
+(app/claims.py). The worker is its own request
 edge: it commits the claim, the progress between batches and the outcome.
 """
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .. import claims
@@ -54,6 +60,27 @@ WORKER = "worker"
 def _claim(job: ExportJob, actor, data: dict) -> None:
     job.claimed_by = data.get("token")
     job.lease_until = claims.lease_until(data.get("now") or utcnow())
+    job.attempts = (job.attempts or 0) + 1
+
+
+def _attempts_left(job: ExportJob, actor, data: dict):
+    """Claimed WORKER_MAX_ATTEMPTS times already: its worker died each time, so it is given up."""
+    if (job.attempts or 0) >= claims.max_attempts():
+        return _l("This export was tried %(n)d times; it is given up.", n=claims.max_attempts())
+    return None
+
+
+def _attempts_used_up(job: ExportJob, actor, data: dict):
+    if (job.attempts or 0) < claims.max_attempts():
+        return _l("This export has attempts left.")
+    return None
+
+
+def _give_up(job: ExportJob, actor, data: dict) -> None:
+    job.error = (data.get("reason") or "")[:500]
+    job.finished_at = utcnow()
+    job.lease_until = None
+    job.claimed_by = None
 
 
 def _lease_ran_out(job: ExportJob, actor, data: dict):
@@ -89,7 +116,9 @@ JOB_TRANSITIONS = [
     Transition(event="claim", label=_l("Start the export"), sources=frozenset({J.QUEUED}), target=J.RUNNING,
                who=frozenset({WORKER}), effect=_claim),
     Transition(event="take_over", label=_l("Take over the export"), sources=frozenset({J.RUNNING}),
-               target=J.RUNNING, who=frozenset({WORKER}), guards=(_lease_ran_out,), effect=_claim),
+               target=J.RUNNING, who=frozenset({WORKER}), guards=(_lease_ran_out, _attempts_left), effect=_claim),
+    Transition(event="give_up", label=_l("Export given up"), sources=frozenset({J.RUNNING}), target=J.FAILED,
+               who=frozenset({WORKER}), guards=(_lease_ran_out, _attempts_used_up), effect=_give_up),
     Transition(event="finish", label=_l("Export finished"), sources=frozenset({J.RUNNING}), target=J.DONE,
                who=frozenset({WORKER}), guards=(_holds_claim,), effect=_finish),
     Transition(event="fail", label=_l("Export failed"), sources=frozenset({J.RUNNING}), target=J.FAILED,
@@ -151,6 +180,8 @@ def claim(job_id: int, token: str) -> Optional[ExportJob]:
     if job is None:  # gone, done, someone's lease still running, or (PostgreSQL) being claimed right now
         db.session.rollback()
         return None
+    if job.status is J.RUNNING and job.attempts >= claims.max_attempts():
+        return _give_up_on(job, now)
     try:
         JOBS.apply(job, "claim" if job.status is J.QUEUED else "take_over", SYSTEM, token=token, now=now)
     except DomainError:
@@ -159,6 +190,21 @@ def claim(job_id: int, token: str) -> Optional[ExportJob]:
         return None
     db.session.commit()
     return job
+
+
+def _give_up_on(job: ExportJob, now) -> None:
+    """Its worker died on each of its attempts: fail it with the reason its owner reads, and claim nothing."""
+    attempts = job.attempts
+    try:
+        JOBS.apply(job, "give_up", SYSTEM, now=now, reason=_(
+            "The export stopped %(n)d times before it was written, so it is no longer retried. Export the "
+            "rows again; if it stops again, tell the platform's administrator.", n=attempts))
+    except DomainError:  # (Conflict) another worker gave it up or took it first
+        db.session.rollback()
+        return None
+    db.session.commit()
+    current_app.logger.error("export job %s given up after %s attempts", job.id, attempts)
+    return None
 
 
 def _mine(job_id: int) -> ExportJob:

@@ -45,7 +45,7 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import record
 from ..clock import utcnow
-from ..enums import AuditAction, BindingState, TerminationReason
+from ..enums import AuditAction, BindingState, CertificationPath, TerminationReason
 from ..extensions import db
 from ..validation import password_problem
 from ..models import Case, InboundMessage, Ministry, Organisation, OutboxMessage
@@ -58,6 +58,18 @@ from .engine import Action, Hint, Machine, Transition, flush_or_conflict
 
 MESSAGE_TYPES = ("receipt", "outcome")
 OUTCOMES = {"success": "ministry_success", "failure": "ministry_failure"}
+
+
+def applies_for_certification(scope: Scope) -> bool:
+    """Whether the account's ministry applies to courts for its organisations (工商联 …) rather than
+    binding what a court added: the FAQ reaches its organisations under 名册管理 › 调解组织名册管理 ›
+    调解组织名册 for the first [FAQ 6.7(1)], under 组织管理 › 调解组织管理 for the others [FAQ 6.1, 6.2(2)]."""
+    if scope.ministry_id is None:
+        return False
+    path = db.session.scalar(sa.select(Ministry.certification_path).where(Ministry.id == scope.ministry_id))
+    return path is CertificationPath.MINISTRY_APPLIES
+
+
 #: the code of the audit row (app/views/records.py reads it back)
 ORGANISATION_PASSWORD_RESET = "ministry.organisation_password_reset"
 
