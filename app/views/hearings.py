@@ -28,6 +28,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 from werkzeug.http import parse_range_header
 
+from .. import janus
 from ..enums import MultiVideoStatus
 from ..extensions import db
 from ..models import Case, Hearing, MultiVideoRequest, Recording
@@ -195,6 +196,8 @@ class HearingView(BaseView):
             "record_url": url_for(".record_start", hid=hid) if is_mediator else None,
             "chunk_url": url_for(".record_start", hid=hid) + "/" if is_mediator else None,
             "ice_servers": ice_servers(),
+            # the Janus API's address only; the room's pin and an entry's token come with `join`
+            "janus_url": current_app.config.get("JANUS_URL") if janus.sfu() else None,
             "poll_ms": int(current_app.config.get("VIDEO_POLL_MS", 1000)),
             "chunk_ms": int(current_app.config.get("VIDEO_CHUNK_MS", 2000)),
             "mediator": is_mediator,
@@ -222,7 +225,8 @@ class HearingView(BaseView):
     def join(self, hid):
         hearing = _hearing(hid)
         me = hearings.join(hearing, current_actor())
-        return jsonify(status="ok", session=me.session, after=me.session, name=me.name)
+        return jsonify(status="ok", session=me.session, after=me.session, name=me.name,
+                       sfu=hearings.sfu_credentials(hearing, me))
 
     @expose("/<int:hid>/signals", methods=["GET"])
     @has_access

@@ -1,0 +1,41 @@
+"""sfu room: a hearing's Janus VideoRoom (id, secret, pin) and each participant's entry token
+
+Revision ID: 0020_i17janus_sfu_room
+Revises: 0019_i17bytes_store
+Create Date: 2026-12-02 18:10:00
+
+Issue 17 item 8: with VIDEO_BACKEND=janus a hearing's media go through a
+VideoRoom room the app creates (app/janus.py); the room's random id, secret
+and pin, and the token of each participant's current entry, are kept here so
+that any app process can admit, revoke and end. Empty under the mesh.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0020_i17janus_sfu_room'
+down_revision = '0019_i17bytes_store'
+branch_labels = None
+depends_on = None
+
+# ids are never reused on SQLite (finding H1, 0011_hardening): rebuilt tables keep AUTOINCREMENT
+AUTOINCREMENT = {'sqlite_autoincrement': True}
+
+
+def upgrade():
+    with op.batch_alter_table('hearing', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
+        batch_op.add_column(sa.Column('sfu_room', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('sfu_secret', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('sfu_pin', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('hearing_participant', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
+        batch_op.add_column(sa.Column('sfu_token', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('hearing_participant', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
+        batch_op.drop_column('sfu_token')
+    with op.batch_alter_table('hearing', schema=None, table_kwargs=AUTOINCREMENT) as batch_op:
+        batch_op.drop_column('sfu_pin')
+        batch_op.drop_column('sfu_secret')
+        batch_op.drop_column('sfu_room')
