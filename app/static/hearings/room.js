@@ -427,6 +427,7 @@
     var out = [];
     for (var k in room.peers) {
       var p = room.peers[k], bytes = 0;
+      if (!p.pc) { out.push({session: +k, name: room.names[k] || "", videoWidth: 0, bytesReceived: 0, state: "new"}); continue; }
       (await p.pc.getStats()).forEach(function (r) {
         if (r.type === "inbound-rtp" && r.kind === "video") { bytes += r.bytesReceived || 0; }
       });
