@@ -207,8 +207,10 @@ JANUS_API_URL = os.environ.get("JANUS_API_URL") or JANUS_URL
 JANUS_ADMIN_URL = os.environ.get("JANUS_ADMIN_URL") or ""
 JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET") or ""
 JANUS_ADMIN_SECRET = os.environ.get("JANUS_ADMIN_SECRET") or ""
-# where Janus writes a room's recordings (.mjr), readable by `flask worker`, which converts and stores them
+# where Janus writes a room's recordings (.mjr), readable by `flask worker`, which converts them with
+# janus-pp-rec (janus-tools) and stores them; unset: the mediator's browser records, as in the mesh
 JANUS_RECORDINGS_DIR = os.environ.get("JANUS_RECORDINGS_DIR") or ""
+JANUS_PP_REC = os.environ.get("JANUS_PP_REC") or "/usr/bin/janus-pp-rec"
 JANUS_TIMEOUT_SECONDS = float(os.environ.get("JANUS_TIMEOUT_SECONDS") or 10)
 # through the SFU a 多路视频 room may be larger than the mesh's VIDEO_MAX_PARTICIPANTS
 VIDEO_MAX_PARTICIPANTS_SFU = int(os.environ.get("VIDEO_MAX_PARTICIPANTS_SFU") or 25)

@@ -134,8 +134,12 @@ class Janus:
         return [t["token"] for t in (self._admin({"janus": "list_tokens"}).get("data") or {}).get("tokens", [])]
 
     # --- recording -----------------------------------------------------------------
-    def record(self, room: int, secret: str, on: bool) -> None:
-        self.videoroom({"request": "enable_recording", "room": room, "secret": secret, "record": bool(on)})
+    def record(self, room: int, secret: str, on: bool, rec_dir: Optional[str] = None) -> None:
+        """Start or stop recording every publisher of the room (one .mjr per stream, in `rec_dir`)."""
+        if rec_dir:
+            self.videoroom({"request": "edit", "room": room, "secret": secret, "new_rec_dir": rec_dir})
+        self.videoroom({"request": "enable_recording", "room": room, "secret": secret, "record": bool(on)},
+                       gone_ok=not on)
 
 
 def from_config(config) -> Optional[Janus]:

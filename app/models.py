@@ -1082,6 +1082,10 @@ class Recording(InCase, Model):
     created_by_name: Mapped[str] = mapped_column(sa.String(100), default="")
     finished_at: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1)
+    #: recorded by Janus (VIDEO_BACKEND=janus): its folder under JANUS_RECORDINGS_DIR until the worker has
+    #: converted it, and {feed: name} of the streams in it
+    sfu_dir: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    sfu_feeds: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
     case: Mapped[Case] = relationship()
 

@@ -12,11 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from app import janus
-from app.enums import MultiVideoStatus
+from app.enums import MultiVideoStatus, RecordingStatus
 from app.extensions import db
-from app.models import AuditLog, Hearing, HearingParticipant, MultiVideoRequest
+from app.models import AuditLog, Hearing, HearingParticipant, MultiVideoRequest, Recording
+from app.workflows import recordings
 
-from .helpers import app_ctx
+from .helpers import app_ctx, logged_in
 from .test_hearings import (LI, MEDIATOR, OTHER_MEDIATOR, OUTSIDER, PLATFORM, STRANGER, WANG, ZHANG, _call,
                             _join, case_id, outsider)  # noqa: F401 (fixtures)
 
@@ -138,7 +139,8 @@ def test_a_call_creates_the_rooms_sfu_room_and_each_entry_gets_a_token_of_its_ow
 def test_others_get_403_and_no_credentials(sfu_app, login_as, case_id, outsider, server, who, portal):
     hid = _call(login_as, case_id)
     before = set(server.tokens())
-    client = login_as(who, portal)
+    # not login_as: its cached cookie would name this test's (rolled back) account in test_hearings.py
+    client = logged_in(sfu_app, who, portal)
     for resp in (client.get(f"/hearing/{hid}"), client.post(f"/hearing/{hid}/join", json={})):
         assert resp.status_code == 403
         body = resp.get_data(as_text=True)
@@ -182,3 +184,49 @@ def test_janus_unreachable_refuses_the_call_with_a_reason_and_changes_nothing(sf
             Hearing.case_id == case_id)) == 0
         assert not db.session.scalar(sa.select(AuditLog.id).where(AuditLog.case_id == case_id,
                                                                    AuditLog.summary == "hearing.call"))
+
+
+# --- recording on the server ------------------------------------------------------------
+
+def test_recording_through_janus_is_started_and_stopped_on_the_server(sfu_app, login_as, case_id, janus_server):
+    hid = _call(login_as, case_id)
+    mediator = login_as(MEDIATOR, "MEDIATOR")
+    m = _join(mediator, hid).get_json()["session"]
+    _join(login_as(ZHANG, "PARTY"), hid)
+    assert '"server_recording": true' in mediator.get(f"/hearing/{hid}").get_data(as_text=True)
+    rid = mediator.post(f"/hearing/{hid}/recording").get_json()["id"]
+    with app_ctx(sfu_app):
+        rec = db.session.get(Recording, rid)
+        assert rec.status is RecordingStatus.RECORDING and rec.sfu_dir and rec.file_key == ""
+        assert set(rec.sfu_feeds.values()) == {"陈静", "张三"} and str(m) in rec.sfu_feeds
+    # no bytes come from the browser, and the list shows it as being converted, with nothing to play
+    assert mediator.post(f"/hearing/{hid}/recording/{rid}/0", data=b"\x1a\x45\xdf\xa3").status_code == 400
+    assert mediator.get(f"/case/{case_id}/recordings/{rid}/media").status_code == 404
+    assert "服务器转换中" in mediator.get(f"/case/{case_id}/recordings").get_data(as_text=True)
+    assert login_as(ZHANG, "PARTY").post(f"/hearing/{hid}/recording/{rid}/finish", json={}).status_code == 403
+
+    assert mediator.post(f"/hearing/{hid}/recording/{rid}/finish", json={"duration_ms": 4000}).status_code == 200
+    with app_ctx(sfu_app):
+        rec = db.session.get(Recording, rid)
+        assert rec.status is RecordingStatus.RECORDING and rec.finished_at and rec.duration_ms == 4000
+        events = [r.after["event"] for r in db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.case_id == case_id, AuditLog.summary.like("recording.%")))]
+        assert events == ["start", "stop"]
+        assert recordings.convert_next() is None  # Janus's files settle first
+        rec.finished_at -= recordings.SETTLE
+        db.session.commit()
+        folder = recordings.convert_next()  # nobody here published media: nothing was recorded
+        db.session.commit()
+        assert folder.startswith(janus_server.recordings) and db.session.get(Recording, rid) is None
+
+
+def test_without_a_recordings_folder_the_browser_records_as_in_the_mesh(sfu_app, login_as, case_id):
+    sfu_app.config["JANUS_RECORDINGS_DIR"] = ""
+    hid = _call(login_as, case_id)
+    mediator = login_as(MEDIATOR, "MEDIATOR")
+    _join(mediator, hid)
+    assert '"server_recording": false' in mediator.get(f"/hearing/{hid}").get_data(as_text=True)
+    rid = mediator.post(f"/hearing/{hid}/recording").get_json()["id"]
+    with app_ctx(sfu_app):
+        rec = db.session.get(Recording, rid)
+        assert rec.sfu_dir is None and rec.file_key

@@ -167,10 +167,7 @@ def max_participants() -> int:
 
 # --- effects -------------------------------------------------------------------
 
-class SfuUnavailable(DomainError):
-    """Janus did not answer or refused the app's request (503)."""
-
-    status_code = 503
+SfuUnavailable = recordings.SfuUnavailable
 
 
 def _sfu(hearing: Hearing, step):
@@ -187,8 +184,7 @@ def _sfu(hearing: Hearing, step):
         return step(server)
     except janus.JanusError as exc:
         current_app.logger.warning("janus: %s", exc)
-        raise SfuUnavailable(_("The video server cannot be reached. Try again in a moment; if it persists, "
-                               "tell the platform's staff.")) from exc
+        raise recordings.sfu_unavailable() from exc
 
 
 def _revoke(hearing: Hearing, p: HearingParticipant):
@@ -269,6 +265,7 @@ def _join(hearing, actor, data):
         server.admit(hearing.sfu_room, hearing.sfu_secret, me.sfu_token)
     _sfu(hearing, admit)
     me.session, me.joined_at, me.last_seen_at, me.left_at = signal.id, now, now, None
+    recordings.note_entry(hearing)
 
 
 def _leave(hearing, actor, data):

@@ -407,6 +407,26 @@
       }).then(function () { room.recorder = null; audio.close(); $("record-status").textContent = T.saved; });
     };
   }
+  // under Janus with JANUS_RECORDINGS_DIR the server records every stream; the page only says start and stop
+  function ServerRecorder() {
+    var id = null, started = 0;
+    this.addAudio = function () {};
+    this.start = function () {
+      return call("POST", cfg.record_url, {}).then(function (j) {
+        if (j.status !== "ok") { throw new Error(j.reason); }
+        id = j.id; started = Date.now(); room.recordingId = id;
+      });
+    };
+    this.stop = function () {
+      if (id === null) { return Promise.resolve(); }
+      var rid = id;
+      id = null;
+      return call("POST", cfg.chunk_url + rid + "/finish", {duration_ms: Date.now() - started}).then(function (j) {
+        room.recorder = null;
+        $("record-status").textContent = j.status === "ok" ? T.saved_server : j.reason;
+      });
+    };
+  }
   var recordButton = $("record");
   if (recordButton) {
     recordButton.addEventListener("click", function () {
@@ -415,7 +435,7 @@
         room.recorder.stop().then(function () { recordButton.disabled = false; recordButton.textContent = T.record; });
         return;
       }
-      room.recorder = new Recorder();
+      room.recorder = cfg.server_recording ? new ServerRecorder() : new Recorder();
       room.recorder.start().then(function () {
         recordButton.textContent = T.stop_record; $("record-status").textContent = T.recording;
       }).catch(function (e) { room.recorder = null; $("record-status").textContent = e.message; });
