@@ -6,6 +6,8 @@ The browsers' side (three chromium pages through the SFU) is tests/browser/test_
 from __future__ import annotations
 
 import json
+import os
+import re
 import urllib.request
 
 import pytest
@@ -76,6 +78,17 @@ def test_a_room_is_created_with_its_secret_admits_by_token_and_is_destroyed(serv
     server.destroy_room(room, secret)
     assert not server.exists(room)
     server.destroy_room(room, secret)  # gone already: nothing to do
+
+
+def test_the_repositorys_configuration_loads_only_videoroom_and_http_on_loopback(janus_server):
+    log = open(os.path.join(janus_server.dir, "log"), encoding="utf-8", errors="replace").read()
+    plugins = re.findall(r"Loading plugin '([^']+)'", log)
+    transports = re.findall(r"Loading transport plugin '([^']+)'", log)
+    assert plugins == ["libjanus_videoroom.so"] and transports == ["libjanus_http.so"]
+    conf = open(os.path.join(janus_server.dir, "conf", "janus.transport.http.jcfg"), encoding="utf-8").read()
+    assert 'ip = "127.0.0.1"' in conf and 'admin_ip = "127.0.0.1"' in conf
+    videoroom = open(os.path.join(janus_server.dir, "conf", "janus.plugin.videoroom.jcfg"), encoding="utf-8").read()
+    assert "room-" not in videoroom  # no demo rooms
 
 
 def test_the_api_refuses_requests_without_the_secret(janus_server):
