@@ -243,3 +243,21 @@ def test_without_a_recordings_folder_the_browser_records_as_in_the_mesh(sfu_app,
     with app_ctx(sfu_app):
         rec = db.session.get(Recording, rid)
         assert rec.sfu_dir is None and rec.file_key
+
+
+def test_a_janus_restarted_since_the_call_gets_the_room_again_and_ending_needs_no_janus(sfu_app, login_as,
+                                                                                         case_id, server):
+    hid = _call(login_as, case_id)
+    with app_ctx(sfu_app):
+        hearing = db.session.get(Hearing, hid)
+        room, secret = hearing.sfu_room, hearing.sfu_secret
+    server.destroy_room(room, secret)  # as a restart would
+    creds = _join(login_as(ZHANG, "PARTY"), hid).get_json()["sfu"]
+    assert creds["room"] == room and server.exists(room)
+    sfu_app.config.update(JANUS_API_URL="http://127.0.0.1:9/janus", JANUS_ADMIN_URL="http://127.0.0.1:9/admin",
+                          JANUS_TIMEOUT_SECONDS=2)
+    assert login_as(MEDIATOR, "MEDIATOR").post(f"/hearing/{hid}/end").status_code == 302
+    with app_ctx(sfu_app):
+        assert db.session.get(Hearing, hid).status.name == "ENDED"
+    server.destroy_room(room, secret)
+    server.remove_token(creds["token"])

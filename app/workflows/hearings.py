@@ -35,8 +35,10 @@ signaling rows are not needed and a 多路视频 room may hold up to
 room (random id, secret, pin); every 进入视频 the machine allows gets a fresh
 token for that entry, handed to that page only (`sfu_credentials`), and
 leaving, re-entering from another page or 结束视频 revokes it (结束视频 also
-destroys the room). Janus unreachable: the step is refused with a reason and
-nothing changes in the database.
+destroys the room). Janus unreachable: 视频呼叫 and 进入视频 are refused with a
+reason and nothing changes in the database; leaving and 结束视频 go on (a Janus
+that is down holds no room). A Janus restarted since the call gets the same
+room again at the next entry.
 """
 from __future__ import annotations
 
@@ -170,8 +172,15 @@ def max_participants() -> int:
 SfuUnavailable = recordings.SfuUnavailable
 
 
-def _sfu(hearing: Hearing, step):
-    """Run `step(server)` against Janus when it is the backend; its failure refuses the transition."""
+def _create_room(server, hearing: Hearing) -> None:
+    server.create_room(hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin, publishers=max_participants(),
+                       description=f"hearing#{hearing.id}")
+
+
+def _sfu(hearing: Hearing, step, required: bool = True):
+    """Run `step(server)` against Janus when it is the backend. Its failure refuses the transition when
+    `required` (entering needs Janus); leaving and ending go on without it (a Janus that is down has
+    no room or tokens left to remove)."""
     server = janus.sfu()
     if server is None:
         return None
@@ -179,12 +188,19 @@ def _sfu(hearing: Hearing, step):
         if hearing.sfu_room is None:  # the first call (or the first entry after switching to Janus)
             hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin = (janus.new_room_id(), janus.new_secret(),
                                                                      janus.new_secret())
-            server.create_room(hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin,
-                               publishers=max_participants(), description=f"hearing#{hearing.id}")
-        return step(server)
+            _create_room(server, hearing)
+        try:
+            return step(server)
+        except janus.JanusError:
+            if not required or server.exists(hearing.sfu_room):
+                raise
+            _create_room(server, hearing)  # Janus restarted and forgot its rooms: the same room again
+            return step(server)
     except janus.JanusError as exc:
         current_app.logger.warning("janus: %s", exc)
-        raise recordings.sfu_unavailable() from exc
+        if required:
+            raise recordings.sfu_unavailable() from exc
+        return None
 
 
 def _revoke(hearing: Hearing, p: HearingParticipant):
@@ -258,7 +274,7 @@ def _join(hearing, actor, data):
     signal.from_session = signal.id
     now = utcnow()
     if me.sfu_token:
-        _sfu(hearing, _revoke(hearing, me))  # an earlier page of theirs is out of the SFU room
+        _sfu(hearing, _revoke(hearing, me), required=False)  # an earlier page of theirs is out of the SFU room
 
     def admit(server):
         me.sfu_token = janus.new_secret()
@@ -274,7 +290,7 @@ def _leave(hearing, actor, data):
         return  # already out (another page of theirs took over, or they left)
     _signal(hearing, me, "leave", from_session=me.session)
     if me.sfu_token:
-        _sfu(hearing, _revoke(hearing, me))
+        _sfu(hearing, _revoke(hearing, me), required=False)
     me.session, me.left_at = None, utcnow()
 
 
@@ -296,7 +312,7 @@ def _end(hearing, actor, data):
                 server.remove_token(p.sfu_token)
                 p.sfu_token = None
     if hearing.sfu_room is not None:
-        _sfu(hearing, close)
+        _sfu(hearing, close, required=False)
 
 
 TRANSITIONS = [
