@@ -200,6 +200,23 @@ VIDEO_PRESENCE_SECONDS = 20
 VIDEO_POLL_MS = 1000
 # MediaRecorder uploads a piece of the recording this often
 VIDEO_CHUNK_MS = 2000
+# The room's media: "mesh" (default: the browsers connect to each other, nothing to run but the app) or
+# "janus" (README "Video rooms through Janus": an SFU relays the media; larger 多路视频 rooms and
+# recording on the server). JANUS_URL is the Janus HTTP API as browsers reach it (nginx: /janus on the
+# platform's origin); JANUS_API_URL and JANUS_ADMIN_URL as the app's server reaches it (loopback).
+VIDEO_BACKEND = os.environ.get("VIDEO_BACKEND") or "mesh"
+JANUS_URL = os.environ.get("JANUS_URL") or ""
+JANUS_API_URL = os.environ.get("JANUS_API_URL") or JANUS_URL
+JANUS_ADMIN_URL = os.environ.get("JANUS_ADMIN_URL") or ""
+JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET") or ""
+JANUS_ADMIN_SECRET = os.environ.get("JANUS_ADMIN_SECRET") or ""
+# where Janus writes a room's recordings (.mjr), readable by `flask worker`, which converts them with
+# janus-pp-rec (janus-tools) and stores them; unset: the mediator's browser records, as in the mesh
+JANUS_RECORDINGS_DIR = os.environ.get("JANUS_RECORDINGS_DIR") or ""
+JANUS_PP_REC = os.environ.get("JANUS_PP_REC") or "/usr/bin/janus-pp-rec"
+JANUS_TIMEOUT_SECONDS = float(os.environ.get("JANUS_TIMEOUT_SECONDS") or 10)
+# through the SFU a 多路视频 room may be larger than the mesh's VIDEO_MAX_PARTICIPANTS
+VIDEO_MAX_PARTICIPANTS_SFU = int(os.environ.get("VIDEO_MAX_PARTICIPANTS_SFU") or 25)
 
 # Real-name verification (issue 14, README "Real-name verification"): the ID images live in the
 # file store, readable only by the person and platform staff, and are deleted this many days after

@@ -1010,6 +1010,10 @@ class Hearing(InCase, Model):
     created_by_id: Mapped[Optional[int]]
     ended_at: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1)
+    #: VIDEO_BACKEND=janus: the hearing's VideoRoom room, its random secret and pin (app/janus.py)
+    sfu_room: Mapped[Optional[int]] = mapped_column(sa.BigInteger)
+    sfu_secret: Mapped[Optional[str]] = mapped_column(sa.String(64))
+    sfu_pin: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
     case: Mapped[Case] = relationship()
     participants: Mapped[list["HearingParticipant"]] = relationship(
@@ -1050,6 +1054,8 @@ class HearingParticipant(Model):
     joined_at: Mapped[Optional[dt.datetime]]
     last_seen_at: Mapped[Optional[dt.datetime]]
     left_at: Mapped[Optional[dt.datetime]]
+    #: VIDEO_BACKEND=janus: the Janus token of the current entry (`session`), revoked when it ends
+    sfu_token: Mapped[Optional[str]] = mapped_column(sa.String(64))
 
     hearing: Mapped[Hearing] = relationship(back_populates="participants")
 
@@ -1103,6 +1109,10 @@ class Recording(InCase, Model):
     created_by_name: Mapped[str] = mapped_column(sa.String(100), default="")
     finished_at: Mapped[Optional[dt.datetime]]
     version: Mapped[int] = mapped_column(default=1)
+    #: recorded by Janus (VIDEO_BACKEND=janus): its folder under JANUS_RECORDINGS_DIR until the worker has
+    #: converted it, and {feed: name} of the streams in it
+    sfu_dir: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    sfu_feeds: Mapped[Optional[dict]] = mapped_column(sa.JSON)
 
     case: Mapped[Case] = relationship()
 

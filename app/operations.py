@@ -40,6 +40,7 @@ from .enums import OutboxStatus
 from .workflows.bulk_import import run_due_imports
 from .workflows.exports import run_due_jobs
 from .workflows.identity import purge_due_images
+from .workflows.recordings import convert_next, remove_folder
 from .workflows.internet import expire_overdue
 from .workflows.stat_summary import refresh_dirty
 from .extensions import db
@@ -113,6 +114,13 @@ class Worker:
                 log.info("exports: done", extra={"fields": {"event": "exports.round"}})
             if run_due_imports(worker=self.name):
                 log.info("bulk import: done", extra={"fields": {"event": "imports.round"}})
+            for _i in range(3):  # recordings Janus made: converted into the store, a few a round
+                folder = convert_next()
+                if folder is None:
+                    break
+                db.session.commit()
+                remove_folder(folder)
+                log.info("recordings: %s converted", folder, extra={"fields": {"event": "recordings.converted"}})
             purged = purge_due_images()
             db.session.commit()
             if purged:

@@ -139,15 +139,24 @@ def csp_nonce() -> str:
 
 
 CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-       "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; "
+       "img-src 'self' data: blob:; media-src 'self' blob:; font-src 'self' data:; connect-src 'self'{connect}; "
        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
+
+
+def _janus_origin() -> str:
+    """VIDEO_BACKEND=janus with JANUS_URL on another origin: the room page's script may call it."""
+    url = current_app.config.get("JANUS_URL") or ""
+    if current_app.config.get("VIDEO_BACKEND") != "janus" or "://" not in url:
+        return ""
+    scheme, rest = url.split("://", 1)
+    return f" {scheme}://{rest.split('/', 1)[0]}"
 
 
 def security_headers(response):
     """The L1 headers (see the module docstring); a header a view set itself is kept."""
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce()))
+    headers.setdefault("Content-Security-Policy", CSP.format(nonce=csp_nonce(), connect=_janus_origin()))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     view = current_app.view_functions.get(request.endpoint or "")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session as PlainSession
 
 from app.extensions import db
 
+from . import janus_server as janus_server_mod
 from .helpers import BASE_CONFIG, PG_URL, logged_in, make_app
 
 
@@ -229,3 +230,18 @@ def sms_text():
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+@pytest.fixture(scope="session")
+def janus_server(tmp_path_factory):
+    """A real Janus (the SFU of VIDEO_BACKEND=janus) for the run; skipped where /usr/bin/janus is missing,
+    unless JANUS_REQUIRED=1 (CI sets it): then that fails."""
+    if not os.path.exists(janus_server_mod.JANUS):
+        if os.environ.get("JANUS_REQUIRED") == "1":
+            pytest.fail(f"Janus is required here but {janus_server_mod.JANUS} is missing "
+                        "(apt-get install janus janus-tools)")
+        pytest.skip(f"{janus_server_mod.JANUS} not installed (apt-get install janus janus-tools)")
+    server = janus_server_mod.start(str(tmp_path_factory.mktemp("janus")))
+    yield server
+    server.stop()
+

@@ -101,6 +101,10 @@ RECORDING_TABLE = {
     "upload": ({RecordingStatus.NEW}, RecordingStatus.READY, "mediator"),
     "finish": ({RecordingStatus.RECORDING}, RecordingStatus.READY, "mediator"),
     "delete": ({RecordingStatus.RECORDING, RecordingStatus.READY}, None, "mediator"),
+    # recorded by Janus (tests/test_janus.py): stopped, then converted by the worker (or gone when empty)
+    "stop": ({RecordingStatus.RECORDING}, RecordingStatus.RECORDING, "mediator"),
+    "convert": ({RecordingStatus.NEW, RecordingStatus.RECORDING}, RecordingStatus.READY, "system"),
+    "discard": ({RecordingStatus.RECORDING}, None, "system"),
 }
 
 

@@ -28,6 +28,7 @@ from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 from werkzeug.http import parse_range_header
 
+from .. import janus
 from ..enums import MultiVideoStatus
 from ..extensions import db
 from ..models import Case, Hearing, MultiVideoRequest, Recording
@@ -195,9 +196,12 @@ class HearingView(BaseView):
             "record_url": url_for(".record_start", hid=hid) if is_mediator else None,
             "chunk_url": url_for(".record_start", hid=hid) + "/" if is_mediator else None,
             "ice_servers": ice_servers(),
+            # the Janus API's address only; the room's pin and an entry's token come with `join`
+            "janus_url": current_app.config.get("JANUS_URL") if janus.sfu() else None,
             "poll_ms": int(current_app.config.get("VIDEO_POLL_MS", 1000)),
             "chunk_ms": int(current_app.config.get("VIDEO_CHUNK_MS", 2000)),
             "mediator": is_mediator,
+            "server_recording": recordings.on_server(hearing),
             "text": {
                 "me": _("Me"), "no_devices": _("The camera or microphone cannot be opened. Allow the browser to "
                                                "use them, or try another browser."),
@@ -206,6 +210,8 @@ class HearingView(BaseView):
                 "mute": _("Mute"), "unmute": _("Unmute"), "camera_off": _("Camera off"),
                 "camera_on": _("Camera on"), "recording": _("Recording…"), "record": _("Start recording"),
                 "stop_record": _("Stop recording"), "saved": _("The recording was saved."),
+                "saved_server": _("Recording stopped. Once the server has converted it, it plays under "
+                                  "View recordings."),
                 "connecting": _("Connecting…"), "in_room": _("You are in the video room."),
                 "network": _("The connection to the platform was interrupted; retrying…"),
             },
@@ -222,7 +228,8 @@ class HearingView(BaseView):
     def join(self, hid):
         hearing = _hearing(hid)
         me = hearings.join(hearing, current_actor())
-        return jsonify(status="ok", session=me.session, after=me.session, name=me.name)
+        return jsonify(status="ok", session=me.session, after=me.session, name=me.name,
+                       sfu=hearings.sfu_credentials(hearing, me))
 
     @expose("/<int:hid>/signals", methods=["GET"])
     @has_access
@@ -325,7 +332,7 @@ class RecordingView(BaseView):
         return self.render_template(
             "hearings/recordings.html", title=_("View recordings"), case=case, rows=rows,
             may_upload=recordings.may_upload(case, actor), human_size=recordings.human_size,
-            human_duration=human_duration, play=request.args.get("play", type=int))
+            human_duration=human_duration, play=request.args.get("play", type=int), playable=recordings.playable)
 
     @expose("/<int:pk>/recordings/<int:rid>/media")
     @has_access
@@ -335,6 +342,8 @@ class RecordingView(BaseView):
         case = _case(pk)
         _allow(recordings.may_view(case, current_actor()))
         rec = _recording(case, rid)
+        if not recordings.playable(rec):
+            abort(404)
         store = file_store()
         size = store.size(rec.file_key)
         over = current_app.config.get("S3_PRESIGN_OVER_BYTES") or 0

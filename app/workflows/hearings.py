@@ -27,6 +27,18 @@ browser's entry gets a `session` (the id of its entry signal); the later
 session offers to the earlier ones, and a re-entered page is a new session
 the others connect to afresh. Presence is the last poll: a page that stopped
 polling for `VIDEO_PRESENCE_SECONDS` is no longer in the room.
+
+Media through Janus (`VIDEO_BACKEND = "janus"`, app/janus.py): the same
+transitions, rooms, presence and polling; the media go through the SFU, so
+signaling rows are not needed and a 多路视频 room may hold up to
+`VIDEO_MAX_PARTICIPANTS_SFU`. The first call creates the hearing's VideoRoom
+room (random id, secret, pin); every 进入视频 the machine allows gets a fresh
+token for that entry, handed to that page only (`sfu_credentials`), and
+leaving, re-entering from another page or 结束视频 revokes it (结束视频 also
+destroys the room). Janus unreachable: 视频呼叫 and 进入视频 are refused with a
+reason and nothing changes in the database; leaving and 结束视频 go on (a Janus
+that is down holds no room). A Janus restarted since the call gets the same
+room again at the next entry.
 """
 from __future__ import annotations
 
@@ -40,6 +52,7 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import janus
 from ..clock import utcnow
 from ..enums import CaseStatus, HearingRole, HearingStatus as S, PartyRole, SmsKind
 from ..extensions import db
@@ -136,7 +149,7 @@ def _room_has_space(hearing, actor, data) -> Optional[str]:
         return None
     others = [p for p in present(hearing) if p.id != me.id]
     if multi_video.approved(hearing.case):
-        cap = int(current_app.config.get("VIDEO_MAX_PARTICIPANTS", 9))
+        cap = max_participants()
         if len(others) + 1 > cap:
             return _("The room is full: at most %(n)d people may be in it.", n=cap)
         return None
@@ -147,7 +160,56 @@ def _room_has_space(hearing, actor, data) -> Optional[str]:
     return None
 
 
+def max_participants() -> int:
+    """The cap of an approved 多路视频 room: larger through the SFU than in a mesh of browsers."""
+    if janus.sfu() is not None:
+        return int(current_app.config.get("VIDEO_MAX_PARTICIPANTS_SFU", 25))
+    return int(current_app.config.get("VIDEO_MAX_PARTICIPANTS", 9))
+
+
 # --- effects -------------------------------------------------------------------
+
+SfuUnavailable = recordings.SfuUnavailable
+
+
+def _create_room(server, hearing: Hearing) -> None:
+    server.create_room(hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin, publishers=max_participants(),
+                       description=f"hearing#{hearing.id}")
+
+
+def _sfu(hearing: Hearing, step, required: bool = True):
+    """Run `step(server)` against Janus when it is the backend. Its failure refuses the transition when
+    `required` (entering needs Janus); leaving and ending go on without it (a Janus that is down has
+    no room or tokens left to remove)."""
+    server = janus.sfu()
+    if server is None:
+        return None
+    try:
+        if hearing.sfu_room is None:  # the first call (or the first entry after switching to Janus)
+            hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin = (janus.new_room_id(), janus.new_secret(),
+                                                                     janus.new_secret())
+            _create_room(server, hearing)
+        try:
+            return step(server)
+        except janus.JanusError:
+            if not required or server.exists(hearing.sfu_room):
+                raise
+            _create_room(server, hearing)  # Janus restarted and forgot its rooms: the same room again
+            return step(server)
+    except janus.JanusError as exc:
+        current_app.logger.warning("janus: %s", exc)
+        if required:
+            raise recordings.sfu_unavailable() from exc
+        return None
+
+
+def _revoke(hearing: Hearing, p: HearingParticipant):
+    def step(server):
+        if p.sfu_token:
+            server.revoke(hearing.sfu_room, hearing.sfu_secret, p.sfu_token, feed=p.session)
+        p.sfu_token = None
+    return step
+
 
 def _ensure(hearing, role, name, phone=None, side=None, party_id=None, agent_id=None, user_id=None):
     for p in hearing.participants:
@@ -188,6 +250,8 @@ def _call(hearing, actor, data):
                 "%(number)s (%(cause)s). Log in to the platform and press Join video.",
                 mediator=mediator, number=str(case), cause=case.cause))
     hearing.sides = sorted(set(hearing.sides or ()) | set(sides))
+    db.session.flush()
+    _sfu(hearing, lambda server: None)  # the room exists before anyone enters it
 
 
 def _signal(hearing, me, kind, from_session=None, to_session=None, payload=None) -> HearingSignal:
@@ -209,7 +273,15 @@ def _join(hearing, actor, data):
     db.session.flush()
     signal.from_session = signal.id
     now = utcnow()
+    if me.sfu_token:
+        _sfu(hearing, _revoke(hearing, me), required=False)  # an earlier page of theirs is out of the SFU room
+
+    def admit(server):
+        me.sfu_token = janus.new_secret()
+        server.admit(hearing.sfu_room, hearing.sfu_secret, me.sfu_token)
+    _sfu(hearing, admit)
     me.session, me.joined_at, me.last_seen_at, me.left_at = signal.id, now, now, None
+    recordings.note_entry(hearing)
 
 
 def _leave(hearing, actor, data):
@@ -217,6 +289,8 @@ def _leave(hearing, actor, data):
     if me is None or me.session is None or me.session != data.get("session"):
         return  # already out (another page of theirs took over, or they left)
     _signal(hearing, me, "leave", from_session=me.session)
+    if me.sfu_token:
+        _sfu(hearing, _revoke(hearing, me), required=False)
     me.session, me.left_at = None, utcnow()
 
 
@@ -230,6 +304,15 @@ def _end(hearing, actor, data):
     if me is not None:
         _signal(hearing, me, "end")
     recordings.finish_all(hearing)
+
+    def close(server):
+        server.destroy_room(hearing.sfu_room, hearing.sfu_secret)  # everyone still in it is out
+        for p in hearing.participants:
+            if p.sfu_token:
+                server.remove_token(p.sfu_token)
+                p.sfu_token = None
+    if hearing.sfu_room is not None:
+        _sfu(hearing, close, required=False)
 
 
 TRANSITIONS = [
@@ -305,6 +388,14 @@ def leave(hearing: Hearing, actor: Actor, session: Optional[int]) -> None:
 
 def end(hearing: Hearing, actor: Actor, expected_version: Optional[int] = None) -> None:
     MACHINE.apply(hearing, "end", actor, expected_version)
+
+
+def sfu_credentials(hearing: Hearing, me: HearingParticipant) -> Optional[dict]:
+    """What the page of an entry the machine admitted needs to enter the SFU room; None under the mesh.
+    Only the `join` step's answer carries it, to that page."""
+    if hearing.sfu_room is None or not me.sfu_token:
+        return None
+    return {"room": hearing.sfu_room, "pin": hearing.sfu_pin, "token": me.sfu_token, "feed": me.session}
 
 
 def _me_in(hearing: Hearing, actor: Actor, session) -> HearingParticipant:

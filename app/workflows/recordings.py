@@ -18,12 +18,33 @@ the state does not change), so a closed tab loses only the last seconds; when
 it is finished the WebM gets its duration written into its header, so the
 player can show the length and seek.
 
+Recorded on the server (VIDEO_BACKEND=janus with JANUS_RECORDINGS_DIR): the
+mediator's 开始录制 makes Janus record every stream of the room into a folder of
+the recording's own (`sfu_dir`), 停止录制 (or the room's end) stops it, and
+`flask worker` converts the folder with janus-pp-rec — each participant's
+video to WebM, their audio to Ogg Opus — into the file store; the first file
+becomes this row, each further one a row of its own, the same list, playback
+and permissions as the browser's recordings:
+
+    录制中 ──停止录制 (mediator; also the room's end)──▶ 录制中 (finished_at: waiting for the worker)
+    录制中 ──转换 (the platform, in `flask worker`)───────▶ 可播放
+    录制中 ──(nothing was recorded)──────────────────────▶ gone
+
 Sources: [FAQ 4.1(2)] 上传录音录像 as 音视频佐证; [FAQ 4.2] 查看录像, 查看或删除;
 [FAQ 3.3] deleting a case; SPEC §3.5.
 """
 from __future__ import annotations
 
+import datetime as dt
+import glob
+import logging
+import os
+import re
+import secrets
+import shutil
 import struct
+import subprocess
+import tempfile
 from itertools import chain
 from typing import Optional
 
@@ -32,6 +53,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from .. import janus
 from ..clock import local, utcnow
 from ..enums import CaseStatus, HearingStatus, RecordingSource, RecordingStatus as S
 from ..extensions import db
@@ -40,6 +62,8 @@ from ..storage import Refused, StoreError, TooLarge, chunks_of, delete_after_com
 from . import Conflict, DomainError, NotAllowed
 from .actor import SYSTEM, Actor
 from .engine import Hint, Machine, Transition, flush_or_conflict
+
+log = logging.getLogger("court.recordings")
 
 DEFAULT_MAX_BYTES = 2 * 1024 ** 3
 PREFIX = "recordings"
@@ -65,6 +89,11 @@ def may_view(case: Case, actor: Actor) -> bool:
 def may_upload(case: Case, actor: Actor) -> bool:
     """Whether 上传录音录像 shows: the case's mediator, while it is 调解中."""
     return actor.is_mediator_of(case) and case.status is CaseStatus.MEDIATING
+
+
+def playable(rec: Recording) -> bool:
+    """Its bytes are in the store (a recording Janus made has none until the worker converted it)."""
+    return bool(rec.file_key)
 
 
 def check_view(case: Case, actor: Actor) -> None:
@@ -108,6 +137,52 @@ def _too_large_message() -> str:
     return _("The file is larger than the limit of %(size)s.", size=human_size(max_bytes()))
 
 
+# --- recorded by Janus ----------------------------------------------------------------
+
+class SfuUnavailable(DomainError):
+    """Janus did not answer or refused the app's request (503)."""
+
+    status_code = 503
+
+
+def sfu_unavailable() -> SfuUnavailable:
+    return SfuUnavailable(_("The video server cannot be reached. Try again in a moment; if it persists, "
+                            "tell the platform's staff."))
+
+
+def on_server(hearing: Optional[Hearing]) -> bool:
+    """Whether this room's recordings are made by Janus rather than in the mediator's browser."""
+    return (hearing is not None and hearing.sfu_room is not None and janus.sfu() is not None
+            and bool(current_app.config.get("JANUS_RECORDINGS_DIR")))
+
+
+def _janus_record(rec: Recording, on: bool) -> None:
+    hearing = db.session.get(Hearing, rec.hearing_id) if rec.hearing_id else None
+    server = janus.sfu()
+    if hearing is None or hearing.sfu_room is None or server is None:
+        return
+    folder = os.path.join(current_app.config["JANUS_RECORDINGS_DIR"], rec.sfu_dir)
+    try:
+        server.record(hearing.sfu_room, hearing.sfu_secret, on, rec_dir=folder if on else None)
+    except janus.JanusError as exc:
+        log.warning("janus: %s", exc)
+        if on:
+            raise sfu_unavailable() from exc
+        # stopping: the room may be gone already, and Janus closes its files when a room goes
+
+
+def _feeds(hearing: Hearing) -> dict:
+    return {str(p.session): p.name for p in hearing.participants if p.session is not None}
+
+
+def note_entry(hearing: Hearing) -> None:
+    """Someone entered the room: a recording Janus is making learns whose stream is whose."""
+    for rec in db.session.scalars(sa.select(Recording).where(
+            Recording.hearing_id == hearing.id, Recording.status == S.RECORDING,
+            Recording.sfu_dir.is_not(None), Recording.finished_at.is_(None))):
+        rec.sfu_feeds = {**(rec.sfu_feeds or {}), **_feeds(hearing)}
+
+
 # --- guards ----------------------------------------------------------------------
 
 def _case_mediating(rec, actor, data) -> Optional[str]:
@@ -138,6 +213,18 @@ def _declared_size(rec, actor, data) -> Optional[str]:
     return None
 
 
+def _in_browser(rec, actor, data) -> Optional[str]:
+    return _("The recording is being made on the video server.") if rec.sfu_dir else None
+
+
+def _on_the_server(rec, actor, data) -> Optional[str]:
+    return None if rec.sfu_dir else _("The recording is being made in the browser.")
+
+
+def _stopped(rec, actor, data) -> Optional[str]:
+    return None if rec.finished_at is not None else _("The recording is still running.")
+
+
 def _confirmed(rec, actor, data) -> Optional[str]:
     return None if data.get("confirm") else _("Confirm the deletion: it cannot be undone.")
 
@@ -145,6 +232,9 @@ def _confirmed(rec, actor, data) -> Optional[str]:
 # --- effects -------------------------------------------------------------------
 
 def _begin(rec, actor, data):
+    if rec.sfu_dir:  # Janus records into the recording's folder; the worker stores the result
+        _janus_record(rec, True)
+        return
     stored = file_store().put(iter(()), prefix=PREFIX, suffix=".webm")
     delete_on_rollback(db.session, stored.key)
     rec.file_key = stored.key
@@ -187,8 +277,33 @@ def _finalise(rec, actor, data):
     rec.finished_at = utcnow()
 
 
+def _stop(rec, actor, data):
+    _janus_record(rec, False)
+    hearing = db.session.get(Hearing, rec.hearing_id) if rec.hearing_id else None
+    if hearing is not None:
+        rec.sfu_feeds = {**(rec.sfu_feeds or {}), **_feeds(hearing)}
+    if data.get("duration_ms"):
+        rec.duration_ms = max(rec.duration_ms or 0, int(data["duration_ms"]))
+    elif rec.duration_ms is None:
+        rec.duration_ms = int((utcnow() - rec.created_at).total_seconds() * 1000)
+    rec.finished_at = utcnow()
+
+
+def _store_converted(rec, actor, data):
+    """A file janus-pp-rec wrote: into the store, hashed; the row is this file now."""
+    with open(data["path"], "rb") as f:
+        stored = file_store().put(chunks_of(f), prefix=PREFIX, suffix=data["suffix"])
+    delete_on_rollback(db.session, stored.key)
+    rec.file_key, rec.size, rec.sha256 = stored.key, stored.size, stored.sha256
+    rec.file_name, rec.content_type = data["file_name"][:200], data["content_type"]
+    rec.duration_ms = data.get("duration_ms") or rec.duration_ms
+    rec.finished_at = rec.finished_at or utcnow()
+    rec.sfu_dir = None
+
+
 def _delete_file(rec, actor, data):
-    delete_after_commit(db.session, rec.file_key)
+    if rec.file_key:
+        delete_after_commit(db.session, rec.file_key)
 
 
 TRANSITIONS = [
@@ -197,7 +312,13 @@ TRANSITIONS = [
     Transition(event="upload", label=_l("Upload recording"), sources=frozenset({S.NEW}), target=S.READY,
                who=frozenset({MEDIATOR}), guards=(_case_mediating, _named, _declared_size), effect=_store_upload),
     Transition(event="finish", label=_l("Finish recording"), sources=frozenset({S.RECORDING}), target=S.READY,
-               who=frozenset({MEDIATOR, SYSTEM_ROLE}), effect=_finalise),
+               who=frozenset({MEDIATOR, SYSTEM_ROLE}), guards=(_in_browser,), effect=_finalise),
+    Transition(event="stop", label=_l("Stop recording"), sources=frozenset({S.RECORDING}), target=S.RECORDING,
+               who=frozenset({MEDIATOR, SYSTEM_ROLE}), guards=(_on_the_server,), effect=_stop),
+    Transition(event="convert", label=_l("Convert the recording"), sources=frozenset({S.NEW, S.RECORDING}),
+               target=S.READY, who=frozenset({SYSTEM_ROLE}), effect=_store_converted),
+    Transition(event="discard", label=_l("Discard the empty recording"), sources=frozenset({S.RECORDING}),
+               target=None, who=frozenset({SYSTEM_ROLE}), guards=(_on_the_server, _stopped)),
     Transition(event="delete", label=_l("Delete"), sources=frozenset({S.RECORDING, S.READY}), target=None,
                who=frozenset({MEDIATOR}), guards=(_confirmed,), effect=_delete_file),
 ]
@@ -244,10 +365,14 @@ def upload(case: Case, actor: Actor, file_name: str, stream, declared_size: Opti
 def start(hearing: Hearing, actor: Actor) -> Recording:
     """The mediator's browser starts recording the hearing; a recording left open by a closed tab ends."""
     for stale in db.session.scalars(sa.select(Recording).where(Recording.hearing_id == hearing.id,
-                                                               Recording.status == S.RECORDING)):
-        MACHINE.apply(stale, "finish", actor)
+                                                               Recording.status == S.RECORDING,
+                                                               Recording.finished_at.is_(None))):
+        finish(stale, actor)
     name = _("Video mediation %(time)s", time=local(utcnow()).strftime("%Y-%m-%d %H%M%S")) + ".webm"
     rec = _new(hearing.case, actor, RecordingSource.RECORDED, name, "video/webm", hearing)
+    if on_server(hearing):
+        rec.sfu_dir = f"recording-{rec.id}-{secrets.token_hex(4)}"
+        rec.sfu_feeds = _feeds(hearing)
     MACHINE.apply(rec, "start", actor)
     return rec
 
@@ -295,14 +420,84 @@ def _starts_like_webm(head: bytes) -> bool:
 
 
 def finish(rec: Recording, actor: Actor, duration_ms: Optional[int] = None) -> Recording:
-    return MACHINE.apply(rec, "finish", actor, duration_ms=duration_ms)
+    """停止录制: the browser's recording is complete now; Janus's stops and waits for the worker."""
+    return MACHINE.apply(rec, "stop" if rec.sfu_dir else "finish", actor, duration_ms=duration_ms)
 
 
 def finish_all(hearing: Hearing) -> None:
     """The room ended: every recording still running in it is finished (the platform acts)."""
     for rec in db.session.scalars(sa.select(Recording).where(Recording.hearing_id == hearing.id,
-                                                             Recording.status == S.RECORDING)):
-        MACHINE.apply(rec, "finish", SYSTEM)
+                                                             Recording.status == S.RECORDING,
+                                                             Recording.finished_at.is_(None))):
+        finish(rec, SYSTEM)
+
+
+#: Janus's files: videoroom-<room>-user-<feed>-<time>-<audio|video>[-<m-line>].mjr
+_MJR = re.compile(r"-user-(\d+)-(\d+)-(audio|video)(?:-\d+)?\.mjr$")
+#: what each medium becomes (janus-pp-rec: VP8 → webm, Opus → opus/ogg)
+_TARGET = {"video": (".webm", "video/webm"), "audio": (".opus", "audio/ogg")}
+#: the worker waits this long after 停止录制 before reading Janus's files
+SETTLE = dt.timedelta(seconds=3)
+
+
+def _converted(folder: str, out: str) -> list[tuple[str, str, str]]:
+    """(feed, medium, path) of each .mjr in `folder` janus-pp-rec could convert, in recording order."""
+    tool = current_app.config.get("JANUS_PP_REC") or "/usr/bin/janus-pp-rec"
+    done = []
+    for src in sorted(glob.glob(os.path.join(folder, "*.mjr")), key=lambda p: ("-video" not in p, p)):
+        match = _MJR.search(src)
+        if match is None:
+            continue
+        feed, _time, medium = match.groups()
+        suffix = _TARGET[medium][0]
+        dst = os.path.join(out, os.path.basename(src)[:-4] + suffix)
+        result = subprocess.run([tool, src, dst], capture_output=True, timeout=3600, check=False)
+        if result.returncode != 0 or not os.path.exists(dst) or os.path.getsize(dst) == 0:
+            log.warning("janus-pp-rec %s: exit %s %s", src, result.returncode, result.stderr[-300:])
+            continue
+        done.append((feed, medium, dst))
+    return done
+
+
+def convert_next() -> Optional[str]:
+    """`flask worker`: convert one recording Janus finished into the store (the caller commits, then
+    removes the folder this returns); None when there is nothing to do. Two workers converting the
+    same recording: the second one's flush meets the version column, its files are removed."""
+    base = current_app.config.get("JANUS_RECORDINGS_DIR")
+    if not base:
+        return None
+    rec = db.session.scalar(sa.select(Recording).where(
+        Recording.status == S.RECORDING, Recording.sfu_dir.is_not(None),
+        Recording.finished_at <= utcnow() - SETTLE).order_by(Recording.id).limit(1))
+    if rec is None:
+        return None
+    folder = os.path.join(base, rec.sfu_dir)
+    title = rec.file_name.rsplit(".", 1)[0]
+    feeds = rec.sfu_feeds or {}
+    with tempfile.TemporaryDirectory() as out:
+        files = _converted(folder, out)
+        if not files:
+            MACHINE.apply(rec, "discard", SYSTEM)
+            return folder
+        hearing = db.session.get(Hearing, rec.hearing_id) if rec.hearing_id else None
+        for i, (feed, medium, path) in enumerate(files):
+            suffix, content_type = _TARGET[medium]
+            who = feeds.get(feed) or _("Participant")
+            name = (_("%(recording)s %(name)s video", recording=title, name=who) if medium == "video"
+                    else _("%(recording)s %(name)s audio", recording=title, name=who)) + suffix
+            target = rec if i == 0 else _new(rec.case, SYSTEM, RecordingSource.RECORDED, name, content_type,
+                                             hearing)
+            if i:
+                target.created_by_id, target.created_by_name = rec.created_by_id, rec.created_by_name
+                target.finished_at, target.duration_ms = rec.finished_at, rec.duration_ms
+            MACHINE.apply(target, "convert", SYSTEM, path=path, suffix=suffix, file_name=name,
+                          content_type=content_type, duration_ms=rec.duration_ms)
+    return folder
+
+
+def remove_folder(folder: str) -> None:
+    """After the commit: Janus's raw files of a converted recording are not kept."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def delete(rec: Recording, actor: Actor, confirm: bool, expected_version: Optional[int] = None) -> None:

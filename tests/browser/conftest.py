@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -52,25 +53,34 @@ class Live:
         return self.app.app_context()
 
 
-@pytest.fixture(scope="module")
-def live(databases, tmp_path_factory):
+@contextmanager
+def serving(databases, tmp_path_factory, **overrides):
+    """The app on a fresh copy of the template under a real WSGI server; `overrides` of its config."""
     # the demo's stored documents and signatures, which the template's rows name (tests/conftest.py _own_store)
     files = tmp_path_factory.mktemp("files")
     shutil.copytree(BASE_CONFIG["FILE_STORE_DIR"], files, dirs_exist_ok=True)
     url = databases.copy("browser")
-    app = make_app(url, WTF_CSRF_ENABLED=True, FILE_STORE_DIR=str(files), VIDEO_POLL_MS=400,
-                   VIDEO_CHUNK_MS=1000, EXPORT_SYNC_LIMIT=0, EXPORT_FOLDER=str(files / "exports"),
-                   SESSION_COOKIE_SECURE=False)
+    app = make_app(url, **{**dict(WTF_CSRF_ENABLED=True, FILE_STORE_DIR=str(files), VIDEO_POLL_MS=400,
+                                  VIDEO_CHUNK_MS=1000, EXPORT_SYNC_LIMIT=0, EXPORT_FOLDER=str(files / "exports"),
+                                  SESSION_COOKIE_SECURE=False), **overrides})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Live(app, f"http://127.0.0.1:{server.server_port}", files)
-    server.shutdown()
-    thread.join(5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    databases.drop(url)
+    try:
+        yield Live(app, f"http://127.0.0.1:{server.server_port}", files)
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        databases.drop(url)
+
+
+@pytest.fixture(scope="module")
+def live(databases, tmp_path_factory):
+    with serving(databases, tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

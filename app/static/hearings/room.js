@@ -4,6 +4,11 @@
  * enters it (POST join → its session), then polls for signals and for who is in the
  * room. The later session offers to the earlier ones; a page that re-enters is a new
  * session, so the others drop the old connection and answer the new offer.
+ * With VIDEO_BACKEND=janus (cfg.janus_url) the media go through Janus instead: the join answer
+ * carries this entry's room, pin and token; the page publishes its camera into the VideoRoom room
+ * and subscribes to every other publisher (one handle each), over Janus's HTTP API with long polls
+ * (the section "SFU" below; janus.js is not packaged, so this is a small client of its own).
+ * Presence, the roster and 结束视频 still come from the app's polling.
  * The mediator's page can record: a canvas composing every tile plus all audio mixed
  * through WebAudio, recorded by MediaRecorder and uploaded in pieces while it runs.
  * Served by the app (no CDN). Strings come translated in the page's config.
@@ -100,6 +105,7 @@
     while (p.queue.length) { await p.pc.addIceCandidate(p.queue.shift()).catch(function () {}); }
   }
   async function handle(s) {
+    if (room.sfu) { if (s.kind === "end") { ended(); } return; }  // the SFU tells who left
     if (s.kind === "leave") { closePeer(s.from); return; }
     if (s.kind === "end") { ended(); return; }
     if (s.kind === "join") { return; }
@@ -117,6 +123,7 @@
     }
   }
   function sync(roster) {
+    if (room.sfu) { return; }
     var others = roster.filter(function (r) { return !r.me; }).map(function (r) { return r.session; });
     Object.keys(room.peers).forEach(function (k) { if (others.indexOf(+k) < 0) { closePeer(+k); } });
     others.forEach(function (s) {
@@ -147,6 +154,7 @@
   function stop(announce) {
     room.stopped = true;
     if (room.recorder) { room.recorder.stop(); }
+    if (room.sfu) { room.sfu.close(); }
     Object.keys(room.peers).forEach(function (k) { closePeer(+k); });
     if (announce && room.session) {
       var data = new FormData();
@@ -176,7 +184,140 @@
     room.session = j.session; room.after = j.after;
     $("recording-notice").classList.add("hidden");
     $("controls").classList.remove("hidden");
+    if (cfg.janus_url && j.sfu) {
+      room.sfu = new Sfu(j.sfu);
+      room.sfu.start().catch(function (e) { console.warn(e); status(T.network, "warning"); });
+    }
     poll();
+  }
+
+  // --- SFU: Janus VideoRoom over its HTTP API ----------------------------------------------
+  function Sfu(creds) {
+    var self = this, base = cfg.janus_url.replace(/\/$/, ""), sid = null, handles = {}, closed = false;
+    var keepalive = null;
+    function tx() { return Math.random().toString(36).slice(2, 12); }
+    function post(path, body) {
+      body.transaction = tx(); body.token = creds.token;
+      return fetch(base + path, {method: "POST", headers: {"Content-Type": "application/json"},
+                                 body: JSON.stringify(body)})
+        .then(function (r) { return r.json(); })
+        .then(function (j) { if (j.janus === "error") { throw new Error(j.error && j.error.reason); } return j; });
+    }
+    function attach(onmessage) {
+      return post("/" + sid, {janus: "attach", plugin: "janus.plugin.videoroom"}).then(function (j) {
+        var h = {id: j.data.id, onmessage: onmessage, pc: null};
+        handles[h.id] = h;
+        h.send = function (body, jsep) {
+          var msg = {janus: "message", body: body};
+          if (jsep) { msg.jsep = jsep; }
+          return post("/" + sid + "/" + h.id, msg);
+        };
+        return h;
+      });
+    }
+    function connection(h) {
+      var pc = new RTCPeerConnection({iceServers: cfg.ice_servers});
+      pc.onicecandidate = function (e) {
+        if (closed) { return; }
+        post("/" + sid + "/" + h.id, {janus: "trickle", candidate: e.candidate ? e.candidate.toJSON() : {completed: true}})
+          .catch(function () {});
+      };
+      h.pc = pc;
+      return pc;
+    }
+    function join(ptype, extra) {
+      var body = {request: "join", ptype: ptype, room: creds.room, pin: creds.pin, token: creds.token};
+      Object.keys(extra).forEach(function (k) { body[k] = extra[k]; });
+      return body;
+    }
+    function subscribe(feed) {
+      if (closed || feed === creds.feed || room.peers[feed]) { return; }
+      var p = {pc: null, queue: [], stream: new MediaStream(), handle: null};
+      room.peers[feed] = p;
+      attach(async function (data, jsep) {
+        if (jsep && jsep.type === "offer") {
+          var pc = p.pc || connection(p.handle);
+          if (!p.pc) {
+            p.pc = pc;
+            pc.ontrack = function (e) {
+              p.stream.addTrack(e.track);
+              var v = tile(feed, room.names[feed] || "");
+              if (v.srcObject !== p.stream) { v.srcObject = p.stream; v.play().catch(function () {}); }
+              if (room.recorder && e.track.kind === "audio") { room.recorder.addAudio(p.stream); }
+            };
+          }
+          await pc.setRemoteDescription(jsep);
+          await pc.setLocalDescription(await pc.createAnswer());
+          await p.handle.send({request: "start", room: creds.room}, pc.localDescription.toJSON());
+        }
+      }).then(function (h) {
+        p.handle = h;
+        return h.send(join("subscriber", {streams: [{feed: feed}]}));
+      }).catch(function (e) { console.warn(e); drop(feed); });
+    }
+    function drop(feed) {
+      var p = room.peers[feed];
+      if (p && p.handle) {
+        delete handles[p.handle.id];
+        post("/" + sid + "/" + p.handle.id, {janus: "detach"}).catch(function () {});
+      }
+      closePeer(feed);
+    }
+    function publishers(list) {
+      (list || []).forEach(function (pub) { subscribe(pub.id); });
+    }
+    async function onPublisher(data, jsep) {
+      var kind = data.videoroom;
+      if (kind === "joined") {
+        publishers(data.publishers);
+        var pc = connection(self.pub);
+        room.local.getTracks().forEach(function (t) { pc.addTrack(t, room.local); });
+        await pc.setLocalDescription(await pc.createOffer());
+        await self.pub.send({request: "publish", audio: true, video: true}, pc.localDescription.toJSON());
+      } else if (kind === "event") {
+        publishers(data.publishers);
+        var gone = data.unpublished || data.leaving;
+        if (gone && gone !== "ok") { drop(gone); }
+        if (data.error) { status(data.error, "danger"); }
+      } else if (kind === "destroyed") {
+        ended();
+      }
+      if (jsep && jsep.type === "answer" && self.pub.pc) { await self.pub.pc.setRemoteDescription(jsep); }
+    }
+    async function events() {
+      while (!closed) {
+        var list;
+        try {
+          var r = await fetch(base + "/" + sid + "?maxev=10&rid=" + Date.now() + "&token=" + encodeURIComponent(creds.token));
+          list = await r.json();
+        } catch (e) { if (closed) { return; } await sleep(1000); continue; }
+        if (!Array.isArray(list)) { list = [list]; }
+        for (var i = 0; i < list.length; i++) {
+          var ev = list[i], h = handles[ev.sender];
+          if (ev.janus === "error" && ev.error && ev.error.code === 458) { return; }  // session gone
+          if (!h || ev.janus !== "event" || !ev.plugindata) { continue; }
+          try { await h.onmessage(ev.plugindata.data, ev.jsep); } catch (e) { console.warn(e); }
+        }
+      }
+    }
+    this.start = function () {
+      return post("", {janus: "create"}).then(function (j) {
+        sid = j.data.id;
+        events();
+        keepalive = setInterval(function () { post("/" + sid, {janus: "keepalive"}).catch(function () {}); }, 25000);
+        return attach(onPublisher);
+      }).then(function (h) {
+        self.pub = h;
+        return h.send(join("publisher", {id: creds.feed, display: String(creds.feed)}));
+      });
+    };
+    this.close = function () {
+      if (closed) { return; }
+      closed = true;
+      clearInterval(keepalive);
+      if (self.pub && self.pub.pc) { try { self.pub.pc.close(); } catch (e) { /* closed already */ } }
+      if (sid) { post("/" + sid, {janus: "destroy"}).catch(function () {}); }
+    };
   }
 
   // --- controls ----------------------------------------------------------------------
@@ -266,6 +407,26 @@
       }).then(function () { room.recorder = null; audio.close(); $("record-status").textContent = T.saved; });
     };
   }
+  // under Janus with JANUS_RECORDINGS_DIR the server records every stream; the page only says start and stop
+  function ServerRecorder() {
+    var id = null, started = 0;
+    this.addAudio = function () {};
+    this.start = function () {
+      return call("POST", cfg.record_url, {}).then(function (j) {
+        if (j.status !== "ok") { throw new Error(j.reason); }
+        id = j.id; started = Date.now(); room.recordingId = id;
+      });
+    };
+    this.stop = function () {
+      if (id === null) { return Promise.resolve(); }
+      var rid = id;
+      id = null;
+      return call("POST", cfg.chunk_url + rid + "/finish", {duration_ms: Date.now() - started}).then(function (j) {
+        room.recorder = null;
+        $("record-status").textContent = j.status === "ok" ? T.saved_server : j.reason;
+      });
+    };
+  }
   var recordButton = $("record");
   if (recordButton) {
     recordButton.addEventListener("click", function () {
@@ -274,7 +435,7 @@
         room.recorder.stop().then(function () { recordButton.disabled = false; recordButton.textContent = T.record; });
         return;
       }
-      room.recorder = new Recorder();
+      room.recorder = cfg.server_recording ? new ServerRecorder() : new Recorder();
       room.recorder.start().then(function () {
         recordButton.textContent = T.stop_record; $("record-status").textContent = T.recording;
       }).catch(function (e) { room.recorder = null; $("record-status").textContent = e.message; });
@@ -286,6 +447,7 @@
     var out = [];
     for (var k in room.peers) {
       var p = room.peers[k], bytes = 0;
+      if (!p.pc) { out.push({session: +k, name: room.names[k] || "", videoWidth: 0, bytesReceived: 0, state: "new"}); continue; }
       (await p.pc.getStats()).forEach(function (r) {
         if (r.type === "inbound-rtp" && r.kind === "video") { bytes += r.bytesReceived || 0; }
       });
