@@ -299,6 +299,7 @@ class SecurityVersion(Model):
     can come back after a rolled-back change, a token cannot."""
 
     __tablename__ = "security_version"
+    __table_args__ = {"sqlite_autoincrement": True}  # as migration 0021 builds it: no id comes back
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(32))

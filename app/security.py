@@ -408,10 +408,10 @@ class CourtSecurityManager(SecurityManager):
         """FAB's answer, remembered for the rest of the request (a list page asks ~50 times)."""
         if not has_request_context():
             return super().has_access(permission_name, view_name)
-        user = g.get("user")
+        user_id = getattr(g.get("user"), "id", None)  # an id: g.user may be a proxy, never the same object
         memo = g.get("_access")
-        if memo is None or memo[0] is not user:
-            memo = g._access = (user, {})
+        if memo is None or memo[0] != user_id:
+            memo = g._access = (user_id, {})
         key = (permission_name, view_name)
         answer = memo[1].get(key)
         if answer is None:
