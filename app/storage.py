@@ -42,7 +42,8 @@ from itertools import chain
 from typing import BinaryIO, Callable, Iterable, Iterator, Optional, Protocol, Union
 
 from flask import current_app
-from sqlalchemy import event
+
+from . import transactions
 
 log = logging.getLogger("court.storage")
 
@@ -391,48 +392,16 @@ def file_store() -> FileStore:
 
 # --- files and transactions -----------------------------------------------------
 
-_PENDING = "file_store_pending"
-
-
-def _pending(session) -> dict:
-    info = session.info
-    if _PENDING not in info:
-        info[_PENDING] = {"commit": [], "rollback": []}
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
-    return info[_PENDING]
-
-
-def _run(session, which: str) -> None:
-    pending = session.info.get(_PENDING)
-    if not pending:
-        return
-    keys, pending["commit"], pending["rollback"] = pending[which], [], []
-    for store, key in keys:
-        store.delete(key)
-
-
-def _after_commit(session) -> None:
-    # a SAVEPOINT released (Machine.create's insert) is not the transaction's commit
-    if session.in_nested_transaction():
-        return
-    _run(session, "commit")
-
-
-def _after_rollback(session) -> None:
-    if session.in_nested_transaction():
-        return
-    _run(session, "rollback")
-
-
 def delete_after_commit(session, key: str) -> None:
     """Remove `key` from the store once this transaction commits (its row is deleted)."""
-    _pending(session)["commit"].append((file_store(), key))
+    store = file_store()
+    transactions.after_commit(session, lambda: store.delete(key))
 
 
 def delete_on_rollback(session, key: str) -> None:
     """Remove `key` if this transaction rolls back (the row that names it never existed)."""
-    _pending(session)["rollback"].append((file_store(), key))
+    store = file_store()
+    transactions.on_rollback(session, lambda: store.delete(key))
 
 
 def put_bytes(session, body: bytes, *, prefix: str, suffix: str = "") -> Stored:

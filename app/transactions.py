@@ -17,6 +17,14 @@ the write lock up front:
   a signed document — with no transaction open, so no other writer waits
   for it (issue 16 item 3); the next statement begins a fresh one.
 
+Side effects outside the database follow its transaction through two hooks:
+`after_commit(session, fn)` runs `fn` once the session's transaction has
+committed (a file whose row was deleted is removed), `on_rollback(session,
+fn)` once it has rolled back (a file, a Janus room or an entry token made for
+rows that never came to exist is undone). A SAVEPOINT released or rolled back
+is not the transaction's end; a hook that fails is logged and the others
+still run.
+
 Why IMMEDIATE for writers at all: a DEFERRED transaction that reads then
 writes fails at once with "database is locked" when another writer committed
 in between (WAL snapshots cannot be upgraded); IMMEDIATE takes the lock first
@@ -127,6 +135,45 @@ def _flushed(session, _flush_context) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _ended(session, *_args) -> None:
     session.info.pop(_FLUSHED, None)
+
+
+_HOOKS = "court_transaction_hooks"
+
+
+def _hooks(session) -> dict:
+    return session.info.setdefault(_HOOKS, {"commit": [], "rollback": []})
+
+
+def after_commit(session, fn: Callable[[], None]) -> None:
+    """Run `fn()` once this session's transaction commits; forgotten if it rolls back."""
+    _hooks(session)["commit"].append(fn)
+
+
+def on_rollback(session, fn: Callable[[], None]) -> None:
+    """Run `fn()` if this session's transaction rolls back; forgotten if it commits."""
+    _hooks(session)["rollback"].append(fn)
+
+
+def _run_hooks(session, which: str) -> None:
+    hooks = session.info.get(_HOOKS)
+    if not hooks or session.in_nested_transaction():  # a SAVEPOINT's end is not the transaction's
+        return
+    todo, hooks["commit"], hooks["rollback"] = hooks[which], [], []
+    for fn in todo:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the transaction is over; the others must still run
+            log.exception("a %s hook failed", which)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    _run_hooks(session, "commit")
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session) -> None:
+    _run_hooks(session, "rollback")
 
 
 _warned: set[str] = set()

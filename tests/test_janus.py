@@ -258,6 +258,61 @@ def test_a_janus_restarted_since_the_call_gets_the_room_again_and_ending_needs_n
                           JANUS_TIMEOUT_SECONDS=2)
     assert login_as(MEDIATOR, "MEDIATOR").post(f"/hearing/{hid}/end").status_code == 302
     with app_ctx(sfu_app):
-        assert db.session.get(Hearing, hid).status.name == "ENDED"
+        hearing = db.session.get(Hearing, hid)
+        assert hearing.status.name == "ENDED"
+        # Janus could not be told, yet the ended room's secret, PIN and entry tokens leave the database
+        assert (hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin) == (None, None, None)
+        assert all(p.sfu_token is None for p in hearing.participants)
     server.destroy_room(room, secret)
     server.remove_token(creds["token"])
+
+
+def _fails_after(sfu_app, monkeypatch, target, name):
+    """Make `target.name` raise once it has run, until the returned switch is cleared: the request
+    answers 500 and rolls back. (Not monkeypatch.undo(): it would also undo the conftest's patches.)"""
+    real, failing = getattr(target, name), {"on": True}
+
+    def broken(*args, **kwargs):
+        real(*args, **kwargs)
+        if failing["on"]:
+            raise RuntimeError("injected failure")
+    monkeypatch.setattr(target, name, broken)
+    monkeypatch.setitem(sfu_app.config, "PROPAGATE_EXCEPTIONS", False)
+    return failing
+
+
+def test_an_entry_that_fails_after_janus_admitted_it_leaves_no_token_behind(sfu_app, login_as, case_id, server,
+                                                                            monkeypatch):
+    hid = _call(login_as, case_id)
+    before = set(server.tokens())
+    failing = _fails_after(sfu_app, monkeypatch, recordings, "note_entry")  # runs after the admit
+    zhang = login_as(ZHANG, "PARTY")
+    assert _join(zhang, hid).status_code == 500
+    assert set(server.tokens()) == before  # the rolled-back entry's token was removed from Janus
+    with app_ctx(sfu_app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(HearingParticipant).where(
+            HearingParticipant.hearing_id == hid, HearingParticipant.sfu_token.is_not(None))) == 0
+    failing["on"] = False
+    creds = _join(zhang, hid).get_json()["sfu"]  # entering again works
+    assert creds["token"] in server.tokens()
+
+
+def test_a_call_that_fails_after_janus_made_the_room_leaves_no_room_behind(sfu_app, login_as, case_id, server,
+                                                                          monkeypatch):
+    from app.workflows import engine
+
+    made = []
+    real_create = janus.Janus.create_room
+
+    def create_room(self, room, *args, **kwargs):
+        made.append(room)
+        return real_create(self, room, *args, **kwargs)
+    monkeypatch.setattr(janus.Janus, "create_room", create_room)
+    _fails_after(sfu_app, monkeypatch, engine, "flush_or_conflict")  # the transition's write, after the room
+    resp = login_as(MEDIATOR, "MEDIATOR").post(f"/hearing/case/{case_id}/call",
+                                               data={"sides": ["APPLICANT", "RESPONDENT"]})
+    assert resp.status_code == 500
+    assert made and not server.exists(made[0])  # Janus made the room and the rollback destroyed it
+    with app_ctx(sfu_app):
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Hearing).where(
+            Hearing.sfu_room == made[0])) == 0

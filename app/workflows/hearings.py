@@ -52,7 +52,7 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import janus
+from .. import janus, transactions
 from ..clock import utcnow
 from ..enums import CaseStatus, HearingRole, HearingStatus as S, PartyRole, SmsKind
 from ..extensions import db
@@ -172,9 +172,22 @@ def max_participants() -> int:
 SfuUnavailable = recordings.SfuUnavailable
 
 
+def _undo(what: str, fn) -> None:
+    """Undo a step taken in Janus if the transaction that took it rolls back (the call or the entry
+    failed after it): no room or entry token outlives the rows that name it."""
+    def undo():
+        try:
+            fn()
+        except janus.JanusError as exc:
+            current_app.logger.warning("janus: undoing %s: %s", what, exc)
+    transactions.on_rollback(db.session(), undo)
+
+
 def _create_room(server, hearing: Hearing) -> None:
-    server.create_room(hearing.sfu_room, hearing.sfu_secret, hearing.sfu_pin, publishers=max_participants(),
+    room, secret = hearing.sfu_room, hearing.sfu_secret
+    server.create_room(room, secret, hearing.sfu_pin, publishers=max_participants(),
                        description=f"hearing#{hearing.id}")
+    _undo("a room", lambda: server.destroy_room(room, secret))
 
 
 def _sfu(hearing: Hearing, step, required: bool = True):
@@ -277,8 +290,9 @@ def _join(hearing, actor, data):
         _sfu(hearing, _revoke(hearing, me), required=False)  # an earlier page of theirs is out of the SFU room
 
     def admit(server):
-        me.sfu_token = janus.new_secret()
-        server.admit(hearing.sfu_room, hearing.sfu_secret, me.sfu_token)
+        token = me.sfu_token = janus.new_secret()
+        server.admit(hearing.sfu_room, hearing.sfu_secret, token)
+        _undo("an entry token", lambda: server.remove_token(token))
     _sfu(hearing, admit)
     me.session, me.joined_at, me.last_seen_at, me.left_at = signal.id, now, now, None
     recordings.note_entry(hearing)
@@ -313,6 +327,10 @@ def _end(hearing, actor, data):
                 p.sfu_token = None
     if hearing.sfu_room is not None:
         _sfu(hearing, close, required=False)
+    # an ended room is never entered again: its credentials leave the database even if Janus was down
+    hearing.sfu_room = hearing.sfu_secret = hearing.sfu_pin = None
+    for p in hearing.participants:
+        p.sfu_token = None
 
 
 TRANSITIONS = [
