@@ -246,3 +246,28 @@ def test_the_ministry_sidebar_names_its_organisation_screen_once(login_as, phone
     paths = [path_of(a) for a in links]
     assert hidden not in paths, paths
     assert "/ministry/bind/" in [a.get("href") for a in links] and "总对总案件" in nav.text_content()
+
+
+def test_the_ministry_sidebar_asks_for_the_ministrys_kind_once_per_page(app, login_as):
+    """The sidebar's cache key and its two ministry entries all depend on whether the ministry applies or
+    binds (app/views/__init__.py); that is one query per page, not one per question."""
+    from sqlalchemy import event
+
+    from app.extensions import db
+
+    client = login_as("13700000001", "MINISTRY")
+    client.get("/ministry/organisations/list/")  # the sidebar is cached for this role set now
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def record(conn, cursor, statement, *args):
+        if statement.startswith("SELECT ministry.certification_path"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/ministry/organisations/list/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(seen) == 1, seen

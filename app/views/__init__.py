@@ -149,8 +149,11 @@ def _shown_in_sidebar(permission: str, view_name: str) -> bool:
 
 
 def _sidebar_condition(name: str) -> bool:
-    """`Leaf.when` for the acting account (app/menu.py)."""
-    applies = ministry_workflow.applies_for_certification(current_scope())
+    """`Leaf.when` for the acting account (app/menu.py); the ministry's kind is read once per request
+    (the cache key and both leaves ask for it)."""
+    if "_ministry_applies" not in g:
+        g._ministry_applies = ministry_workflow.applies_for_certification(current_scope())
+    applies = g._ministry_applies
     return {MINISTRY_APPLIES: applies, MINISTRY_BINDS: not applies}[name]
 
 
