@@ -4,7 +4,10 @@ A message is written in the transaction that causes it (`enqueue`); `deliver_due
 (run by `flask worker`) sends due messages one by one: success marks it
 delivered; a failure is retried with exponential back-off and, after
 `MAX_ATTEMPTS`, shown as failed to platform staff, who can resend it
-[FAQ 3.4, 3.6, 6.3, 6.5]. Receivers dedupe by `message_id`, so a message
+[FAQ 3.4, 3.6, 6.3, 6.5]. An attempt counts when its delivery starts, so a
+message that kills the worker delivering it (a receiver that hangs it, a
+payload that crashes it) is given up after `MAX_ATTEMPTS` too, instead of
+being claimed again by every worker that comes along. Receivers dedupe by `message_id`, so a message
 delivered twice (a worker that crashed after sending but before recording it,
 a 重新推送) has one effect.
 
@@ -41,6 +44,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from . import claims
@@ -179,8 +183,10 @@ def claim_due(token: str, now: dt.datetime, limit: int) -> list[int]:
     lease expired: it died or stalled). PostgreSQL skips the rows another worker is claiming right now;
     on SQLite the claim is a conditional UPDATE counted by its rowcount.
     """
+    unleased = sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now)
+    _give_up_abandoned(unleased)
     claimable = sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
-                        sa.or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
+                        unleased)
     candidates = db.session.scalars(
         sa.select(OutboxMessage.id).where(claimable).order_by(OutboxMessage.id).limit(limit)
         .with_for_update(skip_locked=True)).all()
@@ -194,6 +200,20 @@ def claim_due(token: str, now: dt.datetime, limit: int) -> list[int]:
             claimed.append(pk)
     db.session.commit()
     return claimed
+
+
+def _give_up_abandoned(unleased) -> None:
+    """Fail the pending messages whose last allowed delivery started and never ended (its worker died):
+    a delivery that ends records its outcome, so a pending message nobody holds with its attempts used up
+    is one that kills its worker. Platform staff see why and can 重新推送 it."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.attempts >= MAX_ATTEMPTS, unleased)
+        .values(status=OutboxStatus.FAILED, claimed_by=None, lease_until=None, last_error=_(
+            "The process delivering this message stopped during delivery %(n)d times; it is no longer "
+            "retried automatically. Check the receiving system, then resend it from this record.",
+            n=MAX_ATTEMPTS))
+        .execution_options(synchronize_session=False))
 
 
 def deliver_due(now: dt.datetime | None = None, limit: int = 50, worker: str | None = None) -> dict:
@@ -236,8 +256,16 @@ def _deliver_one(pk: int, token: str, clock) -> str | None:
         db.session.rollback()
         return None
     envelope, attempts = _envelope(message), message.attempts + 1
-    db.session.rollback()  # hold no lock while the receiver works
+    db.session.rollback()
     claims.crash_point("outbox.claimed")
+    started = db.session.execute(  # the attempt counts from here, even if this process dies delivering it
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == pk, OutboxMessage.claimed_by == token,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .values(attempts=attempts).execution_options(synchronize_session=False))
+    db.session.commit()  # and no lock is held while the receiver works
+    if started.rowcount != 1:
+        return None  # our lease ran out before we began and another worker took it
     error, acknowledged = None, False
     try:
         acknowledged = adapter_for(envelope.topic).deliver(envelope)
@@ -245,7 +273,7 @@ def _deliver_one(pk: int, token: str, clock) -> str | None:
         error = str(exc)[:500]
     claims.crash_point("outbox.delivered")
     at = clock()
-    values = {"attempts": attempts, "lease_until": None}
+    values = {"lease_until": None}
     if error is not None:
         values["last_error"] = error
         if attempts >= MAX_ATTEMPTS:

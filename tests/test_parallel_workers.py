@@ -170,7 +170,10 @@ def test_a_worker_killed_between_claim_and_mark_loses_and_duplicates_no_message(
     assert (tmp_path / "crashed").exists()
     with app_ctx(fresh_app):
         rows = db.session.scalars(sa.select(OutboxMessage)).all()
-        assert {r.status for r in rows} == {OutboxStatus.SENT} and {r.attempts for r in rows} == {1}
+        assert {r.status for r in rows} == {OutboxStatus.SENT}
+        # an attempt counts when its delivery starts: the one the dead worker was sending counts twice
+        crashed_sending = 1 if crash_at == "outbox.delivered" else 0
+        assert sorted(r.attempts for r in rows) == [1] * (len(ids) - crashed_sending) + [2] * crashed_sending
         assert {r.lease_until for r in rows} == {None}
     assert set(receiver.deliveries) == set(ids)  # every message delivered at least once
     twice = [i for i, n in receiver.deliveries.items() if n > 1]
@@ -284,15 +287,89 @@ def test_a_worker_whose_lease_ran_out_cannot_mark_what_another_took_over(app):
         app.config["COURT_INTRANET"] = SlowReceiver()
         assert _deliver_one(pk, "stalled", lambda: later) is None  # delivered, but its mark is refused
         message = db.session.get(OutboxMessage, pk)
-        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.PENDING, 0, "other")
+        # the stalled delivery counted when it began; "other" holds the message now
+        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.PENDING, 1, "other")
         db.session.rollback()
         assert _deliver_one(pk, "other", lambda: later) == "sent"
         message = db.session.get(OutboxMessage, pk)
-        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.SENT, 1, "other")
+        assert (message.status, message.attempts, message.claimed_by) == (OutboxStatus.SENT, 2, "other")
     assert deliveries == [message_id, message_id]  # at least once: the receiver drops the second by message_id
 
 
 # --- the attempt cap ----------------------------------------------------------------------------------
+
+class _WorkerDied(BaseException):
+    """The delivering process ends on the spot (as os._exit would): nothing records the outcome."""
+
+
+def test_a_message_that_kills_its_worker_every_time_is_given_up_after_max_attempts_and_can_be_resent(app):
+    """SPEC §7, issue 17 item 3: an attempt counts when its delivery starts, so a poison message is not
+    claimed forever — after MAX_ATTEMPTS deaths the next worker fails it with a Chinese reason that tells
+    platform staff what to do; 重新推送 gives it a fresh start."""
+    import datetime as dt
+
+    from app.clock import utcnow
+    from app.outbox import MAX_ATTEMPTS, deliver_due, resend
+
+    calls = []
+
+    class Deadly:
+        def deliver(self, envelope):
+            calls.append(envelope.message_id)
+            raise _WorkerDied()
+
+    app.config["COURT_INTRANET"] = Deadly()
+    lease = dt.timedelta(seconds=app.config["WORKER_LEASE_SECONDS"] + 1)
+    with app_ctx(app):
+        (message_id,) = _messages(1)
+        pk = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.message_id == message_id))
+        now = utcnow()
+        for n in range(1, MAX_ATTEMPTS + 1):
+            with pytest.raises(_WorkerDied):
+                deliver_due(now, worker=f"w{n}")
+            db.session.rollback()
+            message = db.session.get(OutboxMessage, pk)
+            assert (message.status, message.attempts) == (OutboxStatus.PENDING, n)  # counted though unrecorded
+            assert deliver_due(now) == {"sent": 0, "retry": 0, "failed": 0}  # its lease still runs
+            now += lease
+        assert deliver_due(now) == {"sent": 0, "retry": 0, "failed": 0}
+        db.session.expire_all()
+        message = db.session.get(OutboxMessage, pk)
+        assert message.status is OutboxStatus.FAILED and message.lease_until is None
+        assert f"中断了 {MAX_ATTEMPTS} 次" in message.last_error and "重新推送" in message.last_error
+        assert calls == [message_id] * MAX_ATTEMPTS  # not one delivery more
+
+        app.config["COURT_INTRANET"] = "local"
+        resend(message)
+        db.session.commit()
+        assert deliver_due(now)["sent"] == 1
+        db.session.expire_all()
+        assert (message.status, message.attempts) == (OutboxStatus.SENT, 1)
+
+
+def test_a_message_on_its_last_attempt_is_not_given_up_while_its_worker_still_holds_it(app):
+    import datetime as dt
+
+    from app.clock import utcnow
+    from app.outbox import MAX_ATTEMPTS, claim_due
+
+    with app_ctx(app):
+        (message_id,) = _messages(1)
+        message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.message_id == message_id))
+        now = utcnow()
+        message.attempts = MAX_ATTEMPTS - 1
+        db.session.commit()
+        assert claim_due("slow", now, 10) == [message.id]  # its last attempt: it may still succeed
+        message.attempts = MAX_ATTEMPTS  # what the delivery's start records
+        db.session.commit()
+        assert claim_due("other", now + dt.timedelta(seconds=1), 10) == []
+        db.session.expire_all()
+        assert (message.status, message.claimed_by) == (OutboxStatus.PENDING, "slow")
+        later = now + dt.timedelta(seconds=app.config["WORKER_LEASE_SECONDS"] + 1)
+        assert claim_due("other", later, 10) == []  # "slow" died: given up, not claimed again
+        db.session.expire_all()
+        assert message.status is OutboxStatus.FAILED
+
 
 def _claimed_until_given_up(claim, job_id: int) -> list[int]:
     """Claim `job_id` as one fresh worker after another, none finishing (each dies, its lease 0 s): the
