@@ -233,6 +233,35 @@ def test_recording_through_janus_is_started_and_stopped_on_the_server(sfu_app, l
         assert folder.startswith(janus_server.recordings) and db.session.get(Recording, rid) is None
 
 
+@pytest.mark.parametrize("stopped_first", [True, False])
+def test_a_server_recording_deleted_before_its_conversion_leaves_no_raw_files(sfu_app, login_as, case_id,
+                                                                            janus_server, stopped_first):
+    """[FAQ 4.1] 删除 a recording Janus is making or has made but the worker has not converted yet: Janus
+    stops writing (if it still was), and the raw folder goes once the deletion commits."""
+    hid = _call(login_as, case_id)
+    mediator = login_as(MEDIATOR, "MEDIATOR")
+    _join(mediator, hid)
+    rid = mediator.post(f"/hearing/{hid}/recording").get_json()["id"]
+    if stopped_first:
+        assert mediator.post(f"/hearing/{hid}/recording/{rid}/finish", json={}).status_code == 200
+    with app_ctx(sfu_app):
+        rec = db.session.get(Recording, rid)
+        folder = os.path.join(janus_server.recordings, rec.sfu_dir)
+        version = rec.version
+    os.makedirs(folder, exist_ok=True)  # what Janus wrote for a published stream
+    with open(os.path.join(folder, "videoroom-1-user-2-3-video.mjr"), "wb") as f:
+        f.write(b"MJR00002")
+    refused = mediator.post(f"/case/{case_id}/recordings/{rid}/delete", data={"version": version})
+    assert refused.status_code == 302 and os.path.isdir(folder)  # not confirmed: nothing happens
+    resp = mediator.post(f"/case/{case_id}/recordings/{rid}/delete", data={"confirm": "y", "version": version})
+    assert resp.status_code == 302
+    with app_ctx(sfu_app):
+        assert db.session.get(Recording, rid) is None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog).where(
+            AuditLog.case_id == case_id, AuditLog.summary == "recording.delete")) == 1
+    assert not os.path.exists(folder)
+
+
 def test_without_a_recordings_folder_the_browser_records_as_in_the_mesh(sfu_app, login_as, case_id):
     sfu_app.config["JANUS_RECORDINGS_DIR"] = ""
     hid = _call(login_as, case_id)

@@ -53,7 +53,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import janus
+from .. import janus, transactions
 from ..clock import local, utcnow
 from ..enums import CaseStatus, HearingStatus, RecordingSource, RecordingStatus as S
 from ..extensions import db
@@ -301,9 +301,21 @@ def _store_converted(rec, actor, data):
     rec.sfu_dir = None
 
 
+def _raw_folder_goes_after_commit(sfu_dir: Optional[str]) -> None:
+    """A recording Janus made, deleted before the worker converted it: its raw folder goes too."""
+    base = current_app.config.get("JANUS_RECORDINGS_DIR")
+    if sfu_dir and base:
+        folder = os.path.join(base, sfu_dir)
+        transactions.after_commit(db.session(), lambda: remove_folder(folder))
+
+
 def _delete_file(rec, actor, data):
     if rec.file_key:
         delete_after_commit(db.session, rec.file_key)
+    if rec.sfu_dir:
+        if rec.finished_at is None:
+            _janus_record(rec, False)  # Janus stops writing into the folder first
+        _raw_folder_goes_after_commit(rec.sfu_dir)
 
 
 TRANSITIONS = [
@@ -507,9 +519,11 @@ def delete(rec: Recording, actor: Actor, confirm: bool, expected_version: Option
 def delete_case_files(case: Case) -> None:
     """[FAQ 3.3]: the case is being deleted; its recordings' files go once that commits
     (the rows go with the case, ON DELETE CASCADE)."""
-    for key in db.session.scalars(sa.select(Recording.file_key).where(Recording.case_id == case.id)):
+    for key, sfu_dir in db.session.execute(sa.select(Recording.file_key, Recording.sfu_dir)
+                                           .where(Recording.case_id == case.id)):
         if key:
             delete_after_commit(db.session, key)
+        _raw_folder_goes_after_commit(sfu_dir)
 
 
 def available_events(rec: Recording, actor: Actor):
