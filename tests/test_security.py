@@ -794,3 +794,20 @@ def test_under_gunicorn_a_row_bomb_is_refused_at_once_and_no_other_request_waits
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, 9)
+
+
+def test_a_partys_api_token_lists_exactly_the_partys_own_cases(app, client):
+    """The 当事人 portal's API scope: the cases the login phone is a party to (app/views/api.py), no other."""
+    from app.models import Case, CaseParty
+
+    token = client.post("/api/v1/security/login", json={"username": "13500000001", "password": PASSWORD,
+                                                         "portal": "PARTY"}).get_json()
+    bearer = {"Authorization": f"Bearer {token['access_token']}"}
+    listed = app.test_client().get("/api/v1/case/?q=(page_size:100)", headers=bearer)
+    assert listed.status_code == 200
+    ids = {row["id"] for row in listed.get_json()["result"]}
+    with app.app_context():
+        own = set(db.session.scalars(sa.select(CaseParty.case_id).where(CaseParty.phone == "13500000001")))
+        other = db.session.scalar(sa.select(Case.id).where(Case.id.not_in(own)).limit(1))
+    assert ids and ids <= own
+    assert app.test_client().get(f"/api/v1/case/{other}", headers=bearer).status_code == 404
