@@ -293,6 +293,7 @@
         } catch (e) { if (closed) { return; } await sleep(1000); continue; }
         if (!Array.isArray(list)) { list = [list]; }
         for (var i = 0; i < list.length; i++) {
+          if (closed) { return; }  // the room ended in this batch: what Janus says after it (an error) is not shown
           var ev = list[i], h = handles[ev.sender];
           if (ev.janus === "error" && ev.error && ev.error.code === 458) { return; }  // session gone
           if (!h || ev.janus !== "event" || !ev.plugindata) { continue; }
