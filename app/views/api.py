@@ -14,13 +14,12 @@ from flask_appbuilder import ModelRestApi
 
 from flask_babel import lazy_gettext as _l
 
-from ..extensions import db
 from ..models import Case
 from .base import PartyNamesContain, ScopeFilter, interface
 from ..roles import Portal
 from ..security import current_scope
 from .cases import CASE_LABELS
-from .scope import case_scoped, portal_case_ids, visible_cases
+from .scope import case_scoped, portal_case_id_list, visible_cases
 
 
 def api_cases(query):
@@ -30,10 +29,7 @@ def api_cases(query):
         user = getattr(g, "user", None)
         if user is None or not user.is_authenticated:
             return query.filter(sa.false())
-        # their few ids as a list: around the id subquery, the case's eager joins made PostgreSQL join
-        # every case first (app/views/scope.py, portal_cases)
-        ids = db.session.scalars(portal_case_ids(user.username, scope.portal is Portal.AGENT)).all()
-        return query.filter(Case.id.in_(ids))
+        return query.filter(Case.id.in_(portal_case_id_list(user.username, scope.portal is Portal.AGENT)))
     return case_scoped(visible_cases)(query)
 
 

@@ -102,10 +102,16 @@ def portal_cases(phone: str, as_agent: bool) -> list[Case]:
     The ids first, then their rows: with the case's eager joins around the id subquery, PostgreSQL
     planned the joins over every case before filtering (1.2 s at 1 M cases, benchmarks/load.py); a
     list of a few ids is read by primary key."""
-    ids = db.session.scalars(portal_case_ids(phone, as_agent)).all()
+    ids = portal_case_id_list(phone, as_agent)
     if not ids:
         return []
     return db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc())).all()
+
+
+def portal_case_id_list(phone: str, as_agent: bool) -> list[int]:
+    """The ids of `portal_cases` themselves: a party has a few, and filtering by the list lets
+    PostgreSQL read the cases by primary key (see `portal_cases`)."""
+    return db.session.scalars(portal_case_ids(phone, as_agent)).all()
 
 
 def portal_case_ids(phone: str, as_agent: bool) -> sa.Select:
