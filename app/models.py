@@ -1533,6 +1533,40 @@ class CaseStatMonth(Model):
     filed: Mapped[int]
 
 
+class CaseStatRollup(Model):
+    """case_stat_month folded per report dimension (`dim`): one row per (court, received month) and
+    mediator, organisation or case type, or the bucket's total (`dim` 'court'), without 结案 month. Exact
+    for a period that ends once every case of the month had been received and concluded so far (the
+    default report period and the dashboard, which end today): then every concluded case counts as
+    concluded. The bucket's total row holds the latest 收案日期 and 结案时间 that check rests on."""
+
+    __tablename__ = "case_stat_rollup"
+    __table_args__ = (sa.Index("ix_case_stat_rollup_read", "dim", "month", "court_id"),
+                      sa.Index("ix_case_stat_rollup_bucket", "month", "court_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    court_id: Mapped[Optional[int]]
+    month: Mapped[str] = mapped_column(sa.String(7))
+    #: 'court' (the bucket's total), 'mediator', 'organisation' or 'case_type': which key column applies
+    dim: Mapped[str] = mapped_column(sa.String(12))
+    case_type: Mapped[Optional[CaseType]] = mapped_column(db_enum(CaseType, "rollup_case_type"))
+    mediator_id: Mapped[Optional[int]]
+    organisation_id: Mapped[Optional[int]]
+    cases: Mapped[int]
+    #: still open (待分配 … 申请结案)
+    still_open: Mapped[int]
+    #: concluded with or without agreement (with a 结案时间)
+    ended: Mapped[int]
+    terminated: Mapped[int]
+    #: days from 收案 to 结案 summed over the concluded cases
+    days: Mapped[float] = mapped_column(sa.Float)
+    confirmed: Mapped[int]
+    filed: Mapped[int]
+    #: the bucket's latest 收案日期 and 结案时间 (total rows only)
+    received_until: Mapped[Optional[dt.date]]
+    closed_until: Mapped[Optional[dt.datetime]]
+
+
 class CaseStatDirty(Model):
     """A (court, month) bucket whose summary rows are stale: marked in the transaction that changed a
     case, cleared by the worker's refresh. Reports read a dirty month from the case rows."""

@@ -30,6 +30,8 @@ import tempfile
 
 import sqlalchemy as sa
 
+from app import clock
+
 from .core import Bench, Context
 
 N_ROWS = 100_000
@@ -44,7 +46,7 @@ def export_request(ctx: Context):
         "SELECT received_on FROM mediation_case WHERE court_id = :c ORDER BY received_on DESC LIMIT 1 OFFSET :n"),
         {"c": ctx.court_id, "n": N_ROWS - 1}).scalar()
     start = _day(cutoff) if cutoff else dt.date(2000, 1, 1)
-    q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=dt.date.today())
+    q = stats.Query(by=stats.Dimension.MEDIATOR, start=start, end=clock.today())
     return q, stats.Reach(court_ids=(ctx.court_id,))
 
 

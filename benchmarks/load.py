@@ -45,6 +45,8 @@ import urllib.request
 
 import sqlalchemy as sa
 
+from app import clock
+
 from . import generate, pgserver
 from .core import uptime
 from .generate import ROOT
@@ -73,7 +75,7 @@ def plan(url: str, users: int, wait: tuple[float, float], target: str, court_id:
         counts["report"] = users - sum(counts.values())
     else:
         counts = {"court": users, "mediator": 0, "party": 0, "report": 0}
-    today = dt.date.today()
+    today = clock.today()
     if target == "peer":
         urls = {"list": PEER_LIST, "filter_status": "?_flt_3_status=MEDIATING", "filter_party": "?_flt_2_party_names=",
                 "page_param": "?page_PeerCaseView=", "detail": "/peercaseview/show/{id}"}

@@ -12,6 +12,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
+from app import clock
+
 from .core import Bench, Context
 
 OPEN = "('TO_ASSIGN', 'TO_ACCEPT', 'MEDIATING', 'CLOSE_REQUESTED')"
@@ -51,7 +53,7 @@ def floor_report(ctx: Context, key: str, start: dt.date, end: dt.date):
     sql = sa.text(GROUP_BY_SQL.format(key=key, open=OPEN, days=_days(ctx.is_sqlite)))
     end_next = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
     params = {"court": ctx.court_id, "start": start, "end": end, "end_next": end_next,
-              "overdue_on": min(end + dt.timedelta(days=1), dt.date.today())}
+              "overdue_on": min(end + dt.timedelta(days=1), clock.today())}
     if ctx.is_sqlite:  # SQLite stores dates and datetimes as ISO text
         params = {k: (str(v) if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in params.items()}
         params["end_next"] = end_next.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -63,7 +65,7 @@ def floor_report(ctx: Context, key: str, start: dt.date, end: dt.date):
 
 
 def benches(ctx: Context) -> list[Bench]:
-    today = dt.date.today()
+    today = clock.today()
     year = today - dt.timedelta(days=364)
     month = today - dt.timedelta(days=30)
     out = []

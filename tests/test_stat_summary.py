@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from app import clock
 from app.enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType
 from app.extensions import db
-from app.models import Case, CaseStatDirty, CaseStatMonth, Court, CourtApplication
+from app.models import Case, CaseStatDirty, CaseStatMonth, CaseStatRollup, Court, CourtApplication
 from app.operations import Worker
 from app.security import Scope
 from app.workflows import case_lifecycle
 from app.workflows import dashboard
 from app.workflows import stat_summary
 from app.workflows import statistics as stats
+from app.workflows.statistics import month_key
 
 from .case_factory import make_case, mediator_actor
 from .helpers import app_ctx
@@ -316,3 +317,141 @@ def test_rebuild_from_scratch_matches_the_case_rows(app, varied):
         db.session.commit()
         assert stat_summary.verify(db.session) == []
     _assert_same_as_raw(app, expect_summary=True)
+
+
+# --- the rollup: periods that end today or later (case_stat_rollup) -------------------------------------------
+
+def _today_cases(app):
+    """Cases of the current month: received today, one of them concluded a minute ago."""
+    now = clock.utcnow() - dt.timedelta(minutes=1)
+    ended = make_case(app, status=E, court_code="京0105", mediator_phone="13900000002")
+    _set(app, ended, received_on=clock.today(), closed_at=now, deadline=clock.today() + dt.timedelta(days=30))
+    open_ = make_case(app, status=M, court_code="京0105", mediator_phone="13900000001")
+    _set(app, open_, received_on=clock.today(), deadline=clock.today() - dt.timedelta(days=1))  # overdue
+    return ended, open_
+
+
+def _rollup_periods():
+    today = clock.today()
+    return [(D(2023, 11, 15), today),   # starts mid-month, fewer days before it: the month less those days
+            (D(2023, 11, 20), today),   # more days before the start than in: those days from the case rows
+            (D(2023, 12, 1), today), (D(2024, 1, 31), today), (today.replace(day=1), today),
+            (D(2023, 11, 15), today + dt.timedelta(days=40))]
+
+
+def test_a_period_ending_today_reads_the_rollup_and_matches_the_case_rows(app, varied):
+    """SPEC §6 figures for the default report period (to today): the rollup, exact against the case rows."""
+    _today_cases(app)
+    _refresh(app)
+    today = clock.today()
+    with app.test_request_context():
+        for scope in _scopes(app):
+            reach = stats.reach_for(scope)
+            p = stats.plan(D(2023, 11, 15), today, reach)
+            assert p.rollup and p.split_month is None and "2023-11" in p.months and month_key(today) in p.months
+            assert p.minus == ((D(2023, 11, 1), D(2023, 11, 15)),)
+            assert "2023-11" not in stats.plan(D(2023, 11, 20), today, reach).months
+            assert not stats.plan(D(2023, 11, 15), today, reach, CaseType.PRE_LITIGATION).rollup  # no type split
+            # an earlier end: the rollup only when no case of its months concluded or was received later
+            assert not stats.plan(D(2023, 11, 15), D(2024, 2, 14), reach).rollup
+        assert stats.plan(D(2023, 11, 15), D(2024, 3, 31), stats.reach_for(_scopes(app)[1])).rollup
+        assert not stats.plan(D(2023, 11, 15), D(2024, 3, 31), stats.reach_for(_scopes(app)[0])).rollup  # 4-02
+    _assert_same_as_raw(app, _rollup_periods(), expect_summary=True)
+    with app.test_request_context():
+        cy = stats.reach_for(_scopes(app)[1])
+        month = stats.report(stats.Query(by=stats.Dimension.MEDIATOR, start=today.replace(day=1), end=today), cy)
+        received = db.session.scalar(sa.select(sa.func.count()).select_from(Case).where(
+            Case.court_id == cy.court_ids[0], Case.received_on >= today.replace(day=1)))
+    assert month.total.received == received >= 2 and month.total.ended >= 1 and month.total.overdue >= 1
+
+
+def test_the_rollup_is_not_used_once_a_case_of_its_months_concluded_after_the_period(app, varied):
+    """A 结案时间 after the period's end (a clock set wrong) or a 收案日期 after it: the rollup would count
+    the case as concluded or received, so the plan falls back to case_stat_month and stays exact."""
+    ended, open_ = _today_cases(app)
+    _set(app, ended, closed_at=clock.utcnow() + dt.timedelta(days=2))
+    _refresh(app)
+    today = clock.today()
+    with app.test_request_context():
+        reach = stats.reach_for(_scopes(app)[1])
+        assert not stats.plan(D(2023, 11, 15), today, reach).rollup
+        assert stats.plan(D(2023, 11, 15), today + dt.timedelta(days=3), reach).rollup
+    _set(app, ended, closed_at=clock.utcnow() - dt.timedelta(minutes=1))
+    _set(app, open_, received_on=today + dt.timedelta(days=1))
+    _refresh(app)
+    with app.test_request_context():
+        assert not stats.plan(D(2023, 11, 15), today, stats.reach_for(_scopes(app)[1])).rollup
+    _assert_same_as_raw(app, _rollup_periods(), expect_summary=True)
+
+
+def test_a_ministry_reach_does_not_read_the_rollup(app, varied):
+    _refresh(app)
+    with app.test_request_context():
+        assert not stats.plan(D(2023, 11, 15), clock.today(), stats.Reach(organisation_ids=(1,))).rollup
+
+
+def test_the_dashboard_on_its_own_day_reads_the_rollup_and_matches_the_case_rows(app, varied, monkeypatch):
+    """The dashboard ends today: on each dashboard day (the clock set to it) its months come from the rollup
+    where no case of them concluded later, else from case_stat_month, and always as the case rows count."""
+    _refresh(app)
+    rollups = 0
+    for day in DASHBOARD_DAYS:
+        with monkeypatch.context() as m:
+            m.setattr(clock, "today", lambda day=day: day)
+            with app.test_request_context():
+                for scope in _scopes(app):
+                    reach = stats.reach_for(scope)
+                    rollups += stats.plan(dashboard.first_month(day), day, reach).rollup
+                    for top in (1, 2, dashboard.TOP):
+                        m.setattr(dashboard, "TOP", top)
+                        assert _board(dashboard.build(reach, day)) == _board(
+                            dashboard.build(reach, day, summary=False)), (scope, top, day)
+    assert 0 < rollups < 2 * len(DASHBOARD_DAYS)  # 2024-04-02's conclusion keeps the platform's March off it
+
+
+def test_a_stale_rollup_row_or_bound_is_caught_by_verify(app, varied):
+    _refresh(app)
+    with app_ctx(app):
+        db.session.execute(sa.update(CaseStatRollup).where(CaseStatRollup.month == "2024-01",
+                                                           CaseStatRollup.dim == "mediator")
+                           .values(ended=CaseStatRollup.ended + 1))
+        db.session.execute(sa.update(CaseStatRollup).where(CaseStatRollup.month == "2023-12",
+                                                           CaseStatRollup.dim == "court")
+                           .values(closed_until=None))
+        db.session.commit()
+        differences = stat_summary.verify(db.session)
+    assert any("2024-01" in line and "调解员" in line for line in differences), differences
+    assert any("2023-12" in line and "最晚" in line for line in differences), differences
+    rebuilt = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert rebuilt.exit_code == 0
+    with app_ctx(app):
+        assert stat_summary.verify(db.session) == []
+
+
+def _rollup_rows(app):
+    with app_ctx(app):
+        t = CaseStatRollup
+        return sorted((r.court_id or 0, r.month, r.dim, str(r.case_type), r.mediator_id or 0, r.organisation_id or 0,
+                       r.cases, r.still_open, r.ended, r.terminated, round(r.days, 6), r.confirmed, r.filed,
+                       r.received_until, r.closed_until) for r in db.session.scalars(sa.select(t)))
+
+
+def test_the_rollup_migration_fills_it_from_the_summary_and_downgrades(fresh_app):
+    from flask_migrate import downgrade, upgrade
+
+    for status, received, closed, court, phone, case_type, org in CASES[:8]:
+        cid = make_case(fresh_app, status=status, court_code=court, mediator_phone=phone or "13900000001",
+                        case_type=case_type)
+        _set(fresh_app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
+    _refresh(fresh_app)
+    before = _rollup_rows(fresh_app)
+    assert len({r[1] for r in before}) >= 3 and {r[2] for r in before} == {"court", "mediator", "organisation",
+                                                                            "case_type"}
+    with fresh_app.app_context():
+        downgrade(revision="0024_i17janus_sfu_room")  # the revision before 0025_i17rollup_stats
+        assert "case_stat_rollup" not in sa.inspect(db.engine).get_table_names()
+        upgrade()
+        db.session.remove()
+    assert _rollup_rows(fresh_app) == before
+    with app_ctx(fresh_app):
+        assert stat_summary.verify(db.session) == []

@@ -4,10 +4,11 @@ Built from the same definitions as the report (`statistics`): a month's bar is
 the cohort received that month, split by where it stands now.
 
 Nothing here grows with history (issue 17 item 6): the bars and the two top
-tens are `statistics.figures` — the summary's clean whole months plus the
-exact case-row remainder (this month's cases, and the earlier months' cases
-concluded this month) — and the overdue figures look only at open cases,
-through the partial index `ix_case_open`. Only the ten names shown are read.
+tens are `statistics.figures` — the period ends today, so its clean months come
+from the rollup (a row per month and mediator or organisation, summed by the
+database), or when a case of them concluded after today (a clock set wrong)
+from the summary plus the exact case-row remainder — and the overdue figures
+look only at open cases, through the partial index `ix_case_open`. Only the ten names shown are read.
 `build(..., summary=False)` counts everything from the case rows (what the
 tests compare it with).
 """
@@ -69,7 +70,7 @@ def top(q: stats.Query, reach: stats.Reach, p: stats.Plan) -> list[stats.Row]:
 def build(reach: stats.Reach, today: dt.date, summary: bool = True) -> Board:
     start = first_month(today)
     months = stats.months_between(start, today)
-    p = stats.plan(start, today) if summary else stats.Plan((), None)
+    p = stats.plan(start, today, reach) if summary else stats.Plan((), None)
     by_month = stats.figures(stats.Query(by=stats.Dimension.MONTH, start=start, end=today), reach,
                              complete=False, p=p)
     none = stats.Row(None, "")

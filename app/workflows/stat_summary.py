@@ -1,8 +1,9 @@
 """化解统计 from a summary that does not grow with history (issue 17 item 6).
 
     case / court_application flush ──► case_stat_dirty (court, month)     same transaction
-    worker round / refresh()       ──► case_stat_month rows of the bucket  delete + insert from the case rows
-    report                         ──► clean whole months: case_stat_month
+    worker round / refresh()       ──► case_stat_month and case_stat_rollup rows of the bucket
+                                       delete + insert from the case rows
+    report                         ──► clean whole months: case_stat_month, or case_stat_rollup to today
                                        partial edge months, dirty months: the case rows (as before)
 
 A report counts the cohort received in [start, end] and where it stood at the
@@ -17,6 +18,15 @@ case rows unless E is M's last day. 逾期数 (open cases past their deadline on
 day the period chooses) is always counted from the case rows: it looks only at
 open cases, which do not accumulate with history.
 
+Beside it, case_stat_rollup folds each bucket's rows per report dimension —
+the month's total, each case type, mediator and organisation — without 结案
+month, for the periods that end today or later (the default report period,
+the dashboard): every concluded case then counts as concluded, so one row
+per group and month is enough, and a year's report for a court reads a few
+rows per mediator instead of one per status and 结案 month. Its total row
+carries the bucket's latest 收案日期 and 结案时间, which statistics.rollup_plan
+checks before trusting it. Both tables are rewritten together, bucket by bucket.
+
 Exactness rests on every change going through the ORM (the flush listener);
 rows written around it — a bulk COPY, a restore — need `flask stats rebuild`,
 and `flask stats verify` compares every clean bucket with the case rows.
@@ -29,8 +39,11 @@ from typing import Iterable, Optional
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from ..models import Case, CaseStatDirty, CaseStatMonth, CourtApplication
-from .statistics import AFTER_MEDIATION, closed_month, days_between, month_first, month_key, next_month
+from .. import clock
+from ..enums import CaseStatus
+from ..models import Case, CaseStatDirty, CaseStatMonth, CaseStatRollup, CourtApplication
+from .statistics import (AFTER_MEDIATION, CONCLUDED, OPEN, closed_month, days_between, month_first, month_key,
+                         next_month)
 
 #: what a summary row depends on (deadline only feeds 逾期数, which is never summarised)
 CASE_FIELDS = ("court_id", "received_on", "case_type", "mediator_id", "organisation_id", "status", "closed_at")
@@ -138,21 +151,86 @@ def _has_application(figure: str):
 
 def compute(session, bucket: Bucket) -> dict[tuple, list]:
     """The summary rows of `bucket` from the case rows: natural key → [cases, days, confirmed, filed]."""
+    return _compute(session, bucket)[0]
+
+
+def _compute(session, bucket: Bucket):
+    """compute()'s rows, and the bucket's latest 收案日期 and 结案时间 (the rollup's bounds)."""
     court_id, month = bucket
     first = month_first(month)
     stmt = sa.select(
         Case.case_type, Case.mediator_id, Case.organisation_id, Case.status, Case.closed_at,
         days_between(Case.closed_at, Case.received_on),
-        _has_application("confirmed"), _has_application("filed"),
+        _has_application("confirmed"), _has_application("filed"), Case.received_on,
     ).where(_court_is(Case.court_id, court_id), Case.received_on >= first, Case.received_on < next_month(first))
     rows: dict[tuple, list] = defaultdict(lambda: [0, 0.0, 0, 0])
-    for case_type, mediator_id, organisation_id, status, closed_at, days, confirmed, filed in session.execute(stmt):
+    received_until = closed_until = None
+    for case_type, mediator_id, organisation_id, status, closed_at, days, confirmed, filed, received_on in (
+            session.execute(stmt)):
         figures = rows[(case_type, mediator_id, organisation_id, status, closed_month(closed_at))]
         figures[0] += 1
         figures[1] += float(days) if closed_at is not None else 0.0
         figures[2] += 1 if confirmed else 0
         figures[3] += 1 if filed else 0
-    return dict(rows)
+        received_until = max(received_until or received_on, received_on)
+        if closed_at is not None:
+            closed_until = max(closed_until or closed_at, closed_at)
+    return dict(rows), received_until, closed_until
+
+
+#: the rollup's dimensions: which part of a summary row's key each one keeps (None: the bucket's total)
+ROLLUP_DIMS = {"court": None, "case_type": 0, "mediator": 1, "organisation": 2}
+ROLLUP_KEY_COLUMNS = {"case_type": "case_type", "mediator": "mediator_id", "organisation": "organisation_id"}
+ROLLUP_FIGURES = ("cases", "still_open", "ended", "terminated", "days", "confirmed", "filed")
+
+
+def fold(rows: dict[tuple, list]) -> dict[tuple, list]:
+    """The rollup of a bucket's summary rows: (dim, key) → the ROLLUP_FIGURES."""
+    out: dict[tuple, list] = defaultdict(lambda: [0, 0, 0, 0, 0.0, 0, 0])
+    for (case_type, mediator_id, organisation_id, status, closed), (cases, days, confirmed, filed) in rows.items():
+        concluded = status in CONCLUDED and closed is not None
+        figures = (cases, cases if status in OPEN else 0, cases if concluded and status == CaseStatus.ENDED else 0,
+                   cases if concluded and status == CaseStatus.TERMINATED else 0, days if concluded else 0.0,
+                   confirmed, filed)
+        parts = (case_type, mediator_id, organisation_id)
+        for dim, index in ROLLUP_DIMS.items():
+            total = out[(dim, None if index is None else parts[index])]
+            for i, value in enumerate(figures):
+                total[i] += value
+    return dict(out)
+
+
+def _rollup_rows(bucket: Bucket, rows: dict[tuple, list], received_until, closed_until) -> list[dict]:
+    court_id, month = bucket
+    out = []
+    for (dim, key), figures in fold(rows).items():
+        row = {"court_id": court_id, "month": month, "dim": dim, "case_type": None, "mediator_id": None,
+               "organisation_id": None, "received_until": None, "closed_until": None,
+               **dict(zip(ROLLUP_FIGURES, figures))}
+        if dim == "court":
+            row.update(received_until=received_until, closed_until=closed_until)
+        else:
+            row[ROLLUP_KEY_COLUMNS[dim]] = key
+        out.append(row)
+    return out
+
+
+def stored_rollup(session, bucket: Bucket) -> dict[tuple, list]:
+    court_id, month = bucket
+    t = CaseStatRollup
+    out: dict[tuple, list] = {}
+    for r in session.execute(sa.select(t).where(_court_is(t.court_id, court_id), t.month == month)).scalars():
+        key = (r.dim, None if r.dim == "court" else getattr(r, ROLLUP_KEY_COLUMNS[r.dim]))
+        figures = [getattr(r, f) for f in ROLLUP_FIGURES]
+        out[key] = [a + b for a, b in zip(out[key], figures)] if key in out else figures
+    return out
+
+
+def stored_bounds(session, bucket: Bucket) -> tuple:
+    court_id, month = bucket
+    t = CaseStatRollup
+    return tuple(session.execute(sa.select(t.received_until, t.closed_until).where(
+        _court_is(t.court_id, court_id), t.month == month, t.dim == "court")).first() or (None, None))
 
 
 def stored(session, bucket: Bucket) -> dict[tuple, list]:
@@ -181,13 +259,16 @@ def refresh(session, buckets: Iterable[Bucket]) -> int:
     _lock(session)
     buckets = set(buckets)
     for court_id, month in buckets:
-        session.execute(sa.delete(CaseStatMonth).where(_court_is(CaseStatMonth.court_id, court_id),
-                                                       CaseStatMonth.month == month))
+        for table in (CaseStatMonth, CaseStatRollup):
+            session.execute(sa.delete(table).where(_court_is(table.court_id, court_id), table.month == month))
+        computed, received_until, closed_until = _compute(session, (court_id, month))
         rows = [{"court_id": court_id, "month": month, "case_type": k[0], "mediator_id": k[1],
                  "organisation_id": k[2], "status": k[3], "closed_month": k[4], "cases": f[0], "days": f[1],
-                 "confirmed": f[2], "filed": f[3]} for k, f in compute(session, (court_id, month)).items()]
+                 "confirmed": f[2], "filed": f[3]} for k, f in computed.items()]
         if rows:
             session.execute(sa.insert(CaseStatMonth), rows)
+            session.execute(sa.insert(CaseStatRollup),
+                            _rollup_rows((court_id, month), computed, received_until, closed_until))
     return len(buckets)
 
 
@@ -208,7 +289,8 @@ def refresh_dirty(session, limit: int = 200) -> int:
 
 def all_buckets(session) -> set[Bucket]:
     cases = {(c, month_key(d)) for c, d in session.execute(sa.select(Case.court_id, Case.received_on).distinct())}
-    summary = {tuple(r) for r in session.execute(sa.select(CaseStatMonth.court_id, CaseStatMonth.month).distinct())}
+    summary = {tuple(r) for table in (CaseStatMonth, CaseStatRollup)
+               for r in session.execute(sa.select(table.court_id, table.month).distinct())}
     return cases | summary
 
 
@@ -216,6 +298,7 @@ def rebuild(session) -> int:
     """Every bucket from scratch (after rows were written around the ORM). The number of buckets."""
     _lock(session)
     session.execute(sa.delete(CaseStatMonth))
+    session.execute(sa.delete(CaseStatRollup))
     session.execute(sa.delete(CaseStatDirty))
     return refresh(session, all_buckets(session))
 
@@ -229,13 +312,27 @@ def verify(session) -> list[str]:
     dirty = dirty_buckets(session)
     out = []
     for bucket in sorted(all_buckets(session) - dirty, key=lambda b: (b[1], b[0] is None, b[0] or 0)):
-        want, have = compute(session, bucket), stored(session, bucket)
+        court, month = bucket[0] if bucket[0] is not None else "-", bucket[1]
+        want, received_until, closed_until = _compute(session, bucket)
+        have = stored(session, bucket)
         for key in sorted(set(want) | set(have), key=repr):
             w, h = want.get(key), have.get(key)
             if w is None or h is None or w[0] != h[0] or w[2:] != list(h[2:]) or abs(w[1] - h[1]) > 1e-6:
                 out.append(_("Court %(court)s, month %(month)s, %(row)s: summary %(have)s, case rows %(want)s",
-                             court=bucket[0] if bucket[0] is not None else "-", month=bucket[1],
-                             row=_row_words(key), have=_figures_words(h), want=_figures_words(w)))
+                             court=court, month=month, row=_row_words(key), have=_figures_words(h),
+                             want=_figures_words(w)))
+        want_rollup, have_rollup = fold(want), stored_rollup(session, bucket)
+        for key in sorted(set(want_rollup) | set(have_rollup), key=repr):
+            w, h = want_rollup.get(key), have_rollup.get(key)
+            if w is None or h is None or w[:4] + w[5:] != h[:4] + h[5:] or abs(w[4] - h[4]) > 1e-6:
+                out.append(_("Court %(court)s, month %(month)s, %(row)s: summary %(have)s, case rows %(want)s",
+                             court=court, month=month, row=_rollup_words(key), have=_rollup_figures_words(h),
+                             want=_rollup_figures_words(w)))
+        bounds = stored_bounds(session, bucket)
+        if want and bounds != (received_until, closed_until):
+            out.append(_("Court %(court)s, month %(month)s: the summary's latest receipt and conclusion are "
+                         "%(have)s, the case rows' %(want)s", court=court, month=month,
+                         have=_bounds_words(*bounds), want=_bounds_words(received_until, closed_until)))
     return out
 
 
@@ -244,6 +341,30 @@ def _row_words(key) -> str:
     return _("type %(type)s, mediator %(mediator)s, organisation %(organisation)s, status %(status)s, "
              "concluded %(closed)s", type=case_type.label, mediator=mediator_id or "-",
              organisation=organisation_id or "-", status=status.label, closed=closed or "-")
+
+
+def _rollup_words(key) -> str:
+    dim, value = key
+    if dim == "court":
+        return _("rollup: the month's total")
+    if dim == "case_type":
+        value = value.label if value is not None else "-"
+    names = {"case_type": _("Case type"), "mediator": _("Mediator"), "organisation": _("Mediation organisation")}
+    return _("rollup: %(dimension)s %(key)s", dimension=names[dim], key=value if value is not None else "-")
+
+
+def _rollup_figures_words(figures) -> str:
+    if figures is None:
+        return _("none")
+    return _("%(cases)d cases, %(open)d open, %(ended)d ended, %(terminated)d terminated, %(days).2f days, "
+             "%(confirmed)d confirmed, %(filed)d filed", cases=figures[0], open=figures[1], ended=figures[2],
+             terminated=figures[3], days=figures[4], confirmed=figures[5], filed=figures[6])
+
+
+def _bounds_words(received_until, closed_until) -> str:
+    return _("received until %(received)s, concluded until %(closed)s",
+             received=received_until.isoformat() if received_until else "-",
+             closed=clock.local(closed_until).strftime("%Y-%m-%d %H:%M:%S") if closed_until else "-")
 
 
 def _figures_words(figures) -> str:

@@ -22,7 +22,7 @@ carry it.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Iterator, Optional
 
 import sqlalchemy as sa
@@ -36,7 +36,7 @@ from sqlalchemy.types import Float, String
 from .. import clock
 from ..enums import ApplicationKind, ApplicationStatus, CaseStatus, CaseType, CertificationStatus
 from ..extensions import db
-from ..models import (Case, CaseStatDirty, CaseStatMonth, Court, CourtApplication, Mediator, MediatorCourt,
+from ..models import (Case, CaseStatDirty, CaseStatMonth, CaseStatRollup, Court, CourtApplication, Mediator, MediatorCourt,
                       Organisation, OrganisationCourt)
 from ..security import Scope
 from . import DomainError, ValidationFailed
@@ -316,7 +316,7 @@ def cohort(q: Query, reach: Reach, stmt, case=Case):
 
 def group_key(by: str, case=Case):
     if by == Dimension.MONTH:
-        return case.month if case is CaseStatMonth else month_of(case.received_on)
+        return case.month if case in (CaseStatMonth, CaseStatRollup) else month_of(case.received_on)
     return {
         Dimension.MEDIATOR: case.mediator_id,
         Dimension.ORGANISATION: case.organisation_id,
@@ -379,18 +379,21 @@ def figures(q: Query, reach: Reach, summary: bool = True, complete: bool = True,
             p: Optional["Plan"] = None) -> dict[object, Row]:
     """Group key → its figures, unnamed; only groups with cases.
 
-    With `summary`, the clean whole months come from the summary table (app/workflows/stat_summary.py)
+    With `summary`, the clean whole months come from the summary tables (app/workflows/stat_summary.py)
     and only the rest from the case rows; without, everything from the case rows (what verifies it).
     Without `complete`, only 收案/在调/成功/终止 and their days (the dashboard's): no 司法确认, 转立案 or
     逾期 query. `p`: the period's plan, when the caller already has it (several groupings of one period)."""
     if p is None:
-        p = plan(q.start, q.end) if summary else Plan((), None)
+        p = plan(q.start, q.end, reach, q.case_type) if summary else Plan((), None)
     out: dict[object, Row] = {}
     for where in p.raw_parts(q.start, q.end):
         _add_counted_figures(out, q, reach, where, complete)
+    for first, before in p.minus:
+        # the summary month holds these days before the period's start: take them away again
+        _add_counted_figures(out, replace(q, start=first), reach, Case.received_on < before, complete, sign=-1)
     if p.months:
-        add_summary_figures(out, q, reach, p, Row, complete)
-    return out
+        (add_rollup_figures if p.rollup else add_summary_figures)(out, q, reach, p, Row, complete)
+    return {k: row for k, row in out.items() if row.received}
 
 
 def report(q: Query, reach: Reach, summary: bool = True) -> Report:
@@ -402,8 +405,9 @@ def report(q: Query, reach: Reach, summary: bool = True) -> Report:
     return Report(q, rows, total)
 
 
-def _add_counted_figures(out: dict, q: Query, reach: Reach, where, complete: bool = True) -> None:
-    """Add to `out` the figures of the cohort's cases that match `where`, counted from the case rows."""
+def _add_counted_figures(out: dict, q: Query, reach: Reach, where, complete: bool = True, sign: int = 1) -> None:
+    """Add to `out` the figures of the cohort's cases that match `where`, counted from the case rows
+    (`sign` -1: take them away, all but 逾期数, which the summary never holds)."""
     key = group_key(q.by)
     cond = conditions(q)
     concluded = sa.or_(cond["ended"], cond["terminated"])
@@ -413,13 +417,14 @@ def _add_counted_figures(out: dict, q: Query, reach: Reach, where, complete: boo
     stmt = cohort(q, reach, sa.select(key, *counted, days)).where(where).group_by(key)
     for k, received, mediating, ended, terminated, overdue, total_days in db.session.execute(stmt):
         out.setdefault(k, Row(k, "")).add(Row(
-            k, "", received=received, mediating=mediating or 0, ended=ended or 0, terminated=terminated or 0,
-            overdue=overdue or 0, total_days=float(total_days or 0)))
+            k, "", received=sign * received, mediating=sign * (mediating or 0), ended=sign * (ended or 0),
+            terminated=sign * (terminated or 0), overdue=(overdue or 0) if sign > 0 else 0,
+            total_days=sign * float(total_days or 0)))
     if complete:
         for k, confirmed, filed in _after_mediation_counts(q, reach, key, where):
             row = out.setdefault(k, Row(k, ""))
-            row.confirmed += confirmed
-            row.filed += filed
+            row.confirmed += sign * confirmed
+            row.filed += sign * filed
 
 
 #: the application outcomes each after-mediation figure counts (SPEC §3.3)
@@ -581,11 +586,17 @@ def months_between(start: dt.date, end: dt.date) -> list[str]:
 
 @dataclass(frozen=True)
 class Plan:
-    """Which whole months of a period come from the summary, and the one month (the period's last, when it
-    ends before that month's last day) whose conclusions must be read from the case rows."""
+    """Which months of a period come from the summary, and what the case rows add or take away.
+
+    `months`: read from case_stat_month, or with `rollup` from case_stat_rollup. `split_month`: the one month
+    (the period's last, when it ends before that month's last day) whose conclusions must be read from the
+    case rows. `minus`: (month's first day, period's start) of a summary month the period starts within,
+    whose days before the start the case rows take away again (rollup plans only)."""
 
     months: tuple[str, ...]
     split_month: Optional[str]
+    rollup: bool = False
+    minus: tuple[tuple[dt.date, dt.date], ...] = ()
 
     @property
     def ranges(self) -> list[tuple[dt.date, dt.date]]:
@@ -638,49 +649,115 @@ class Plan:
         return parts
 
 
-def plan(start: dt.date, end: dt.date) -> Plan:
-    whole = [m for m in months_between(start, end)
-             if month_first(m) >= start and next_month(month_first(m)) - dt.timedelta(days=1) <= end]
-    if whole:
-        dirty = set(db.session.scalars(sa.select(CaseStatDirty.month).where(CaseStatDirty.month.in_(whole))
-                                       .distinct()))
-        whole = [m for m in whole if m not in dirty]
+def _clean(months: list[str]) -> list[str]:
+    if not months:
+        return []
+    dirty = set(db.session.scalars(sa.select(CaseStatDirty.month).where(CaseStatDirty.month.in_(months))
+                                   .distinct()))
+    return [m for m in months if m not in dirty]
+
+
+def plan(start: dt.date, end: dt.date, reach: Optional[Reach] = None,
+         case_type: Optional[CaseType] = None) -> Plan:
+    """The plan of a report of [start, end]. Given the `reach`, the rollup when it may (rollup_plan: a
+    period that ends today or later, or one after all its months' cases); otherwise clean whole months
+    from case_stat_month."""
+    if reach is not None:
+        p = rollup_plan(start, end, reach, case_type)
+        if p is not None:
+            return p
+    whole = _clean([m for m in months_between(start, end)
+                    if month_first(m) >= start and next_month(month_first(m)) - dt.timedelta(days=1) <= end])
     last_day = next_month(dt.date(end.year, end.month, 1)) - dt.timedelta(days=1)
     return Plan(tuple(whole), month_key(end) if whole and end != last_day else None)
 
 
+def rollup_plan(start: dt.date, end: dt.date, reach: Reach, case_type: Optional[CaseType] = None) -> Optional[Plan]:
+    """The rollup (case_stat_rollup, one row per month and mediator, organisation, type or court, without
+    结案 month) counts every concluded case as concluded, which holds for a period that ends today or later
+    — or earlier, when no case of its months was received after the period's end or concluded after its
+    last instant: the bucket totals' bounds say so (one read of a row per court and month), else None. The period's last
+    month counts whole; its first month, when the period starts within it, whole less the days before the
+    start (read from the case rows) when those are fewer than the days in. None too for what the rollup
+    does not split by: a case type filter, a reach by organisation (a ministry's)."""
+    if case_type is not None or reach.organisation_ids is not None:
+        return None
+    months, minus = [], []
+    for m in months_between(start, end):
+        first = month_first(m)
+        if start > first:
+            if (start - first).days >= (next_month(first) - start).days:
+                continue  # fewer days in than before: read the days in from the case rows
+            minus.append((first, start))
+        months.append(m)
+    months = _clean(months)
+    minus = [(a, b) for a, b in minus if month_key(a) in months]
+    if months:
+        t = CaseStatRollup
+        received_until, closed_until = db.session.execute(reach.apply(
+            sa.select(sa.func.max(t.received_until), sa.func.max(t.closed_until)), t).where(
+            t.dim == "court", t.month.in_(months))).one()
+        if (received_until is not None and received_until > end
+                or closed_until is not None and closed_until >= clock.day_start(end + dt.timedelta(days=1))):
+            return None
+    return Plan(tuple(months), None, rollup=True, minus=tuple(minus))
+
+
+#: the rollup rows each grouping reads
+ROLLUP_DIM = {Dimension.MONTH: "court", Dimension.COURT: "court", Dimension.MEDIATOR: "mediator",
+              Dimension.ORGANISATION: "organisation", Dimension.CASE_TYPE: "case_type"}
+
+
+def add_rollup_figures(figures: dict, q, reach, p: Plan, row_class, complete: bool = True) -> None:
+    """Add to `figures` what the rollup months of plan `p` count for query `q` (every concluded case
+    concluded: rollup_plan checked it), one row per group summed by the database."""
+    t = CaseStatRollup
+    key = group_key(q.by, t)
+    stmt = reach.apply(sa.select(key, *[sa.func.sum(getattr(t, f)) for f in (
+        "cases", "still_open", "ended", "terminated", "days", "confirmed", "filed")]), t).where(
+        t.dim == ROLLUP_DIM[q.by], t.month.in_(p.months))
+    if q.court_id is not None:
+        stmt = stmt.where(t.court_id == q.court_id)
+    for k, cases, still_open, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
+        figures.setdefault(k, row_class(k, "")).add(row_class(
+            k, "", received=int(cases), mediating=int(still_open), ended=int(ended), terminated=int(terminated),
+            total_days=float(days), confirmed=int(confirmed), filed=int(filed)))
+    if complete:
+        _add_summary_overdue(figures, q, reach, p, row_class)
+
+
 def add_summary_figures(figures: dict, q, reach, p: Plan, row_class, complete: bool = True) -> None:
-    """Add to `figures` (key → Row) what the summary months of plan `p` count for query `q`
-    (without `complete`, not 逾期数, the one figure read from the case rows)."""
+    """Add to `figures` (key → Row) what the summary months of plan `p` count for query `q`, one row per
+    group summed by the database (without `complete`, not 逾期数, the one figure read from the case rows)."""
     t = CaseStatMonth
     key = group_key(q.by, t)
-    stmt = reach.apply(sa.select(key, t.status, t.closed_month, sa.func.sum(t.cases), sa.func.sum(t.days),
-                                 sa.func.sum(t.confirmed), sa.func.sum(t.filed)), t).where(t.month.in_(p.months))
+    end_month = month_key(q.end)
+    concluded = sa.and_(t.status.in_(CONCLUDED), t.closed_month <= end_month)  # no 结案 month: neither
+    mediating = sa.or_(t.status.in_(OPEN), sa.and_(t.status.in_(CONCLUDED), t.closed_month > end_month))
+
+    def cases_if(condition):
+        return sa.func.sum(sa.case((condition, t.cases), else_=0))
+
+    stmt = reach.apply(sa.select(
+        key, sa.func.sum(t.cases), cases_if(mediating), cases_if(sa.and_(concluded, t.status == S.ENDED)),
+        cases_if(sa.and_(concluded, t.status == S.TERMINATED)), sa.func.sum(sa.case((concluded, t.days), else_=0.0)),
+        sa.func.sum(t.confirmed), sa.func.sum(t.filed)), t).where(t.month.in_(p.months))
+    if p.split_month is not None:  # the split month's conclusions are counted from the case rows
+        stmt = stmt.where(sa.or_(t.status.not_in(CONCLUDED), t.closed_month.is_(None), t.closed_month != p.split_month))
     if q.case_type is not None:
         stmt = stmt.where(t.case_type == q.case_type)
     if q.court_id is not None:
         stmt = stmt.where(t.court_id == q.court_id)
-    end_month = month_key(q.end)
-    for k, status, closed, cases, days, confirmed, filed in db.session.execute(
-            stmt.group_by(key, t.status, t.closed_month)):
-        if status in CONCLUDED and closed is not None and closed == p.split_month:
-            continue  # counted from the case rows, with the rest of the period's edges
-        row = figures.setdefault(k, row_class(k, ""))
-        row.confirmed += int(confirmed)
-        row.filed += int(filed)
-        row.received += int(cases)
-        concluded = status in CONCLUDED and closed is not None and closed <= end_month
-        if status in OPEN or (status in CONCLUDED and closed is not None and closed > end_month):
-            row.mediating += int(cases)
-        elif concluded:
-            row.total_days += float(days)
-            if status == S.ENDED:
-                row.ended += int(cases)
-            else:
-                row.terminated += int(cases)
-    if not complete:
-        return
-    # 逾期数: open cases only, from the case rows (the partial index ix_case_open)
+    for k, cases, mediating_, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
+        figures.setdefault(k, row_class(k, "")).add(row_class(
+            k, "", received=int(cases), mediating=int(mediating_), ended=int(ended), terminated=int(terminated),
+            total_days=float(days), confirmed=int(confirmed), filed=int(filed)))
+    if complete:
+        _add_summary_overdue(figures, q, reach, p, row_class)
+
+
+def _add_summary_overdue(figures: dict, q, reach, p: Plan, row_class) -> None:
+    """逾期数 of the summary months: open cases only, from the case rows (the partial index ix_case_open)."""
     overdue_key = group_key(q.by)
     overdue = cohort(q, reach, sa.select(overdue_key, sa.func.count())).where(
         p.in_summary(Case.received_on), is_open(), Case.deadline < q.overdue_on).group_by(overdue_key)
