@@ -74,15 +74,13 @@ class Reach:
 
 
 def court_and_subordinates(court_id: int) -> tuple[int, ...]:
-    """The court and every court below it (a high court sees its province)."""
-    children: dict[Optional[int], list[int]] = {}
-    for cid, parent in db.session.execute(sa.select(Court.id, Court.parent_id)):
-        children.setdefault(parent, []).append(cid)
-    found, todo = [], [court_id]
-    while todo:
-        cid = todo.pop()
-        found.append(cid)
-        todo.extend(children.get(cid, ()))
+    """The court and every court below it (a high court sees its province): one query per level below
+    it, so a basic court — most of them — asks once and gets nothing back."""
+    found, level = [court_id], [court_id]
+    while level:
+        level = [c for c in db.session.scalars(sa.select(Court.id).where(Court.parent_id.in_(level)))
+                 if c not in found]
+        found.extend(level)
     return tuple(sorted(found))
 
 

@@ -73,7 +73,12 @@ def upgrade():
             court = 'court_id IS NULL' if court_null else 'court_id = :c'
             bind.execute(sa.text(f"UPDATE case_stat_rollup SET received_until = :r, closed_until = :x "
                                  f"WHERE dim = 'court' AND month = :m AND {court}"), rows)
-    op.create_index('ix_case_stat_rollup_read', 'case_stat_rollup', ['dim', 'month', 'court_id'], unique=False)
+    op.create_index('ix_case_stat_rollup_read', 'case_stat_rollup', ['dim', 'month', 'court_id'], unique=False,
+                    postgresql_include=['case_type', 'mediator_id', 'organisation_id', 'cases', 'still_open', 'ended',
+                                        'terminated', 'days', 'confirmed', 'filed', 'received_until',
+                                        'closed_until'])
+    if bind.dialect.name == 'postgresql':
+        op.execute('ANALYZE case_stat_rollup')
 
 
 def downgrade():
