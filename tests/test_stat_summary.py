@@ -394,7 +394,9 @@ def test_the_dashboard_on_its_own_day_reads_the_rollup_and_matches_the_case_rows
     """The dashboard ends today: on each dashboard day (the clock set to it) its months come from the rollup
     where no case of them concluded later, else from case_stat_month, and always as the case rows count."""
     _refresh(app)
-    rollups = 0
+    rollups, ranked = 0, []
+    in_database = dashboard._ranked_in_rollup
+    monkeypatch.setattr(dashboard, "_ranked_in_rollup", lambda *a: ranked.append(a) or in_database(*a))
     for day in DASHBOARD_DAYS:
         with monkeypatch.context() as m:
             m.setattr(clock, "today", lambda day=day: day)
@@ -407,6 +409,7 @@ def test_the_dashboard_on_its_own_day_reads_the_rollup_and_matches_the_case_rows
                         assert _board(dashboard.build(reach, day)) == _board(
                             dashboard.build(reach, day, summary=False)), (scope, top, day)
     assert 0 < rollups < 2 * len(DASHBOARD_DAYS)  # 2024-04-02's conclusion keeps the platform's March off it
+    assert ranked  # the top tens ranked by the database where the rollup held the whole period
 
 
 def test_a_stale_rollup_row_or_bound_is_caught_by_verify(app, varied):
