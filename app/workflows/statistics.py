@@ -717,9 +717,9 @@ def add_rollup_figures(figures: dict, q, reach, p: Plan, row_class, complete: bo
     if q.court_id is not None:
         stmt = stmt.where(t.court_id == q.court_id)
     for k, cases, still_open, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
-        figures.setdefault(k, row_class(k, "")).add(row_class(
-            k, "", received=int(cases), mediating=int(still_open), ended=int(ended), terminated=int(terminated),
-            total_days=float(days), confirmed=int(confirmed), filed=int(filed)))
+        _merge(figures, row_class(k, "", received=int(cases), mediating=int(still_open), ended=int(ended),
+                                  terminated=int(terminated), total_days=float(days), confirmed=int(confirmed),
+                                  filed=int(filed)))
     if complete:
         _add_summary_overdue(figures, q, reach, p, row_class)
 
@@ -747,11 +747,20 @@ def add_summary_figures(figures: dict, q, reach, p: Plan, row_class, complete: b
     if q.court_id is not None:
         stmt = stmt.where(t.court_id == q.court_id)
     for k, cases, mediating_, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
-        figures.setdefault(k, row_class(k, "")).add(row_class(
-            k, "", received=int(cases), mediating=int(mediating_), ended=int(ended), terminated=int(terminated),
-            total_days=float(days), confirmed=int(confirmed), filed=int(filed)))
+        _merge(figures, row_class(k, "", received=int(cases), mediating=int(mediating_), ended=int(ended),
+                                  terminated=int(terminated), total_days=float(days), confirmed=int(confirmed),
+                                  filed=int(filed)))
     if complete:
         _add_summary_overdue(figures, q, reach, p, row_class)
+
+
+def _merge(figures: dict, row) -> None:
+    """`row` into figures: as the group's row when it has none yet (most: one object per group, not two)."""
+    known = figures.get(row.key)
+    if known is None:
+        figures[row.key] = row
+    else:
+        known.add(row)
 
 
 def _add_summary_overdue(figures: dict, q, reach, p: Plan, row_class) -> None:
