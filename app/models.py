@@ -88,7 +88,7 @@ class Court(Model):
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
     code: Mapped[str] = mapped_column(sa.String(16), unique=True)
     level: Mapped[CourtLevel] = mapped_column(db_enum(CourtLevel, "court_level"))
-    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("court.id"))
+    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("court.id"), index=True)
     province: Mapped[str] = mapped_column(sa.String(32))
     city: Mapped[Optional[str]] = mapped_column(sa.String(32))
 

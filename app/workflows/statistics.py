@@ -464,23 +464,18 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
         roster = sa.select(Mediator.id).join(MediatorCourt, MediatorCourt.mediator_id == Mediator.id).where(
             MediatorCourt.status == CertificationStatus.CERTIFIED)
         roster = _roster_in_reach(roster, MediatorCourt.court_id, q, reach, Mediator.organisation_id)
-        ids = set(db.session.scalars(roster)) | {k for k in figures if k is not None}
-        names = {m.id: m for m in db.session.execute(
-            sa.select(Mediator.id, Mediator.name, Mediator.phone, Organisation.name.label("org"))
-            .outerjoin(Organisation, Organisation.id == Mediator.organisation_id)
-            .where(Mediator.id.in_(ids)))}
-        for i in ids:
-            m = names[i]
-            row = figures.setdefault(i, Row(i, ""))
+        named = sa.select(Mediator.id, Mediator.name, Mediator.phone, Organisation.name.label("org")).outerjoin(
+            Organisation, Organisation.id == Mediator.organisation_id)
+        for m in _roster_and_counted(named, Mediator.id, roster, figures):
+            row = figures.setdefault(m.id, Row(m.id, ""))
             row.name, row.extra = m.name, {"phone": m.phone, "organisation": m.org or ""}
     elif q.by == Dimension.ORGANISATION:
         roster = sa.select(Organisation.id).join(
             OrganisationCourt, OrganisationCourt.organisation_id == Organisation.id).where(
             OrganisationCourt.status == CertificationStatus.CERTIFIED)
         roster = _roster_in_reach(roster, OrganisationCourt.court_id, q, reach, Organisation.id)
-        ids = set(db.session.scalars(roster)) | {k for k in figures if k is not None}
-        for o in db.session.execute(sa.select(Organisation.id, Organisation.name, Organisation.contact_phone)
-                                    .where(Organisation.id.in_(ids))):
+        named = sa.select(Organisation.id, Organisation.name, Organisation.contact_phone)
+        for o in _roster_and_counted(named, Organisation.id, roster, figures):
             row = figures.setdefault(o.id, Row(o.id, ""))
             row.name, row.extra = o.name, {"phone": o.contact_phone}
     else:
@@ -497,6 +492,16 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
     if None in figures:
         figures[None].name = str(NONE_LABELS[q.by])
     return sorted(figures.values(), key=lambda r: (r.key is None, -r.received, r.name))
+
+
+def _roster_and_counted(named, id_column, roster, figures: dict) -> list:
+    """`named`'s rows for the roster (joined in the database: a large court's thousands of ids never make
+    a parameter list) and for the counted groups outside it (a mediator no longer certified), each once."""
+    rows = db.session.execute(named.where(id_column.in_(roster.subquery().select()))).all()
+    outside = {k for k in figures if k is not None} - {r[0] for r in rows}
+    if outside:
+        rows += db.session.execute(named.where(id_column.in_(outside))).all()
+    return rows
 
 
 def row_name(by: str, key) -> str:

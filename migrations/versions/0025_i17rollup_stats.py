@@ -1,5 +1,6 @@
 """statistics rollup: case_stat_rollup (case_stat_month folded per court × month and mediator, organisation,
-case type or the month's total, without 结案 month), filled from case_stat_month and the case rows
+case type or the month's total, without 结案 month), filled from case_stat_month and the case rows; an index
+on court.parent_id
 
 Revision ID: 0025_i17rollup_stats
 Revises: 0024_i17janus_sfu_room
@@ -79,9 +80,12 @@ def upgrade():
                                         'closed_until'])
     if bind.dialect.name == 'postgresql':
         op.execute('ANALYZE case_stat_rollup')
+    # a court's subordinates are read level by level (statistics.court_and_subordinates)
+    op.create_index(op.f('ix_court_parent_id'), 'court', ['parent_id'], unique=False)
 
 
 def downgrade():
+    op.drop_index(op.f('ix_court_parent_id'), table_name='court')
     op.drop_index('ix_case_stat_rollup_read', table_name='case_stat_rollup')
     op.drop_index('ix_case_stat_rollup_bucket', table_name='case_stat_rollup')
     op.drop_table('case_stat_rollup')
