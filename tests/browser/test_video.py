@@ -42,11 +42,12 @@ def enter(page):
 
 
 def wait_connected(page, peers: int, timeout: float = 60) -> list:
-    """Until the page receives video from `peers` others: a decoded frame and bytes counted by getStats()."""
+    """Until the page receives video from `peers` others: a decoded frame and bytes counted by getStats(),
+    and each one's name known (through Janus the media can come before the roster that names them)."""
     deadline = time.monotonic() + timeout
     while True:
         stats = page.evaluate(STATS)
-        if len(stats) == peers and all(p["videoWidth"] > 0 and p["bytesReceived"] > 0 for p in stats):
+        if len(stats) == peers and all(p["videoWidth"] > 0 and p["bytesReceived"] > 0 and p["name"] for p in stats):
             return stats
         assert time.monotonic() < deadline, f"not connected to {peers} peers: {stats}"
         page.wait_for_timeout(250)
