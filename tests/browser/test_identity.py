@@ -94,7 +94,7 @@ def test_upload_review_and_sign_at_375_px(live, login):
     staff.wait_for_selector("#identity-id-number")
     assert staff.locator("#identity-id-number").inner_text() == QIAN_ID
     for side in identity.SIDES:  # the images load for platform staff
-        staff.wait_for_function(f"document.querySelector('img[data-image={side}]').naturalWidth === 64")
+        staff.wait_for_function(f"() => document.querySelector('img[data-image={side}]').naturalWidth === 64")
     staff.click("button[data-event=approve]")
     staff.wait_for_selector("text=通过成功。")
 
