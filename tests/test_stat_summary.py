@@ -458,3 +458,19 @@ def test_the_rollup_migration_fills_it_from_the_summary_and_downgrades(fresh_app
     assert _rollup_rows(fresh_app) == before
     with app_ctx(fresh_app):
         assert stat_summary.verify(db.session) == []
+
+
+def test_another_courts_dirty_month_leaves_a_courts_own_month_in_the_summary(app, varied):
+    """A transition in 京0108 marks its (court, month) dirty: 京0105's report still reads that month from
+    the summary, the platform's reads it from the case rows, and both stay exact."""
+    _refresh(app)
+    with app_ctx(app):
+        db.session.get(Case, varied[14]).closed_at = T(2024, 3, 7)  # 京0108, received 2024-03
+        db.session.commit()
+        assert {m for _c, m in stat_summary.dirty_buckets(db.session)} == {"2024-03"}
+    with app.test_request_context():
+        platform, court = (stats.reach_for(s) for s in _scopes(app))
+        for reach, has_march in ((court, True), (platform, False)):
+            for end in (D(2024, 3, 31), clock.today()):
+                assert ("2024-03" in stats.plan(D(2024, 1, 1), end, reach).months) is has_march, (reach, end)
+    _assert_same_as_raw(app, [(D(2024, 1, 1), D(2024, 3, 31)), (D(2024, 1, 1), clock.today())], expect_summary=True)

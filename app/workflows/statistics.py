@@ -652,11 +652,15 @@ class Plan:
         return parts
 
 
-def _clean(months: list[str]) -> list[str]:
+def _clean(months: list[str], reach: Optional[Reach] = None) -> list[str]:
+    """`months` less those with a dirty bucket — of the reach's courts when it is a court's (a transition
+    in another court leaves this court's month clean)."""
     if not months:
         return []
-    dirty = set(db.session.scalars(sa.select(CaseStatDirty.month).where(CaseStatDirty.month.in_(months))
-                                   .distinct()))
+    stmt = sa.select(CaseStatDirty.month).where(CaseStatDirty.month.in_(months)).distinct()
+    if reach is not None and reach.court_ids is not None and reach.organisation_ids is None:
+        stmt = stmt.where(CaseStatDirty.court_id.in_(reach.court_ids))
+    dirty = set(db.session.scalars(stmt))
     return [m for m in months if m not in dirty]
 
 
@@ -670,7 +674,7 @@ def plan(start: dt.date, end: dt.date, reach: Optional[Reach] = None,
         if p is not None:
             return p
     whole = _clean([m for m in months_between(start, end)
-                    if month_first(m) >= start and next_month(month_first(m)) - dt.timedelta(days=1) <= end])
+                    if month_first(m) >= start and next_month(month_first(m)) - dt.timedelta(days=1) <= end], reach)
     last_day = next_month(dt.date(end.year, end.month, 1)) - dt.timedelta(days=1)
     return Plan(tuple(whole), month_key(end) if whole and end != last_day else None)
 
@@ -693,7 +697,7 @@ def rollup_plan(start: dt.date, end: dt.date, reach: Reach, case_type: Optional[
                 continue  # fewer days in than before: read the days in from the case rows
             minus.append((first, start))
         months.append(m)
-    months = _clean(months)
+    months = _clean(months, reach)
     minus = [(a, b) for a, b in minus if month_key(a) in months]
     if months:
         t = CaseStatRollup
