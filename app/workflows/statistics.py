@@ -731,10 +731,7 @@ def add_rollup_figures(figures: dict, q, reach, p: Plan, row_class, complete: bo
         t.dim == ROLLUP_DIM[q.by], t.month.in_(p.months))
     if q.court_id is not None:
         stmt = stmt.where(t.court_id == q.court_id)
-    for k, cases, still_open, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
-        _merge(figures, row_class(k, "", received=int(cases), mediating=int(still_open), ended=int(ended),
-                                  terminated=int(terminated), total_days=float(days), confirmed=int(confirmed),
-                                  filed=int(filed)))
+    _add_grouped(figures, stmt.group_by(key), row_class)
     if complete:
         _add_summary_overdue(figures, q, reach, p, row_class)
 
@@ -761,12 +758,18 @@ def add_summary_figures(figures: dict, q, reach, p: Plan, row_class, complete: b
         stmt = stmt.where(t.case_type == q.case_type)
     if q.court_id is not None:
         stmt = stmt.where(t.court_id == q.court_id)
-    for k, cases, mediating_, ended, terminated, days, confirmed, filed in db.session.execute(stmt.group_by(key)):
-        _merge(figures, row_class(k, "", received=int(cases), mediating=int(mediating_), ended=int(ended),
-                                  terminated=int(terminated), total_days=float(days), confirmed=int(confirmed),
-                                  filed=int(filed)))
+    _add_grouped(figures, stmt.group_by(key), row_class)
     if complete:
         _add_summary_overdue(figures, q, reach, p, row_class)
+
+
+def _add_grouped(figures: dict, stmt, row_class) -> None:
+    """The rows of a summary `stmt` (key, received, mediating, ended, terminated, days, confirmed, filed)
+    into `figures`."""
+    for k, cases, mediating, ended, terminated, days, confirmed, filed in db.session.execute(stmt):
+        _merge(figures, row_class(k, "", received=int(cases), mediating=int(mediating), ended=int(ended),
+                                  terminated=int(terminated), total_days=float(days), confirmed=int(confirmed),
+                                  filed=int(filed)))
 
 
 def _merge(figures: dict, row) -> None:
