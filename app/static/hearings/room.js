@@ -136,7 +136,8 @@
       var j;
       try {
         j = await call("GET", cfg.signals_url + "?session=" + room.session + "&after=" + room.after);
-      } catch (e) { status(T.network, "warning"); await sleep(1500); continue; }
+      } catch (e) { if (room.stopped) { return; } status(T.network, "warning"); await sleep(1500); continue; }
+      if (room.stopped) { return; }  // the room ended (the SFU said so) while this request was out: keep that status
       if (j.http === 409) { status(T.superseded, "warning"); stop(false); return; }
       if (j.status === "error") { status(j.reason, "danger"); if (j.http >= 500) { await sleep(1500); continue; } stop(false); return; }
       if (!j.open) { ended(); return; }
@@ -186,7 +187,7 @@
     $("controls").classList.remove("hidden");
     if (cfg.janus_url && j.sfu) {
       room.sfu = new Sfu(j.sfu);
-      room.sfu.start().catch(function (e) { console.warn(e); status(T.network, "warning"); });
+      room.sfu.start().catch(function (e) { console.warn(e); if (!room.stopped) { status(T.network, "warning"); } });
     }
     poll();
   }
