@@ -590,7 +590,8 @@ def available(app: InternetApplication, actor: Actor):
 
 
 def application_of(case: Case) -> Optional[InternetApplication]:
-    return db.session.scalar(sa.select(InternetApplication).where(InternetApplication.case_id == case.id))
+    return db.session.scalar(sa.select(InternetApplication).where(InternetApplication.case_id == case.id)
+                             .options(sa.orm.lazyload(InternetApplication.case)))  # loaded already
 
 
 def applications_of_user(user_id: int) -> list[InternetApplication]:

@@ -78,6 +78,7 @@ def court_pushes(query, court_id: int):
 def case_pushes(case_id: int) -> list[OutboxMessage]:
     """Every push about one case, newest first (the case page's 推送记录)."""
     return db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.case_id == case_id)
+                              .options(sa.orm.lazyload(OutboxMessage.case))  # the page's case, loaded already
                               .order_by(OutboxMessage.id.desc())).all()
 
 
