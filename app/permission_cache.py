@@ -45,6 +45,16 @@ def install(session_class) -> None:
         event.listen(session_class, "before_flush", _before_flush)
 
 
+def newest_token():
+    """`token` as a column of a statement the request runs anyway (app/security.py `load_user`)."""
+    return sa.select(SecurityVersion.token).order_by(SecurityVersion.id.desc()).limit(1).scalar_subquery()
+
+
+def remember(value: str | None) -> None:
+    """The security version this request read with its account: `token` asks no more."""
+    g._security_token = value
+
+
 def token(session) -> str | None:
     """The newest security version (read once per request); None before any change."""
     if has_request_context() and "_security_token" in g:

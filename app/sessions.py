@@ -56,8 +56,19 @@ def stamp(user_id: int) -> None:
     session[GENERATION_KEY] = generation(user_id)
 
 
+def generation_of(user_id_column):
+    """`generation` as a column of a statement that loads the account (app/security.py `load_user`)."""
+    return sa.func.coalesce(sa.select(AccountSession.generation).where(AccountSession.user_id == user_id_column)
+                            .scalar_subquery(), 0)
+
+
 def is_current(user_id: int, stamped) -> bool:
-    return stamped is not None and stamped == generation(user_id)
+    return matches(stamped, generation(user_id))
+
+
+def matches(stamped, current: int) -> bool:
+    """Whether a session or token stamped with `stamped` belongs to the account's `current` generation."""
+    return stamped is not None and stamped == current
 
 
 def end_sessions(user_id: int | None) -> None:
