@@ -19,7 +19,7 @@ from flask import abort, g
 
 from ..extensions import db
 from ..enums import InternetStatus, PartyRole
-from ..models import Case, CaseAgent, CaseParty, InternetApplication, Mediator, Organisation
+from ..models import Case, CaseAgent, CaseParty, InternetApplication, Mediator, Organisation, case_shallow
 from ..roles import Portal
 from ..security import Scope, active_portal, current_scope
 from ..workflows.actor import Actor, actor_for
@@ -63,21 +63,9 @@ def case_scoped(fn):
     return apply
 
 
-#: the case pages' case with its own relations joined, theirs only when shown: the default cascade (the
-#: tribunal's court and admin, the unit's tribunal, the mediator's organisation, each with its court or
-#: ministry) made one statement of 17 joins whose planning cost PostgreSQL 3-4 ms a page, and what it
-#: loaded is mostly in the session already (the case's own court, organisation, ministry)
-CASE_PAGE_LOAD = (
-    sa.orm.defaultload(Case.tribunal).lazyload("*"),
-    sa.orm.defaultload(Case.grassroots_unit).lazyload("*"),
-    sa.orm.defaultload(Case.mediator).lazyload("*"),
-    sa.orm.defaultload(Case.organisation).lazyload("*"),
-)
-
-
 def _visible_case(pk: int) -> Case | None:
     scope = current_scope()
-    query = sa.select(Case).where(Case.id == pk).options(*CASE_PAGE_LOAD)
+    query = sa.select(Case).where(Case.id == pk).options(*case_shallow())
     if not scope.is_platform:
         query = visible_cases(query, scope)
     return db.session.scalar(query)
@@ -117,7 +105,8 @@ def portal_cases(phone: str, as_agent: bool) -> list[Case]:
     ids = portal_case_id_list(phone, as_agent)
     if not ids:
         return []
-    return db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).order_by(Case.id.desc())).all()
+    return db.session.scalars(sa.select(Case).where(Case.id.in_(ids)).options(*case_shallow())
+                              .order_by(Case.id.desc())).all()
 
 
 def portal_case_id_list(phone: str, as_agent: bool) -> list[int]:

@@ -56,7 +56,7 @@ from .. import janus, transactions
 from ..clock import utcnow
 from ..enums import CaseStatus, HearingRole, HearingStatus as S, PartyRole, SmsKind
 from ..extensions import db
-from ..models import Case, Hearing, HearingParticipant, HearingSignal
+from ..models import Case, Hearing, HearingParticipant, HearingSignal, case_shallow
 from ..roles import Portal
 from ..sms import send_sms
 from . import DomainError, NotAllowed
@@ -483,7 +483,7 @@ def invitations_for(phone: str, as_agent: bool) -> list[tuple[Case, Hearing]]:
     """The open rooms a party's (or agent's) login is invited to: the 加入视频 banner of the portal."""
     role = HearingRole.AGENT if as_agent else HearingRole.PARTY
     rows = db.session.execute(
-        sa.select(Case, Hearing).join(Hearing, Hearing.case_id == Case.id)
+        sa.select(Case, Hearing).join(Hearing, Hearing.case_id == Case.id).options(*case_shallow())
         .join(HearingParticipant, HearingParticipant.hearing_id == Hearing.id)
         .where(Hearing.status == S.OPEN, Case.status == CaseStatus.MEDIATING,
                HearingParticipant.role == role, HearingParticipant.phone == phone)
