@@ -653,3 +653,41 @@ def test_the_default_report_page_stays_small_with_a_long_roster(app, long_roster
     assert len(_body_rows(text(bigger))) <= 51
     assert abs(len(bigger.data) - size) < 2_000  # the names on the page, the row count and the pager's links
     assert len(bigger.data) < 60_000
+
+
+@pytest.mark.parametrize("by", ["mediator", "organisation", "court", "case_type"])
+def test_a_report_page_is_exactly_that_page_of_the_whole_report(app, long_roster, by):
+    """Issue 17 item 6: the page ranks a roster on ids and names and looks up phones and organisations
+    for its own rows only; what it shows is the whole report's page — order, names, phones, figures —
+    with the whole report's total and row count, and a page past either end shows the nearest one."""
+    def shape(row):
+        return (row.key, row.name, row.extra, *figures(row).values(), round(row.total_days, 6))
+
+    if by == "mediator":  # 刘洋 no longer certified at 朝阳: the cases counted still name a row
+        from app.enums import CertificationStatus
+        from app.models import Mediator, MediatorCourt
+
+        with app_ctx(app):
+            liu = db.session.scalar(sa.select(Mediator.id).where(Mediator.name == "刘洋"))
+            db.session.execute(sa.update(MediatorCourt).where(MediatorCourt.mediator_id == liu)
+                               .values(status=CertificationStatus.REJECTED))
+            db.session.commit()
+    with app.test_request_context():
+        reach = stats.reach_for(_court_scope(app))
+        q = stats.parse_query({"by": by, **PERIOD}, reach)
+        whole = stats.report(q, reach)
+        if by == "mediator":
+            assert _row(whole, "刘洋").received == 2
+        size = 2
+        pages = (len(whole.rows) + size - 1) // size
+        assert pages >= 2 or by == "court"
+        for number in range(-1, pages + 1):
+            page = stats.report_page(q, reach, number, size)
+            shown = min(max(number, 0), pages - 1)
+            assert page.paged == (shown, size) and page.count == len(whole.rows)
+            assert [shape(r) for r in page.rows] == [shape(r) for r in whole.rows[shown * size:(shown + 1) * size]]
+            assert shape(page.total) == shape(whole.total)
+        if by == "mediator":  # the unassigned row closes the last page; a mediator shows phone and organisation
+            assert stats.report_page(q, reach, pages - 1, size).rows[-1].key is None
+            assert any(r.extra.get("organisation") == "朝阳区商事调解中心"
+                       for n in range(pages) for r in stats.report_page(q, reach, n, size).rows)

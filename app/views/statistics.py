@@ -91,7 +91,8 @@ class StatisticsView(BaseView):
     def report(self):
         reach = _reach()
         q = stats.parse_query(request.args, reach)
-        return self._render_report(reach, stats.report(q, reach), form=q.args())
+        page = request.args.get(REPORT_PAGE_ARG, 0, type=int)
+        return self._render_report(reach, stats.report_page(q, reach, page, REPORT_PAGE_SIZE), form=q.args())
 
     def _report_refused(self, exc):
         """The query's problems are the edge's flashes; the form keeps what was asked."""
@@ -103,9 +104,8 @@ class StatisticsView(BaseView):
 
     def _render_report(self, reach, result, form):
         start, end = stats.default_period()
-        count = len(result.rows) if result else 0
-        pages = max((count + REPORT_PAGE_SIZE - 1) // REPORT_PAGE_SIZE, 1)
-        page = min(max(request.args.get(REPORT_PAGE_ARG, 0, type=int), 0), pages - 1)
+        count = result.count if result else 0
+        page = result.paged[0] if result else 0
         return self.render_template(
             "court/statistics_report.html", title=_("Case statistics report"), result=result,
             form={"by": stats.Dimension.MEDIATOR, "start": start.isoformat(), "end": end.isoformat(), **form},

@@ -373,9 +373,21 @@ class Report:
     query: Query
     rows: list[Row]
     total: Row
+    #: how many rows the whole report has; `rows` holds them all, or only one page (`report_page`)
+    count: int = -1
+    #: the page `rows` is, when it is one
+    paged: Optional[tuple[int, int]] = None
+
+    def __post_init__(self):
+        if self.count < 0:
+            self.count = len(self.rows)
 
     def page(self, number: int, size: int) -> list[Row]:
         """One page of the rows, in the report's order (the total stays the whole report's)."""
+        if self.paged is not None:
+            if self.paged != (number, size):
+                raise ValueError("this report holds another page")
+            return self.rows
         return self.rows[number * size:(number + 1) * size]
 
 
@@ -407,6 +419,76 @@ def report(q: Query, reach: Reach, summary: bool = True) -> Report:
     for row in rows:
         total.add(row)
     return Report(q, rows, total)
+
+
+def report_page(q: Query, reach: Reach, number: int, size: int) -> Report:
+    """The report as the page shows it: the whole total, the count, and only page `number`'s rows named.
+
+    A mediator or organisation report lists the whole certified roster (FAQ 2.4), thousands at a large
+    court: the roster is ranked on ids and names alone and only the page's rows get their phone and
+    organisation. Page numbers past the end show the last page. Other groupings are short: `report`."""
+    if q.by not in (Dimension.MEDIATOR, Dimension.ORGANISATION):
+        whole = report(q, reach)
+        number = _last_page(number, size, whole.count)
+        return Report(q, whole.page(number, size), whole.total, whole.count, (number, size))
+    counted = figures(q, reach)
+    total = Row(None, _("Total"))
+    for row in counted.values():
+        total.add(row)
+    source = _roster_source(q, reach)
+    names = _roster_and_counted(sa.select(source.id, source.name), source.id, source.roster, counted)
+    named = {k for k, _name in names}
+    names += [(k, "") for k in counted if k is not None and k not in named]  # no longer on file
+    order = sorted(names, key=lambda kn: (-(counted[kn[0]].received if kn[0] in counted else 0), kn[1], kn[0]))
+    keys = [k for k, _name in order] + ([None] if None in counted else [])
+    number = _last_page(number, size, len(keys))
+    page_keys = keys[number * size:(number + 1) * size]
+    extras = {r[0]: r for r in db.session.execute(source.detail.where(source.id.in_([k for k in page_keys if k])))}
+    name_of = dict(order)
+    rows = []
+    for k in page_keys:
+        row = counted.get(k) or Row(k, "")
+        if k is None:
+            row.name = str(NONE_LABELS[q.by])
+        else:
+            row.name = name_of[k]
+            row.extra = source.extra(extras[k]) if k in extras else {}
+        rows.append(row)
+    return Report(q, rows, total, len(keys), (number, size))
+
+
+def _last_page(number: int, size: int, count: int) -> int:
+    return min(max(number, 0), max((count + size - 1) // size, 1) - 1)
+
+
+@dataclass
+class _RosterSource:
+    id: object
+    name: object
+    roster: object
+    #: the page's rows' other columns (phone, organisation), by id
+    detail: object
+    extra: object
+
+
+def _roster_source(q: Query, reach: Reach) -> _RosterSource:
+    """The certified roster of a mediator or organisation report, and how its rows are named."""
+    if q.by == Dimension.MEDIATOR:
+        roster = sa.select(Mediator.id).join(MediatorCourt, MediatorCourt.mediator_id == Mediator.id).where(
+            MediatorCourt.status == CertificationStatus.CERTIFIED)
+        return _RosterSource(
+            Mediator.id, Mediator.name,
+            _roster_in_reach(roster, MediatorCourt.court_id, q, reach, Mediator.organisation_id),
+            sa.select(Mediator.id, Mediator.phone, Organisation.name).outerjoin(
+                Organisation, Organisation.id == Mediator.organisation_id),
+            lambda r: {"phone": r[1], "organisation": r[2] or ""})
+    roster = sa.select(Organisation.id).join(
+        OrganisationCourt, OrganisationCourt.organisation_id == Organisation.id).where(
+        OrganisationCourt.status == CertificationStatus.CERTIFIED)
+    return _RosterSource(
+        Organisation.id, Organisation.name,
+        _roster_in_reach(roster, OrganisationCourt.court_id, q, reach, Organisation.id),
+        sa.select(Organisation.id, Organisation.contact_phone), lambda r: {"phone": r[1]})
 
 
 def _add_counted_figures(out: dict, q: Query, reach: Reach, where, complete: bool = True, sign: int = 1) -> None:
@@ -466,24 +548,11 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
         for row in rows:
             row.name = row.key.label if row.key is not None else str(NONE_LABELS[q.by])
         return rows
-    if q.by == Dimension.MEDIATOR:
-        roster = sa.select(Mediator.id).join(MediatorCourt, MediatorCourt.mediator_id == Mediator.id).where(
-            MediatorCourt.status == CertificationStatus.CERTIFIED)
-        roster = _roster_in_reach(roster, MediatorCourt.court_id, q, reach, Mediator.organisation_id)
-        named = sa.select(Mediator.id, Mediator.name, Mediator.phone, Organisation.name.label("org")).outerjoin(
-            Organisation, Organisation.id == Mediator.organisation_id)
-        for m in _roster_and_counted(named, Mediator.id, roster, figures):
-            row = figures.setdefault(m.id, Row(m.id, ""))
-            row.name, row.extra = m.name, {"phone": m.phone, "organisation": m.org or ""}
-    elif q.by == Dimension.ORGANISATION:
-        roster = sa.select(Organisation.id).join(
-            OrganisationCourt, OrganisationCourt.organisation_id == Organisation.id).where(
-            OrganisationCourt.status == CertificationStatus.CERTIFIED)
-        roster = _roster_in_reach(roster, OrganisationCourt.court_id, q, reach, Organisation.id)
-        named = sa.select(Organisation.id, Organisation.name, Organisation.contact_phone)
-        for o in _roster_and_counted(named, Organisation.id, roster, figures):
-            row = figures.setdefault(o.id, Row(o.id, ""))
-            row.name, row.extra = o.name, {"phone": o.contact_phone}
+    if q.by in (Dimension.MEDIATOR, Dimension.ORGANISATION):
+        source = _roster_source(q, reach)
+        for r in _roster_and_counted(source.detail.add_columns(source.name), source.id, source.roster, figures):
+            row = figures.setdefault(r[0], Row(r[0], ""))
+            row.name, row.extra = r[-1], source.extra(r)
     else:
         courts = sa.select(Court.id, Court.name)
         if reach.court_ids is not None:
@@ -497,7 +566,7 @@ def _name_rows(q: Query, reach: Reach, figures: dict) -> list[Row]:
             row.name = c.name
     if None in figures:
         figures[None].name = str(NONE_LABELS[q.by])
-    return sorted(figures.values(), key=lambda r: (r.key is None, -r.received, r.name))
+    return sorted(figures.values(), key=lambda r: (r.key is None, -r.received, r.name, r.key))  # the id: namesakes
 
 
 def _roster_and_counted(named, id_column, roster, figures: dict) -> list:
