@@ -13,7 +13,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from . import audit, commands, errors, name_grams, operations, permission_cache, rate_limits, serving, views
 from .clock import shown
 from .extensions import csrf, db, migrate
-from .transactions import configure_sqlite
+from .transactions import configure_sqlite, end_request
 from .workflows import stat_summary
 
 
@@ -54,6 +54,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     name_grams.register()
     stat_summary.install(FlaskSession)
     _configure_sqlite(app)
+    app.teardown_request(end_request)
     logging.getLogger("flask_appbuilder.baseviews").setLevel(logging.ERROR)
     return app
 

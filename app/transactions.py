@@ -176,6 +176,37 @@ def _rolled_back(session) -> None:
     _run_hooks(session, "rollback")
 
 
+def end_request(exc: BaseException | None) -> None:
+    """The request's transaction, if it wrote nothing, ends with COMMIT rather than the session's ROLLBACK.
+
+    For the database the two are the same when nothing was written. But psycopg forgets every prepared
+    statement of a connection at each ROLLBACK (`_rollback_gen`: a rolled-back transaction may have
+    created objects they refer to), and reading requests end by the session's close, which rolls back:
+    PostgreSQL parsed and planned every statement of every page anew, although a page runs the same
+    few statements request after request. Ending with COMMIT keeps the connection's cache, so psycopg
+    prepares a statement once it has run five times on that connection (`prepare_threshold`).
+
+    Only a reading request's (GET, HEAD, OPTIONS, not `@writes`) transaction with nothing pending,
+    nothing flushed and no commit or rollback hook waiting is committed here; anything else — a
+    writing request (its edge commits), a failed request, a room to undo — ends as before. Runs before
+    Flask-SQLAlchemy removes the session (teardown_request comes before teardown_appcontext)."""
+    if exc is not None or "sqlalchemy" not in current_app.extensions or is_writing():
+        return
+    registry = db.session
+    if not registry.registry.has():
+        return
+    session = registry()
+    hooks = session.info.get(_HOOKS) or {}
+    if (not session.in_transaction() or session.in_nested_transaction() or session.new or session.dirty
+            or session.deleted or session.info.get(_FLUSHED) or hooks.get("commit") or hooks.get("rollback")):
+        return
+    try:
+        session.commit()
+    except Exception:  # noqa: BLE001 - the page was sent; the session's close rolls back as before
+        log.exception("ending a reading request's transaction failed")
+        session.rollback()
+
+
 _warned: set[str] = set()
 
 
