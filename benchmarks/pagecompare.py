@@ -1,4 +1,4 @@
-"""Two trees' list pages against the page floor, side by side in one run (issue 17 item 5).
+"""Two trees' list pages and case page against the page floor, side by side in one run (issue 17 item 5).
 
     .venv/bin/python -m benchmarks.pagecompare --before /work/main [--url URL] [--repeat 21]
 
@@ -7,8 +7,10 @@ app on the same data set, logged in as the benchmark's court admin, and asks the
 the order alternating every round — to time one request of a page and one run of its page
 floor (pagefloor.py). So both trees are measured under the same load at the same moments,
 which on a shared machine matters more than any single figure. Prints, per page: each
-tree's median and its ratio to its own floor, and the Python function calls of one request
-(cProfile), a measure the machine's load does not move.
+tree's median and its ratio to its own floor, the Python function calls of one request
+(cProfile), a measure the machine's load does not move, and the SQL statements it runs.
+The pages: the case list's first page, a status filter and a deep page (floor: list_floor),
+and the case page of casepage.py (floor: any_floor, its data statements).
 """
 from __future__ import annotations
 
@@ -29,22 +31,38 @@ def serve(url: str) -> None:
     import pstats
     import time
 
+    import sqlalchemy as sa
+
+    from benchmarks.casepage import case_id
     from benchmarks.cases import LIST_URL, PAGE_FLOOR_QUERIES, QUERIES
-    from benchmarks.pagefloor import list_floor
+    from benchmarks.pagefloor import any_floor, list_floor
     from benchmarks.run import make_context
 
     logging.disable(logging.CRITICAL)
     ctx = make_context(url, 1)
-    floors = {}
-    for page in PAGE_FLOOR_QUERIES:
-        floors[page] = list_floor(ctx, LIST_URL + QUERIES[page])
+    paths = {page: LIST_URL + QUERIES[page] for page in PAGE_FLOOR_QUERIES}
+    floors = {page: list_floor(ctx, path) for page, path in paths.items()}
+    paths["case page"] = f"/case/{case_id(ctx)}"
+    floors["case page"] = any_floor(ctx, paths["case page"])
+    for page, path in paths.items():
         for _ in range(3):  # warm
-            assert ctx.client.get(LIST_URL + QUERIES[page]).status_code == 200
+            assert ctx.client.get(path).status_code == 200
             floors[page]()
-    print("READY " + json.dumps(list(PAGE_FLOOR_QUERIES)), flush=True)
+    print("READY " + json.dumps(list(paths)), flush=True)
     for line in sys.stdin:
         what, page = line.rstrip("\n").split(" ", 1)
-        path = LIST_URL + QUERIES[page]
+        path = paths[page]
+        if what == "statements":
+            seen = []
+
+            def count(*_args):
+                seen.append(1)
+
+            sa.event.listen(sa.engine.Engine, "before_cursor_execute", count)
+            ctx.client.get(path)
+            sa.event.remove(sa.engine.Engine, "before_cursor_execute", count)
+            print(len(seen), flush=True)
+            continue
         if what == "calls":
             prof = cProfile.Profile()
             prof.enable()
@@ -110,20 +128,22 @@ def main(argv=None) -> None:
                 times[name]["app"].append(w.ask("app", page))
                 times[name]["floor"].append(w.ask("floor", page))
         calls = {name: int(w.ask("calls", page)) for name, w in trees.items()}
+        statements = {name: int(w.ask("statements", page)) for name, w in trees.items()}
         cells = []
         for name in trees:
             app_ms = statistics.median(times[name]["app"])
             floor_ms = statistics.median(times[name]["floor"])
-            cells += [f"{floor_ms:.1f}", f"{app_ms:.1f}", f"{app_ms / floor_ms:.1f}×", f"{calls[name]:,}"]
+            cells += [f"{floor_ms:.1f}", f"{app_ms:.1f}", f"{app_ms / floor_ms:.1f}×", f"{calls[name]:,}",
+                      str(statements[name])]
         rows.append(f"| {page} | " + " | ".join(cells) + " |")
     for w in trees.values():
         w.close()
     print(f"load average at the start {'/'.join(f'{x:.2f}' for x in load0)}, at the end "
           f"{'/'.join(f'{x:.2f}' for x in os.getloadavg())} ({os.cpu_count()} cores, shared); "
           f"median of {a.repeat}, trees alternating; {a.url.split('@')[-1]}\n")
-    print("| page | before: floor ms | before: page ms | before: ratio | before: calls "
-          "| after: floor ms | after: page ms | after: ratio | after: calls |")
-    print("|---|" + "---:|" * 8)
+    print("| page | before: floor ms | before: page ms | before: ratio | before: calls | before: statements "
+          "| after: floor ms | after: page ms | after: ratio | after: calls | after: statements |")
+    print("|---|" + "---:|" * 10)
     print("\n".join(rows))
 
 
