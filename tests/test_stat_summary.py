@@ -319,6 +319,33 @@ def test_rebuild_from_scratch_matches_the_case_rows(app, varied):
     _assert_same_as_raw(app, expect_summary=True)
 
 
+def _summary_tables():
+    rows = []
+    for table in (CaseStatMonth, CaseStatRollup):
+        columns = [c for c in table.__table__.c if c.name != "id"]
+        for r in db.session.execute(sa.select(*columns)):
+            rows.append((table.__tablename__, *[round(v, 6) if isinstance(v, float) else v for v in r]))
+    return sorted(rows, key=repr)
+
+
+def test_the_set_based_rebuild_writes_what_refreshing_every_bucket_writes(app, varied):
+    """`rebuild` is one INSERT … SELECT per table, `refresh` recomputes bucket by bucket in Python: the
+    same rows, bounds and rollup. Includes a case with no court, after-mediation applications, and a
+    conclusion at 00:30 Beijing on 1 April (16:30 UTC on 31 March): April's."""
+    late = make_case(app, status=E, court_code="京0105", mediator_phone="13900000002")
+    _set(app, late, received_on=D(2024, 3, 10), closed_at=T(2024, 4, 1, 0, 30), deadline=D(2024, 4, 9))
+    with app_ctx(app):
+        stat_summary.refresh(db.session, stat_summary.all_buckets(db.session))
+        by_bucket = _summary_tables()
+        n = stat_summary.rebuild(db.session)
+        assert _summary_tables() == by_bucket
+        assert n == len({(r[1], r[2]) for r in by_bucket if r[0] == "case_stat_rollup" and r[3] == "court"})
+        assert db.session.scalar(sa.select(CaseStatMonth.closed_month).where(
+            CaseStatMonth.month == "2024-03", CaseStatMonth.closed_month == "2024-04")) == "2024-04"
+        db.session.commit()
+        assert stat_summary.verify(db.session) == []
+
+
 # --- the rollup: periods that end today or later (case_stat_rollup) -------------------------------------------
 
 def _today_cases(app):

@@ -282,6 +282,27 @@ def _month_pg(element, compiler, **kw):
     return "to_char(%s, 'YYYY-MM')" % compiler.process(element.column, **kw)
 
 
+class beijing_month_of(ColumnElement):
+    """'YYYY-MM' of the Beijing day of a stored instant (naive UTC), as `closed_month` computes it."""
+
+    type = String()
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # a cache key (see days_between)
+
+    def __init__(self, column):
+        self.column = column
+
+
+@compiles(beijing_month_of)
+def _beijing_month_sqlite(element, compiler, **kw):
+    return "strftime('%%Y-%%m', %s, '+8 hours')" % compiler.process(element.column, **kw)
+
+
+@compiles(beijing_month_of, "postgresql")
+def _beijing_month_pg(element, compiler, **kw):
+    return "to_char(%s + interval '8 hours', 'YYYY-MM')" % compiler.process(element.column, **kw)
+
+
 def is_open(case=Case):
     """Still open, with the statuses written into the SQL: the partial index `ix_case_open` (open cases
     only, so it does not grow with history) is usable only when the planner can see that the query's
