@@ -355,9 +355,11 @@ def _rollup_of_summary(dim: str):
                         sa.func.max(Case.received_on).label("received_until"),
                         sa.func.max(Case.closed_at).label("closed_until"))
               .group_by(Case.court_id, month_of(Case.received_on)).subquery())
+    # coalesce, not IS NOT DISTINCT FROM (a case with no court yet has a bucket): PostgreSQL can hash
+    # an equality, and nested-looped the other over every court-month
+    same_court = sa.func.coalesce(bounds.c.court_id, -1) == sa.func.coalesce(t.court_id, -1)
     return (stmt.add_columns(sa.func.max(bounds.c.received_until), sa.func.max(bounds.c.closed_until))
-            .outerjoin(bounds, sa.and_(bounds.c.court_id.is_not_distinct_from(t.court_id), bounds.c.month == t.month))
-            .group_by(*group))
+            .outerjoin(bounds, sa.and_(same_court, bounds.c.month == t.month)).group_by(*group))
 
 
 def dirty_buckets(session) -> set[Bucket]:
