@@ -3,7 +3,7 @@
 Everything comes from the environment so one file serves both:
 HOST/PORT (default 127.0.0.1:5000; HOST=0.0.0.0 to let a phone on the LAN in),
 WEB_CONCURRENCY (default 2 sync workers: on 2 cores workers = cores measured
-best, notes/performance.md §5), GUNICORN_TIMEOUT.
+best, notes/performance.md §5), GUNICORN_TIMEOUT, GUNICORN_MAX_REQUESTS (default 20,000).
 
 Proxy headers are left to the app (`PROXY_COUNT` → ProxyFix), so gunicorn
 itself trusts none: one place decides who the client is.
@@ -25,9 +25,13 @@ forwarded_allow_ips = ""
 secure_scheme_headers = {}
 # gunicorn 25+ opens a control socket in $HOME; two instances (make run beside the tests) would share it.
 control_socket_disable = True
-# A restarted worker process now and then bounds any slow leak.
-max_requests = 2000
-max_requests_jitter = 200
+# A restarted worker process now and then bounds any slow leak. Not often: a new worker imports and builds
+# the app, then compiles its templates and statements on its first requests, and the requests queued
+# behind it wait. Every 2,000 requests the two workers restarted 14 times in the load test's 5 minutes and
+# made its p99 831 ms; with no restarts it was 268 ms (benchmarks/README.md). At 20,000 a worker serving
+# 25 requests a second restarts about every 13 minutes.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
+max_requests_jitter = max_requests // 10
 
 
 def _no_server_header() -> None:
