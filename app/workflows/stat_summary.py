@@ -25,7 +25,8 @@ the dashboard): every concluded case then counts as concluded, so one row
 per group and month is enough, and a year's report for a court reads a few
 rows per mediator instead of one per status and 结案 month. Its total row
 carries the bucket's latest 收案日期 and 结案时间, which statistics.rollup_plan
-checks before trusting it. Both tables are rewritten together, bucket by bucket.
+checks before trusting it. Both tables are rewritten together: bucket by bucket when the
+worker refreshes dirty ones, all at once (set-based) by `flask stats rebuild`.
 
 Exactness rests on every change going through the ORM (the flush listener);
 rows written around it — a bulk COPY, a restore — need `flask stats rebuild`,
