@@ -58,6 +58,23 @@ def app_ctx(app):
         db.session.remove()
 
 
+@contextmanager
+def counted_commits():
+    """The sessions that commit inside the block, one entry per commit."""
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    commits = []
+
+    def count(session):
+        commits.append(session)
+
+    sa.event.listen(FlaskSession, "after_commit", count)
+    try:
+        yield commits
+    finally:
+        sa.event.remove(FlaskSession, "after_commit", count)
+
+
 def stored_bytes(app, key: str) -> bytes:
     """A file of the app's store, whole (documents and signature images are small)."""
     with app.app_context():

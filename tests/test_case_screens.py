@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 
 import sqlalchemy as sa
-from flask_sqlalchemy.session import Session as FlaskSession
 from openpyxl import load_workbook
 
 from app.enums import CaseStatus
@@ -13,22 +11,7 @@ from app.extensions import db
 from app.models import Case, CaseAgent, CaseParty, Court, Mediator
 
 from .case_factory import get_case, make_case
-from .helpers import app_ctx, flashes, text
-
-
-@contextmanager
-def counted_commits():
-    """How many times the sessions of the requests inside commit."""
-    commits = []
-
-    def count(session):
-        commits.append(session)
-
-    sa.event.listen(FlaskSession, "after_commit", count)
-    try:
-        yield commits
-    finally:
-        sa.event.remove(FlaskSession, "after_commit", count)
+from .helpers import app_ctx, counted_commits, flashes, text
 
 
 def case_id_by_cause(app, cause, court_code="京0105"):

@@ -6,30 +6,13 @@ so PostgreSQL re-planned every statement of every page (issue 17 item 7). Anythi
 means to undo something, or failed, must still end as before."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import sqlalchemy as sa
-from flask_sqlalchemy.session import Session as FlaskSession
 
 from app.extensions import db
 from app.models import Court
 from app.transactions import end_request, on_rollback
 
-from .helpers import app_ctx
-
-
-@contextmanager
-def counted_commits():
-    seen = []
-
-    def count(session):
-        seen.append(session)
-
-    sa.event.listen(FlaskSession, "after_commit", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(FlaskSession, "after_commit", count)
+from .helpers import app_ctx, counted_commits
 
 
 def _court_name(app, code="京0105"):
