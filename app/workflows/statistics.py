@@ -262,45 +262,34 @@ def _days_pg(element, compiler, **kw):
 
 
 class month_of(ColumnElement):
-    """'YYYY-MM' of a date column on SQLite and PostgreSQL."""
+    """'YYYY-MM' of a date column on SQLite and PostgreSQL; with `hours`, of the instant that many hours
+    later (8: the Beijing month of a stored naive-UTC instant, as `closed_month` computes it)."""
 
     type = String()
     inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # a cache key (see days_between)
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),  # a cache key (see days_between)
+                           ("hours", InternalTraversal.dp_plain_obj)]
 
-    def __init__(self, column):
+    def __init__(self, column, hours: int = 0):
         self.column = column
+        self.hours = int(hours)
 
 
 @compiles(month_of)
 def _month_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s)" % compiler.process(element.column, **kw)
+    shift = f", '+{element.hours} hours'" if element.hours else ""
+    return "strftime('%%Y-%%m', %s%s)" % (compiler.process(element.column, **kw), shift)
 
 
 @compiles(month_of, "postgresql")
 def _month_pg(element, compiler, **kw):
-    return "to_char(%s, 'YYYY-MM')" % compiler.process(element.column, **kw)
+    shift = f" + interval '{element.hours} hours'" if element.hours else ""
+    return "to_char(%s%s, 'YYYY-MM')" % (compiler.process(element.column, **kw), shift)
 
 
-class beijing_month_of(ColumnElement):
-    """'YYYY-MM' of the Beijing day of a stored instant (naive UTC), as `closed_month` computes it."""
-
-    type = String()
-    inherit_cache = True
-    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # a cache key (see days_between)
-
-    def __init__(self, column):
-        self.column = column
-
-
-@compiles(beijing_month_of)
-def _beijing_month_sqlite(element, compiler, **kw):
-    return "strftime('%%Y-%%m', %s, '+8 hours')" % compiler.process(element.column, **kw)
-
-
-@compiles(beijing_month_of, "postgresql")
-def _beijing_month_pg(element, compiler, **kw):
-    return "to_char(%s + interval '8 hours', 'YYYY-MM')" % compiler.process(element.column, **kw)
+def beijing_month_of(column) -> month_of:
+    """The Beijing month of a stored (naive UTC) instant, in SQL: `closed_month`'s."""
+    return month_of(column, hours=8)
 
 
 def is_open(case=Case):
@@ -464,7 +453,8 @@ def report_page(q: Query, reach: Reach, number: int, size: int) -> Report:
     keys = [k for k, _name in order] + ([None] if None in counted else [])
     number = _last_page(number, size, len(keys))
     page_keys = keys[number * size:(number + 1) * size]
-    extras = {r[0]: r for r in db.session.execute(source.detail.where(source.id.in_([k for k in page_keys if k])))}
+    shown = [k for k in page_keys if k is not None]
+    extras = {r[0]: r for r in db.session.execute(source.detail.where(source.id.in_(shown)))}
     name_of = dict(order)
     rows = []
     for k in page_keys:
