@@ -691,3 +691,51 @@ def test_a_report_page_is_exactly_that_page_of_the_whole_report(app, long_roster
             assert stats.report_page(q, reach, pages - 1, size).rows[-1].key is None
             assert any(r.extra.get("organisation") == "朝阳区商事调解中心"
                        for n in range(pages) for r in stats.report_page(q, reach, n, size).rows)
+
+
+def _case_rows(app, size, monkeypatch=None, read_ahead=None):
+    """The 报表明细 rows of every 朝阳 case received this year, in batches of `size`, and the threads
+    that read each batch."""
+    threads = []
+    real_fetch = exports.CaseRows._fetch
+
+    def fetch(self, conn, chunk):
+        threads.append(threading.current_thread().name)
+        return real_fetch(self, conn, chunk)
+
+    monkeypatch.setattr(exports.CaseRows, "_fetch", fetch)
+    if read_ahead is not None:
+        monkeypatch.setattr(exports, "_read_ahead", lambda bind: read_ahead)
+    with app.test_request_context():
+        court_id = db.session.scalar(sa.select(Court.id).where(Court.code == "京0105"))
+        q = stats.Query(by=stats.Dimension.MEDIATOR, start=D(today().year, 1, 1), end=today())
+        source = exports.CaseRows(q, stats.Reach(court_ids=(court_id,)), "received", None, all_rows=True, size=size)
+        batches = [list(batch) for batch in source]
+        names = {r[0]: source.names.mediator.get(r[8]) for batch in batches for r in batch}
+        db.session.remove()
+    return batches, names, threads
+
+
+def test_an_export_reads_its_next_batch_while_writing_and_gets_the_same_rows(fresh_app, monkeypatch):
+    """On an engine of its own (production), batch n + 1 is read on a second connection while batch n
+    is written; the rows, their order and their names are those the one-connection reading gives
+    (issue 17: the export against xlsxwriter alone)."""
+    made = [make_case(fresh_app, status=CaseStatus.MEDIATING) for _ in range(11)]
+    ahead, names, threads = _case_rows(fresh_app, 4, monkeypatch)
+    assert set(threads) != {threading.current_thread().name}  # read ahead on its own thread
+    serial, serial_names, serial_threads = _case_rows(fresh_app, 4, monkeypatch, read_ahead=False)
+    assert set(serial_threads) == {threading.current_thread().name}
+    assert [len(b) for b in ahead] == [len(b) for b in serial] and len(ahead) >= 3
+    assert ahead == serial and names == serial_names
+    ids = [r[0] for b in ahead for r in b]
+    assert ids == sorted(ids, reverse=True) and set(made) <= set(ids)
+    assert {names[i] for i in made} == {"陈静"}
+
+
+def test_an_export_in_one_connection_s_transaction_reads_it_alone(app, monkeypatch):
+    """A session bound to one connection (a test's transaction, whose rows no other connection sees)
+    reads every batch itself: nothing is lost to a read-ahead on another connection."""
+    made = [make_case(app, status=CaseStatus.MEDIATING) for _ in range(5)]
+    batches, names, threads = _case_rows(app, 2, monkeypatch)
+    assert set(threads) == {threading.current_thread().name}
+    assert set(made) <= {r[0] for b in batches for r in b} and {names[i] for i in made} == {"陈静"}
