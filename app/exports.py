@@ -13,7 +13,6 @@ from __future__ import annotations
 import array
 import datetime as dt
 import io
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, Optional
 
 import sqlalchemy as sa
@@ -86,60 +85,21 @@ class CaseRows:
     def __iter__(self) -> Iterator[list]:
         ids = array.array("q", db.session.scalars(self.ids_stmt))
         db.session.rollback()
-        chunks = [ids[i:i + self.size].tolist() for i in range(0, len(ids), self.size)]
-        bind = db.session.get_bind()
-        if len(chunks) < 2 or not _read_ahead(bind):
-            for chunk in chunks:
-                rows = self._fetch(db.session.connection(), chunk)
-                db.session.rollback()
-                yield rows
-            return
-        # The next batch is read on a connection of its own while this one is written: the
-        # database works on the other core, and the wait for it releases the GIL. Only one
-        # batch ahead, so memory stays at two batches.
-        engine = bind
-
-        def fetch(chunk):
-            with engine.connect() as conn:  # closes with a rollback: nothing is held between batches
-                return self._fetch(conn, chunk)
-
-        with ThreadPoolExecutor(1, thread_name_prefix="export-read-ahead") as pool:
-            pending = pool.submit(fetch, chunks[0])
-            for following in chunks[1:] + [None]:
-                rows = pending.result()
-                if following is not None:
-                    pending = pool.submit(fetch, following)
-                yield rows
-
-    def _fetch(self, conn, chunk: list[int]) -> list:
-        """One batch's rows, its names looked up (`names` is only added to, never emptied: a
-        batch is yielded after its own names are in)."""
-        rows = conn.execute(_BATCH_ROWS, {"ids": chunk}).all()
-        self.names.resolve(conn, rows)
-        return rows
-
-
-def _batch_rows():
-    """A batch's cells by id, newest first. Core, not the ORM session: rows come back as tuples
-    without per-row entity work; one expanding parameter instead of 5,000 bound literals."""
-    t = Case.__table__
-    return (sa.select(t.c.id, t.c.number, t.c.intranet_number, sa.type_coerce(t.c.case_type, sa.String),
-                      t.c.court_id, t.c.cause, t.c.party_names, sa.type_coerce(t.c.claim_amount, sa.Float),
-                      t.c.mediator_id, t.c.organisation_id, sa.type_coerce(t.c.status, sa.String),
-                      sa.type_coerce(t.c.received_on, sa.String), sa.type_coerce(t.c.closed_at, sa.String),
-                      sa.type_coerce(t.c.deadline, sa.String))
-            .where(t.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(t.c.id.desc()))
-
-
-_BATCH_ROWS = _batch_rows()
-
-
-def _read_ahead(bind) -> bool:
-    """Whether batches may be read on a second connection in a thread: the session is bound to an
-    engine (not to one connection, as a test's transaction is, whose uncommitted rows no other
-    connection sees) whose pool hands out connections of their own (not SQLite in memory, one
-    connection shared by every thread)."""
-    return isinstance(bind, sa.Engine) and bind.url.database not in (None, "", ":memory:")
+        t = Case.__table__
+        # Core, not the ORM session: rows come back as tuples without per-row entity work;
+        # one expanding parameter instead of 5,000 bound literals per batch.
+        raw = (sa.select(t.c.id, t.c.number, t.c.intranet_number, sa.type_coerce(t.c.case_type, sa.String),
+                         t.c.court_id, t.c.cause, t.c.party_names, sa.type_coerce(t.c.claim_amount, sa.Float),
+                         t.c.mediator_id, t.c.organisation_id, sa.type_coerce(t.c.status, sa.String),
+                         sa.type_coerce(t.c.received_on, sa.String), sa.type_coerce(t.c.closed_at, sa.String),
+                         sa.type_coerce(t.c.deadline, sa.String))
+               .where(t.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(t.c.id.desc()))
+        for i in range(0, len(ids), self.size):
+            conn = db.session.connection()
+            rows = conn.execute(raw, {"ids": ids[i:i + self.size].tolist()}).all()
+            self.names.resolve(conn, rows)
+            db.session.rollback()
+            yield rows
 
 
 class _Names:
