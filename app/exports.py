@@ -16,6 +16,7 @@ import io
 from typing import Callable, Iterator, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -93,13 +94,22 @@ class CaseRows:
                          t.c.mediator_id, t.c.organisation_id, sa.type_coerce(t.c.status, sa.String),
                          sa.type_coerce(t.c.received_on, sa.String), sa.type_coerce(t.c.closed_at, sa.String),
                          sa.type_coerce(t.c.deadline, sa.String))
-               .where(t.c.id.in_(sa.bindparam("ids", expanding=True))).order_by(t.c.id.desc()))
+               .where(_id_in(t.c.id, db.session.get_bind().dialect.name)).order_by(t.c.id.desc()))
         for i in range(0, len(ids), self.size):
             conn = db.session.connection()
             rows = conn.execute(raw, {"ids": ids[i:i + self.size].tolist()}).all()
             self.names.resolve(conn, rows)
             db.session.rollback()
             yield rows
+
+
+def _id_in(col, dialect: str):
+    """`col IN :ids`. On PostgreSQL one array parameter (`= ANY(:ids)`): an expanding IN of 5,000
+    ids is 5,000 placeholders that SQLAlchemy renders and psycopg parses again for every batch
+    (a third of the export's time beyond xlsxwriter, benchmarks/README.md)."""
+    if dialect == "postgresql":
+        return col == sa.func.any(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+    return col.in_(sa.bindparam("ids", expanding=True))
 
 
 class _Names:

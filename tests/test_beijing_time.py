@@ -11,7 +11,7 @@ import io
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from app.clock import day_start, shown
+from app.clock import BEIJING as ZONE, day_start, local_naive, shown
 from app.enums import CaseStatus, SmsKind
 from app.extensions import db
 from app.models import Case, SmsOutbox
@@ -34,6 +34,22 @@ def test_shown_is_beijing_time_and_a_day_starts_at_beijing_midnight():
     assert shown(STORED, seconds=True) == BEIJING + ":00"
     assert shown(None) == ""
     assert day_start(dt.date(2024, 4, 1)) == dt.datetime(2024, 3, 31, 16, 0)
+
+
+def test_a_spreadsheet_time_is_beijing_wall_time_also_across_the_zone_s_old_summer_time():
+    """`local_naive` adds eight hours to a time since 1992 (the zone's one offset since then) and asks
+    the zone for older ones: Beijing kept summer time (UTC+9) from 1986 to 1991."""
+    def by_zone(value):
+        return value.replace(tzinfo=dt.timezone.utc).astimezone(ZONE).replace(tzinfo=None)
+
+    assert local_naive(STORED) == dt.datetime(2024, 4, 1, 0, 30)
+    assert local_naive(None) is None
+    summer_1991 = dt.datetime(1991, 7, 1, 0, 0)
+    assert local_naive(summer_1991) == dt.datetime(1991, 7, 1, 9, 0) == by_zone(summer_1991)
+    moment = dt.datetime(1991, 12, 31, 15, 59)
+    while moment.year < 2100:
+        assert local_naive(moment) == by_zone(moment), moment
+        moment += dt.timedelta(days=97, hours=5, minutes=7)
 
 
 def test_the_case_page_shows_when_it_was_assigned_and_closed_in_beijing_time(app, login_as):

@@ -243,6 +243,21 @@ def test_detail_export_keeps_formula_looking_names_as_text(app, login_as):
     assert ws.cell(row=4, column=11).value == dt.datetime(2024, 3, 3)  # a date (收案日期), written as the day itself
 
 
+def test_an_export_reads_its_rows_in_batches_newest_first_and_misses_none(app, cohort):
+    """`CaseRows` fetches by primary key, `size` ids a query (one array parameter on PostgreSQL, an IN
+    list on SQLite): together the batches are exactly the rows of `detail_select`, newest first."""
+    with app.test_request_context():
+        reach = stats.reach_for(_court_scope(app))
+        q = stats.parse_query({"by": "mediator", **PERIOD}, reach)
+        expected = [r[0] for r in db.session.execute(
+            exports.detail_select(q, reach, "received", None, all_rows=True).order_by(None).order_by(Case.id.desc()))]
+        batches = [[row[0] for row in batch] for batch in exports.CaseRows(q, reach, "received", None,
+                                                                            all_rows=True, size=3)]
+    assert len(expected) == 8 and sorted(expected, reverse=True) == expected
+    assert [len(b) for b in batches] == [3, 3, 2]
+    assert [i for b in batches for i in b] == expected
+
+
 def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_path):
     app = make_app(db_url, EXPORT_SYNC_LIMIT=2, EXPORT_FOLDER=str(tmp_path))
     for day in (1, 2, 3):
