@@ -24,6 +24,11 @@ the logins and each worker's first pages are not counted), then stops the server
   journey (the peer has no mediator, party or report pages);
 - `app-court`: the app with the peer's load, for a like-for-like throughput.
 
+`NAME@N` runs that phase's server with N sync workers instead of 2
+(`--phases app,app@4,peer@4`): the same load against another worker count in
+the same run. Each app phase's throughput is compared with the peer phase of
+its own worker count when there is one.
+
 The table gives, per page and in total: requests, errors, p50, p95, p99 (from
 every response time, not locust's rounded buckets), requests per second, and
 the machine's load average at the start and end of the phase: the load
@@ -52,6 +57,8 @@ from .core import uptime
 from .generate import ROOT
 
 SIZE = 1_000_000
+WORKERS = 2  # gunicorn sync workers of a phase without @N: deploy/gunicorn.conf.py's default
+TARGETS = ("app", "peer", "app-court")
 WARMUP = 20  # seconds after the last session started before anything is counted (locustfile.py)
 LIST = "/cases/pre-litigation/list/"
 PEER_LIST = "/peercaseview/list/"
@@ -128,8 +135,8 @@ def accounts(url: str, n_mediators: int, n_parties: int) -> dict:
     return {"court_id": court_id, "data": {"case_ids": case_ids, "mediators": mediators, "parties": phones}}
 
 
-def start_server(target: str, url: str, port: int, court_id: int, log: str) -> subprocess.Popen:
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DATABASE_URL": url, "WEB_CONCURRENCY": "2",
+def start_server(target: str, url: str, port: int, court_id: int, log: str, workers: int = WORKERS) -> subprocess.Popen:
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "DATABASE_URL": url, "WEB_CONCURRENCY": str(workers),
            "SECRET_KEY": "bench-load-" + "x" * 40, "PEER_COURT_ID": str(court_id),
            "LOG_LEVEL": os.environ.get("BENCH_LOAD_LOG_LEVEL", "WARNING")}
     app = "benchmarks.peer_app:wsgi()" if target == "peer" else "run:wsgi()"
@@ -153,9 +160,18 @@ def percentile(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, max(0, int(round(p / 100 * len(xs) + 0.5)) - 1))] if xs else float("nan")
 
 
-def run_phase(target: str, url: str, court_id: int, data: dict, a, logs: str) -> dict:
+def phase_of(name: str) -> tuple[str, int]:
+    """`app` → ("app", 2); `app@4` → ("app", 4): the target and its gunicorn sync workers."""
+    target, _, workers = name.partition("@")
+    if target not in TARGETS or (workers and not workers.isdigit()):
+        raise SystemExit(f"unknown phase {name!r}: one of {', '.join(TARGETS)}, optionally @WORKERS")
+    return target, int(workers or WORKERS)
+
+
+def run_phase(name: str, url: str, court_id: int, data: dict, a, logs: str) -> dict:
+    target, workers = phase_of(name)
     port = free_port()
-    server = start_server(target, url, port, court_id, os.path.join(logs, f"gunicorn-{target}.log"))
+    server = start_server(target, url, port, court_id, os.path.join(logs, f"gunicorn-{name}.log"), workers)
     try:
         wait_up(port)
         with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
@@ -171,7 +187,7 @@ def run_phase(target: str, url: str, court_id: int, data: dict, a, logs: str) ->
                             "--headless", "-u", str(a.users), "-r", str(a.spawn_rate),
                             "-t", f"{int(ramp + 5 + WARMUP + a.minutes * 60)}s", "--reset-stats", "--only-summary",
                             "--host", f"http://127.0.0.1:{port}", "--loglevel", "WARNING"],
-                           cwd=ROOT, env=env, check=False, stdout=open(os.path.join(logs, f"locust-{target}.log"), "w"),
+                           cwd=ROOT, env=env, check=False, stdout=open(os.path.join(logs, f"locust-{name}.log"), "w"),
                            stderr=subprocess.STDOUT)
             load_end = os.getloadavg()[0]
             with open(out_path, encoding="utf-8") as fh:
@@ -179,7 +195,7 @@ def run_phase(target: str, url: str, court_id: int, data: dict, a, logs: str) ->
     finally:
         server.terminate()
         server.wait(30)
-    return {"target": target, "times": times, "load": (load_start, load_end), "wall": time.time() - t0}
+    return {"target": name, "times": times, "load": (load_start, load_end), "wall": time.time() - t0}
 
 
 def summarise(phase: dict) -> list[dict]:
@@ -217,11 +233,14 @@ def main(argv=None) -> None:
     p.add_argument("--minutes", type=float, default=5)
     p.add_argument("--wait", default="1,3", help="think time between a session's clicks, min,max seconds")
     p.add_argument("--spawn-rate", type=float, default=5)
-    p.add_argument("--phases", default="app,peer,app-court")
+    p.add_argument("--phases", default="app,peer,app-court",
+                   help="app, peer, app-court; NAME@N runs its server with N gunicorn sync workers (default 2)")
     p.add_argument("--courts", type=int, default=3000, help="basic courts if the data set must be generated")
     p.add_argument("--cases", type=int, default=SIZE, help="the data set's size (generated if missing)")
     a = p.parse_args(argv)
     a.wait = tuple(float(x) for x in a.wait.split(","))
+    for name in a.phases.split(","):
+        phase_of(name)
     from .scale import db_name, prepare
 
     pgserver.ensure([db_name(a.cases)])
@@ -232,7 +251,7 @@ def main(argv=None) -> None:
     logs = os.path.join(os.path.dirname(pgserver.DIR), "logs")
     os.makedirs(logs, exist_ok=True)
     print(f"{a.users} sessions, {a.minutes:g} min each run after the ramp-up, think time {a.wait[0]:g}–{a.wait[1]:g} s; "
-          f"gunicorn 2 sync workers; PostgreSQL, {a.cases:,} cases; logs in {logs}", flush=True)
+          f"gunicorn {WORKERS} sync workers unless a phase says @N; PostgreSQL, {a.cases:,} cases; logs in {logs}", flush=True)
     print(f"uptime at the start: {uptime()}", flush=True)
     phases = []
     for target in a.phases.split(","):
@@ -246,11 +265,13 @@ def main(argv=None) -> None:
     print(f"\nuptime at the end: {uptime()} ({os.cpu_count()} cores; the load generator, the servers and "
           f"PostgreSQL share them)")
     by = {ph["target"]: next(r for r in summarise(ph) if r["name"] == "**all**") for ph in phases}
-    if "peer" in by:
-        for t in ("app-court", "app"):
-            if t in by:
-                print(f"\nthroughput {t} / peer: {by[t]['rps'] / by['peer']['rps']:.2f}× "
-                      f"({by[t]['rps']:.1f} vs {by['peer']['rps']:.1f} req/s)")
+    peers = {phase_of(name)[1]: name for name in by if phase_of(name)[0] == "peer"}
+    for name, total in by.items():
+        target, workers = phase_of(name)
+        peer = peers.get(workers) or next(iter(peers.values()), None)
+        if target != "peer" and peer:
+            print(f"\nthroughput {name} / {peer}: {total['rps'] / by[peer]['rps']:.2f}× "
+                  f"({total['rps']:.1f} vs {by[peer]['rps']:.1f} req/s)")
 
 
 if __name__ == "__main__":
