@@ -11,7 +11,8 @@ A pattern's own bigrams (split the same way) must all be a case's bigrams for
 the case to contain it: the search keeps the cases having every one of them,
 then the LIKE decides exactly (a gram set knows no order: 伟明张伟 has both
 bigrams of 张伟明 and does not contain it). A pattern with no bigram — one character, or pieces of one character
-between "、" — cannot use the index and is the plain LIKE alone.
+between "、" — cannot use the index and is the plain LIKE alone; on PostgreSQL the case list's index
+(court, type, id) carries the names (migration 0026), so that LIKE reads one court's index entries.
 
 Each gram row also carries its case's court (`court_id`, a copy): a court's
 search — every court user's list — reads the (court_id, gram, case_id) index
@@ -59,7 +60,10 @@ def party_names_contain(column, pattern: str, court_id: int | None = None):
     """The condition "party names contain `pattern`" (case-insensitive, `%` and `_` literal),
     narrowed by the bigram index when the pattern has bigrams — to the grams of court `court_id`'s
     cases when the search is one court's (the caller still scopes the cases themselves)."""
-    exact = column.icontains(pattern, autoescape=True)
+    # ILIKE lower-cases every row's names on PostgreSQL (and lower() on SQLite); a pattern without
+    # cased letters (Chinese, digits) finds the same with a plain LIKE, five times cheaper per row
+    uncased = pattern.lower() == pattern.upper()
+    exact = (column.contains if uncased else column.icontains)(pattern, autoescape=True)
     grams = sorted(name_grams(pattern))
     if not grams:
         return exact

@@ -32,6 +32,7 @@ def cases(app):
         "split": make_case(app, parties=_parties("小张", "伟明哥")),
         "reversed": make_case(app, parties=_parties("伟张", "王五")),
         "other_court": make_case(app, court_code="京0108", parties=_parties("张伟", "赵六")),
+        "latin": make_case(app, parties=_parties("Zhang Wei", "李%娜")),
     }
 
 
@@ -62,7 +63,7 @@ def test_every_case_writes_its_grams_in_the_same_flush(app, cases):
 
 
 @pytest.mark.parametrize("pattern", ["张伟", "张伟明", "老张伟明", "张伟、李", "伟", "张", "ZHANG", "张%伟", "_伟",
-                                     "", "李娜、王"])
+                                     "", "李娜、王", "zhang w", "Wei", "%", "李%娜", "%娜", "g W"])
 def test_the_index_finds_exactly_what_the_like_finds(app, cases, pattern):
     assert _found(app, pattern) == _brute_force(app, pattern)
 
@@ -78,6 +79,20 @@ def test_a_pattern_with_bigrams_reads_the_index_and_one_character_does_not():
     assert "case_name_gram" in str(sa.select(Case.id).where(party_names_contain(Case.party_names, "张伟")))
     assert "case_name_gram" not in str(sa.select(Case.id).where(party_names_contain(Case.party_names, "伟")))
     assert "case_name_gram" not in str(sa.select(Case.id).where(party_names_contain(Case.party_names, "张、伟")))
+
+
+def test_a_pattern_without_cased_letters_is_a_plain_like_and_one_with_them_ignores_case(app, cases):
+    """ILIKE lower-cases every row's names; 张 or 2024 has no case to ignore, so it is a plain LIKE
+    (which the case list index can filter on PostgreSQL, migration 0026)."""
+    def sql(pattern):
+        return str(sa.select(Case.id).where(party_names_contain(Case.party_names, pattern)).compile(db.engine))
+
+    with app_ctx(app):
+        for pattern in ("张", "伟明", "2024", "李%娜"):
+            assert "lower(" not in sql(pattern) and "ILIKE" not in sql(pattern), pattern
+        assert "lower(" in sql("zhang") or "ILIKE" in sql("zhang")
+    assert _found(app, "ZHANG W") == _found(app, "zhang w") == {cases["latin"]}
+    assert _found(app, "%") == {cases["latin"]}  # literal, not a wildcard
 
 
 def test_the_case_list_filter_shows_only_the_courts_cases_containing_the_name(app, cases, login_as):
