@@ -19,6 +19,7 @@ VIEW = "PreLitigationCaseView"
 PAGE_SIZE = 20  # ScopedModelView.page_size
 DEEP_PAGE = 1000
 SEARCH = "张伟"
+SURNAME = "王"  # one character: no bigram, the LIKE alone (app/name_grams.py)
 
 # The page's ids first (the OFFSET walks the index only), then the 20 rows with their names.
 PAGE_SQL = """
@@ -61,6 +62,7 @@ QUERIES = {  # the list pages measured: name -> query string
     "first page": "",
     "filter status = 调解中": "?_flt_0_status=MEDIATING",
     f"parties contain {SEARCH}": f"?_flt_2_party_names={SEARCH}",
+    f"parties contain {SURNAME}": f"?_flt_2_party_names={SURNAME}",
     f"deep page {DEEP_PAGE}": f"?page_{VIEW}={DEEP_PAGE}",
 }
 #: the pages whose page floor (pagefloor.py) is measured: item 5 of issue 17
@@ -93,6 +95,9 @@ def sql_floor_benches(ctx: Context) -> list[Bench]:
               floor_page(ctx, status, status="MEDIATING"), 2.0),
         Bench(f"case list: parties contain {SEARCH}", app_page(ctx, f"?_flt_2_party_names={SEARCH}"),
               floor_page(ctx, party, q=f"%{SEARCH}%", gram=SEARCH), 2.0),
+        # one character has no bigram: the floor is the LIKE over the court's cases (a plain LIKE: 王 has no case)
+        Bench(f"case list: parties contain {SURNAME}", app_page(ctx, f"?_flt_2_party_names={SURNAME}"),
+              floor_page(ctx, BASE_WHERE + " AND c.party_names LIKE :q", q=f"%{SURNAME}%"), 2.0),
         Bench(f"case list: deep page {DEEP_PAGE}", app_page(ctx, f"?page_{VIEW}={DEEP_PAGE}"),
               floor_page(ctx, BASE_WHERE, DEEP_PAGE), 2.0),
     ]

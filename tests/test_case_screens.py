@@ -403,3 +403,40 @@ def test_the_historical_forms_concluded_on_uses_the_chinese_date_picker(login_as
     for name in ("received_on", "closed_on"):
         field = re.search(rf'<div class="input-group date appbuilder_date"[^>]*>\s*<span[^>]*>.*?</span>\s*<input[^>]*name="{name}"', form, re.S)
         assert field, name
+
+
+def _update(app, case_id, **values):
+    with app_ctx(app):
+        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**values))
+        db.session.commit()
+
+
+def test_a_sorted_filtered_page_shows_the_right_cases_in_order_chosen_on_ids_first(app, login_as):
+    """A list page picks its 20 (here 2) ids with the filter, the order and the offset, then loads
+    those rows (CappedSQLAInterface.apply_all): the page is the same as sorting and paging the rows."""
+    import datetime as dt
+
+    days = [dt.date(2024, 5, d) for d in (9, 3, 7, 1, 5)]
+    made = {}
+    for i, day in enumerate(days):
+        made[day] = make_case(app, parties=[("APPLICANT", f"排序{i}号", f"1351111{i:04d}", None)])
+        _update(app, made[day], received_on=day, cause=f"排序测试{day.day}")
+    other = make_case(app, court_code="京0108", parties=[("APPLICANT", "排序9号", "13511119999", None)])
+    _update(app, other, cause="排序测试海淀")
+    admin = login_as("13800000001")
+    base = "/cases/pre-litigation/list/?_flt_2_party_names=排序&psize_PreLitigationCaseView=2"
+
+    def causes(query):
+        page = text(admin.get(base + query))
+        return [c for c in (f"排序测试{d}" for d in range(1, 10)) if c in page], page
+
+    asc = "&_oc_PreLitigationCaseView=received_on&_od_PreLitigationCaseView=asc"
+    assert causes(asc + "&page_PreLitigationCaseView=0")[0] == ["排序测试1", "排序测试3"]
+    second, page = causes(asc + "&page_PreLitigationCaseView=1")
+    assert second == ["排序测试5", "排序测试7"] and "排序测试海淀" not in page
+    assert page.index("排序测试5") < page.index("排序测试7")
+    desc = "&_oc_PreLitigationCaseView=received_on&_od_PreLitigationCaseView=desc&page_PreLitigationCaseView=0"
+    first, page = causes(desc)
+    assert first == ["排序测试7", "排序测试9"] and page.index("排序测试9") < page.index("排序测试7")
+    newest = causes("&page_PreLitigationCaseView=2")[0]  # by id, newest first: the first case made is last
+    assert newest == ["排序测试9"]

@@ -269,12 +269,23 @@ class CappedSQLAInterface(CourtSQLAInterface):
         self.count_cap = count_cap
         self.list_load = list_load
 
-    def apply_all(self, query, *args, **kwargs):
+    def apply_all(self, query, filters=None, order_column="", order_direction="", page=None, page_size=None,
+                  select_columns=None, outer_default_load=False):
         """The list page's query, loading only what the list shows (`list_load`): a model's
         eager joins (17 LEFT JOINs for a case) made SQLite sort every joined row of the
-        court before LIMIT, where 20 ids then 20 look-ups per relation is enough."""
-        query = super().apply_all(query, *args, **kwargs)
-        return query.options(*self.list_load) if self.list_load else query
+        court before LIMIT, where 20 ids then 20 look-ups per relation is enough.
+
+        A page of rows is chosen on ids alone, then fetched by primary key: the filter, the order
+        and the OFFSET run on the index where one covers them, as the count does. Asked for whole
+        rows, PostgreSQL's planner had read one heap page per case of the court (a bitmap scan,
+        then a sort) for a 当事人 filter it guessed would match six rows (115 ms, not 1 ms)."""
+        inner = super().apply_all(query, filters, order_column, order_direction, page, page_size,
+                                  select_columns, outer_default_load)
+        if page_size and not select_columns and "." not in (order_column or ""):
+            ids = inner.with_entities(self.obj.id).subquery()
+            inner = self.apply_order_by(query.join(ids, ids.c.id == self.obj.id), order_column, order_direction,
+                                        add_pk=True)
+        return inner.options(*self.list_load) if self.list_load else inner
 
     def query_count(self, query, filters=None, select_columns=None) -> int:
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
