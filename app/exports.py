@@ -104,9 +104,10 @@ class CaseRows:
 
 
 def _id_in(col, dialect: str):
-    """`col IN :ids`. On PostgreSQL one array parameter (`= ANY(:ids)`): an expanding IN of 5,000
-    ids is 5,000 placeholders that SQLAlchemy renders and psycopg parses again for every batch
-    (a third of the export's time beyond xlsxwriter, benchmarks/README.md)."""
+    """`col IN :ids`, for a list of ids bound as `ids`. On PostgreSQL one array parameter
+    (`= ANY(:ids)`): an expanding IN of 5,000 ids is 5,000 placeholders that SQLAlchemy renders and
+    psycopg parses again for every batch (a third of the export's time beyond xlsxwriter,
+    benchmarks/README.md)."""
     if dialect == "postgresql":
         return col == sa.func.any(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
     return col.in_(sa.bindparam("ids", expanding=True))
@@ -128,7 +129,7 @@ class _Names:
             if missing:
                 table = model.__table__
                 cache.update(conn.execute(sa.select(table.c.id, table.c.name)
-                                          .where(table.c.id.in_(sa.bindparam("ids", expanding=True))),
+                                          .where(_id_in(table.c.id, conn.dialect.name)),
                                           {"ids": list(missing)}).all())
 
 
