@@ -8,25 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from app.clock import BEIJING as ZONE, day_start, local_naive, shown
 from app.enums import CaseStatus, SmsKind
 from app.extensions import db
-from app.models import Case, SmsOutbox
+from app.models import SmsOutbox
 
-from .case_factory import make_case
+from .case_factory import make_case, update_case
 from .helpers import app_ctx, text
 
 STORED = dt.datetime(2024, 3, 31, 16, 30)  # naive UTC, as every column stores it
 BEIJING = "2024-04-01 00:30"
-
-
-def _set(app, case_id, **fields):
-    with app_ctx(app):
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**fields))
-        db.session.commit()
 
 
 def test_shown_is_beijing_time_and_a_day_starts_at_beijing_midnight():
@@ -54,7 +47,7 @@ def test_a_spreadsheet_time_is_beijing_wall_time_also_across_the_zone_s_old_summ
 
 def test_the_case_page_shows_when_it_was_assigned_and_closed_in_beijing_time(app, login_as):
     case_id = make_case(app, status=CaseStatus.ENDED)
-    _set(app, case_id, assigned_at=STORED, closed_at=STORED)
+    update_case(app, case_id, assigned_at=STORED, closed_at=STORED)
     page = text(login_as("13800000001").get(f"/case/{case_id}"))
     assert BEIJING in page
     assert "2024-03-31 16:30" not in page
@@ -70,7 +63,7 @@ def test_platform_lists_show_beijing_time_and_say_so(app, login_as):
 
 def test_a_case_closed_just_after_beijing_midnight_belongs_to_the_next_day_in_reports_and_exports(app, login_as):
     case_id = make_case(app, status=CaseStatus.ENDED)
-    _set(app, case_id, received_on=dt.date(2024, 3, 3), closed_at=STORED)
+    update_case(app, case_id, received_on=dt.date(2024, 3, 3), closed_at=STORED)
     march = {"start": "2024-03-01", "end": "2024-03-31", "key": "all"}
     c = login_as("13800000001")
 

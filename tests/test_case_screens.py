@@ -10,7 +10,7 @@ from app.enums import CaseStatus
 from app.extensions import db
 from app.models import Case, CaseAgent, CaseParty, Court, Mediator
 
-from .case_factory import get_case, make_case
+from .case_factory import get_case, make_case, update_case
 from .helpers import app_ctx, counted_commits, flashes, text
 
 
@@ -405,12 +405,6 @@ def test_the_historical_forms_concluded_on_uses_the_chinese_date_picker(login_as
         assert field, name
 
 
-def _update(app, case_id, **values):
-    with app_ctx(app):
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**values))
-        db.session.commit()
-
-
 def test_a_sorted_filtered_page_shows_the_right_cases_in_order_chosen_on_ids_first(app, login_as):
     """A list page picks its 20 (here 2) ids with the filter, the order and the offset, then loads
     those rows (CappedSQLAInterface.apply_all): the page is the same as sorting and paging the rows."""
@@ -420,9 +414,9 @@ def test_a_sorted_filtered_page_shows_the_right_cases_in_order_chosen_on_ids_fir
     made = {}
     for i, day in enumerate(days):
         made[day] = make_case(app, parties=[("APPLICANT", f"排序{i}号", f"1351111{i:04d}", None)])
-        _update(app, made[day], received_on=day, cause=f"排序测试{day.day}")
+        update_case(app, made[day], received_on=day, cause=f"排序测试{day.day}")
     other = make_case(app, court_code="京0108", parties=[("APPLICANT", "排序9号", "13511119999", None)])
-    _update(app, other, cause="排序测试海淀")
+    update_case(app, other, cause="排序测试海淀")
     admin = login_as("13800000001")
     base = "/cases/pre-litigation/list/?_flt_2_party_names=排序&psize_PreLitigationCaseView=2"
 

@@ -19,7 +19,7 @@ from app.workflows import stat_summary
 from app.workflows import statistics as stats
 from app.workflows.statistics import month_key
 
-from .case_factory import make_case, mediator_actor
+from .case_factory import make_case, mediator_actor, update_case
 from .helpers import app_ctx
 
 D = dt.date
@@ -29,12 +29,6 @@ FIGURES = ("received", "mediating", "ended", "terminated", "overdue", "confirmed
 
 def T(*wall) -> dt.datetime:
     return dt.datetime(*wall, tzinfo=clock.BEIJING).astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _set(app, case_id, **fields):
-    with app_ctx(app):  # a bulk UPDATE, as the other statistics tests write their cohort
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**fields))
-        db.session.commit()
 
 
 def _apply(app, case_id, kind, status):
@@ -85,10 +79,10 @@ def varied(app):
         kw = {"organisation": org} if org else {}
         cid = make_case(app, status=status, court_code=court, mediator_phone=phone or "13900000001",
                         case_type=case_type, **kw)
-        _set(app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
+        update_case(app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
         ids.append(cid)
     internet = make_case(app, status=CaseStatus.TO_ACCEPT)  # no court yet
-    _set(app, internet, received_on=D(2024, 1, 5), deadline=D(2024, 1, 20))
+    update_case(app, internet, received_on=D(2024, 1, 5), deadline=D(2024, 1, 20))
     ids.append(internet)
     _apply(app, ids[0], ApplicationKind.JUDICIAL_CONFIRMATION, ApplicationStatus.CONFIRMED)
     _apply(app, ids[2], ApplicationKind.FILING, ApplicationStatus.ACCEPTED)
@@ -333,7 +327,7 @@ def test_the_set_based_rebuild_writes_what_refreshing_every_bucket_writes(app, v
     same rows, bounds and rollup. Includes a case with no court, after-mediation applications, and a
     conclusion at 00:30 Beijing on 1 April (16:30 UTC on 31 March): April's."""
     late = make_case(app, status=E, court_code="京0105", mediator_phone="13900000002")
-    _set(app, late, received_on=D(2024, 3, 10), closed_at=T(2024, 4, 1, 0, 30), deadline=D(2024, 4, 9))
+    update_case(app, late, received_on=D(2024, 3, 10), closed_at=T(2024, 4, 1, 0, 30), deadline=D(2024, 4, 9))
     with app_ctx(app):
         stat_summary.refresh(db.session, stat_summary.all_buckets(db.session))
         by_bucket = _summary_tables()
@@ -352,9 +346,9 @@ def _today_cases(app):
     """Cases of the current month: received today, one of them concluded a minute ago."""
     now = clock.utcnow() - dt.timedelta(minutes=1)
     ended = make_case(app, status=E, court_code="京0105", mediator_phone="13900000002")
-    _set(app, ended, received_on=clock.today(), closed_at=now, deadline=clock.today() + dt.timedelta(days=30))
+    update_case(app, ended, received_on=clock.today(), closed_at=now, deadline=clock.today() + dt.timedelta(days=30))
     open_ = make_case(app, status=M, court_code="京0105", mediator_phone="13900000001")
-    _set(app, open_, received_on=clock.today(), deadline=clock.today() - dt.timedelta(days=1))  # overdue
+    update_case(app, open_, received_on=clock.today(), deadline=clock.today() - dt.timedelta(days=1))  # overdue
     return ended, open_
 
 
@@ -396,15 +390,15 @@ def test_the_rollup_is_not_used_once_a_case_of_its_months_concluded_after_the_pe
     """A 结案时间 after the period's end (a clock set wrong) or a 收案日期 after it: the rollup would count
     the case as concluded or received, so the plan falls back to case_stat_month and stays exact."""
     ended, open_ = _today_cases(app)
-    _set(app, ended, closed_at=clock.utcnow() + dt.timedelta(days=2))
+    update_case(app, ended, closed_at=clock.utcnow() + dt.timedelta(days=2))
     _refresh(app)
     today = clock.today()
     with app.test_request_context():
         reach = stats.reach_for(_scopes(app)[1])
         assert not stats.plan(D(2023, 11, 15), today, reach).rollup
         assert stats.plan(D(2023, 11, 15), today + dt.timedelta(days=3), reach).rollup
-    _set(app, ended, closed_at=clock.utcnow() - dt.timedelta(minutes=1))
-    _set(app, open_, received_on=today + dt.timedelta(days=1))
+    update_case(app, ended, closed_at=clock.utcnow() - dt.timedelta(minutes=1))
+    update_case(app, open_, received_on=today + dt.timedelta(days=1))
     _refresh(app)
     with app.test_request_context():
         assert not stats.plan(D(2023, 11, 15), today, stats.reach_for(_scopes(app)[1])).rollup
@@ -472,7 +466,7 @@ def test_the_rollup_migration_fills_it_from_the_summary_and_downgrades(fresh_app
     for status, received, closed, court, phone, case_type, org in CASES[:8]:
         cid = make_case(fresh_app, status=status, court_code=court, mediator_phone=phone or "13900000001",
                         case_type=case_type)
-        _set(fresh_app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
+        update_case(fresh_app, cid, received_on=received, closed_at=closed, deadline=received + dt.timedelta(days=30))
     _refresh(fresh_app)
     before = _rollup_rows(fresh_app)
     assert len({r[1] for r in before}) >= 3 and {r[2] for r in before} == {"court", "mediator", "organisation",

@@ -27,7 +27,7 @@ from app.workflows.engine import NEW
 
 from app.workflows import case_lifecycle
 
-from .case_factory import court_actor, make_case, mediator_actor
+from .case_factory import court_actor, make_case, mediator_actor, update_case
 from .helpers import app_ctx, make_app, text
 from .helpers import demo_ids
 
@@ -38,12 +38,6 @@ D = dt.date
 def T(*wall) -> dt.datetime:
     """A Beijing wall-clock time as the database stores it (naive UTC): 00:00 Beijing is 16:00 UTC the day before."""
     return dt.datetime(*wall, tzinfo=clock.BEIJING).astimezone(dt.timezone.utc).replace(tzinfo=None)
-
-
-def _set(app, case_id, **fields):
-    with app_ctx(app):
-        db.session.execute(sa.update(Case).where(Case.id == case_id).values(**fields))
-        db.session.commit()
 
 
 def _apply(app, case_id, kind, status):
@@ -63,7 +57,7 @@ def cohort(app):
 
     def case(name, status, received, closed=None, phone="13900000001", **kw):
         ids[name] = make_case(app, status=status, mediator_phone=phone, **kw)
-        _set(app, ids[name], received_on=received, closed_at=closed, number=f"（2024）统计测试{name}号",
+        update_case(app, ids[name], received_on=received, closed_at=closed, number=f"（2024）统计测试{name}号",
              deadline=kw.pop("deadline", None) if status is not M else received + dt.timedelta(days=30))
 
     case("A", E, D(2024, 2, 1), T(2024, 2, 11))            # 陈静: ended, 10 days
@@ -229,7 +223,7 @@ def test_detail_export_keeps_formula_looking_names_as_text(app, login_as):
     case_id = make_case(app, status=CaseStatus.MEDIATING, parties=[
         ("APPLICANT", "=HYPERLINK(\"http://x\",\"点我\")", "13511110001", "110105198001010013"),
         ("RESPONDENT", "+1-2", "13511110002", "11010519850505002X")])
-    _set(app, case_id, received_on=D(2024, 3, 3), party_names='=HYPERLINK("http://x","点我")、+1-2',
+    update_case(app, case_id, received_on=D(2024, 3, 3), party_names='=HYPERLINK("http://x","点我")、+1-2',
          claim_amount=1234.5)
     c = login_as("13800000001")
     ws = _xlsx(c.get("/statistics/detail/export", query_string={**PERIOD, "key": "all", "figure": "received"}))
@@ -261,7 +255,7 @@ def test_an_export_reads_its_rows_in_batches_newest_first_and_misses_none(app, c
 def test_a_large_export_runs_in_the_background_for_its_owner_only(db_url, tmp_path):
     app = make_app(db_url, EXPORT_SYNC_LIMIT=2, EXPORT_FOLDER=str(tmp_path))
     for day in (1, 2, 3):
-        _set(app, make_case(app, status=CaseStatus.MEDIATING), received_on=D(2024, 1, day))
+        update_case(app, make_case(app, status=CaseStatus.MEDIATING), received_on=D(2024, 1, day))
     from .helpers import login
 
     owner = app.test_client()
